@@ -1,0 +1,137 @@
+"""Run controls: Train, Pause, Resume, Stop, Apply (live temperature / lr), Save model
+as, and a progress bar with step, steps/s and ETA. Also the message bar that shows
+errors in the window."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QStyle, QToolButton, QWidget
+
+STATES = ("idle", "starting", "running", "pausing", "paused", "stopping", "viewing")
+
+
+def format_eta(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "–"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class RunControls(QWidget):
+    train_clicked = Signal()
+    pause_clicked = Signal()
+    resume_clicked = Signal()
+    stop_clicked = Signal()
+    apply_clicked = Signal()
+    save_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+
+        style = self.style()
+        SP = QStyle.StandardPixmap
+
+        def button(text: str, tip: str, signal: Signal, icon: QStyle.StandardPixmap | None = None) -> QPushButton:
+            b = QPushButton(text)
+            if icon is not None:
+                b.setIcon(style.standardIcon(icon))
+            b.setToolTip(tip)
+            b.clicked.connect(signal)
+            lay.addWidget(b)
+            return b
+
+        self.train_button = button("Train", "Start a new run with the setup on the left (a new run folder)",
+                                   self.train_clicked, SP.SP_MediaPlay)
+        self.train_button.setObjectName("trainButton")
+        self.pause_button = button("Pause", "Pause before the next step (the snapshot in progress completes)",
+                                   self.pause_clicked, SP.SP_MediaPause)
+        self.resume_button = button("Resume", "Continue a paused run", self.resume_clicked, SP.SP_MediaSeekForward)
+        self.stop_button = button("Stop", "Stop after the current step; a checkpoint and the model are saved",
+                                  self.stop_clicked, SP.SP_MediaStop)
+        self.apply_button = button("Apply t / lr", "Send the temperature and learning rate of the setup panel "
+                                   "to the running trainer (from the next step; marked on the plots)",
+                                   self.apply_clicked)
+        self.save_button = button("Save model as…", "Copy the run's model (final, or the latest checkpoint) "
+                                  "as a sentence-transformers folder", self.save_clicked, SP.SP_DialogSaveButton)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("ready")
+        self.progress.setMinimumWidth(320)
+        lay.addWidget(self.progress, 1)
+        self.step = 0
+        self.total = 0
+        self.set_state("idle", can_save=False)
+
+    def set_state(self, state: str, can_save: bool | None = None) -> None:
+        if state not in STATES:
+            raise ValueError(state)
+        self.state = state
+        busy = state in ("starting", "running", "pausing", "paused", "stopping")
+        self.train_button.setEnabled(not busy)
+        self.pause_button.setEnabled(state == "running")
+        self.resume_button.setEnabled(state in ("paused", "pausing"))
+        self.stop_button.setEnabled(state in ("starting", "running", "pausing", "paused"))
+        self.apply_button.setEnabled(state in ("running", "pausing", "paused"))
+        if can_save is not None:
+            self._can_save = can_save
+        self.save_button.setEnabled(self._can_save and state in ("idle", "paused", "viewing"))
+        if state == "starting":
+            self.progress.setRange(0, 0)  # busy indicator while the model loads
+            self.progress.setFormat("loading model and data…")
+        elif state == "paused":
+            self.progress.setFormat(f"paused at step {self.step:,} / {self.total:,}")
+        elif state == "stopping":
+            self.progress.setFormat(f"stopping at step {self.step:,}…")
+
+    def set_progress(self, step: int, total: int, steps_per_sec: float) -> None:
+        self.step, self.total = int(step), int(total)
+        if self.progress.maximum() != max(1, total):
+            self.progress.setRange(0, max(1, total))
+        self.progress.setValue(min(step, max(1, total)))
+        eta = (total - step) / steps_per_sec if steps_per_sec > 0 else math.nan
+        self.progress.setFormat(f"step {step:,} / {total:,} · {steps_per_sec:.2f} steps/s · ETA {format_eta(eta)}")
+
+
+class MessageBar(QFrame):
+    """An in-window message strip (errors in red, notes in blue) with a close button."""
+
+    COLORS = {"error": ("#fdecea", "#b71c1c"), "info": ("#e8f1fb", "#0d47a1"), "ok": ("#e8f5e9", "#1b5e20")}
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBar")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.label, 1)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        lay.addWidget(close)
+        self.kind = ""
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "error") -> None:
+        bg, fg = self.COLORS.get(kind, self.COLORS["info"])
+        self.kind = kind
+        self.setStyleSheet(f"#messageBar {{ background: {bg}; border: 1px solid {fg}; border-radius: 4px; }}"
+                           f"#messageBar QLabel {{ color: {fg}; }}")
+        prefix = {"error": "Error: ", "info": "", "ok": ""}.get(kind, "")
+        self.label.setText(prefix + text)
+        self.show()
+
+    @property
+    def text(self) -> str:
+        return self.label.text()

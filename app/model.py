@@ -1,0 +1,229 @@
+"""The studio's run model: everything known about one run, with no Qt in sight.
+
+A :class:`RunModel` accumulates the snapshots of a run (live from the trainer, or read
+from a run folder) into growing numpy series that the plot views draw in place. It
+never imports Qt, so it can be tested (and reused by later views: timeline, sphere,
+UMAP) without a display; the views take it and read from it, napari-style.
+
+Series grow by amortised doubling (:class:`Series`): appending a point is O(1) and a
+view gets ``x``/``y`` as array views without any copy or list conversion per frame.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simcse_core.snapshot import Snapshot
+
+# Scalars drawn over steps (one point per snapshot that carries a finite value).
+SERIES_KEYS = (
+    "loss",
+    "top1_acc",
+    "pos_cos_mean",
+    "pos_cos_p95",
+    "neg_cos_mean",
+    "neg_cos_p95",
+    "alignment",
+    "uniformity",
+    "sts_spearman",
+    "lr",
+    "temperature",
+    "steps_per_sec",
+)
+
+
+class Series:
+    """A growing (x, y) float64 series with amortised-doubling storage.
+
+    ``x`` and ``y`` are views of the filled part (no copy); they stay valid until the
+    next append that has to grow the buffer, so take them anew each frame.
+    """
+
+    __slots__ = ("_x", "_y", "_n")
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._x = np.empty(max(1, capacity), dtype=np.float64)
+        self._y = np.empty(max(1, capacity), dtype=np.float64)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def capacity(self) -> int:
+        return self._x.shape[0]
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._x[: self._n]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._y[: self._n]
+
+    def _reserve(self, n: int) -> None:
+        if n <= self._x.shape[0]:
+            return
+        cap = self._x.shape[0]
+        while cap < n:
+            cap *= 2
+        for name in ("_x", "_y"):
+            old = getattr(self, name)
+            new = np.empty(cap, dtype=np.float64)
+            new[: self._n] = old[: self._n]
+            setattr(self, name, new)
+
+    def append(self, x: float, y: float) -> None:
+        self._reserve(self._n + 1)
+        self._x[self._n] = x
+        self._y[self._n] = y
+        self._n += 1
+
+    def extend(self, xs: np.ndarray | Iterable[float], ys: np.ndarray | Iterable[float]) -> None:
+        xs = np.asarray(xs, dtype=np.float64).ravel()
+        ys = np.asarray(ys, dtype=np.float64).ravel()
+        if xs.shape != ys.shape:
+            raise ValueError(f"x and y differ in length ({xs.shape[0]} vs {ys.shape[0]})")
+        k = xs.shape[0]
+        if k == 0:
+            return
+        self._reserve(self._n + k)
+        self._x[self._n : self._n + k] = xs
+        self._y[self._n : self._n + k] = ys
+        self._n += k
+
+    def clear(self) -> None:
+        self._n = 0
+
+    @property
+    def last(self) -> tuple[float, float] | None:
+        return None if self._n == 0 else (float(self._x[self._n - 1]), float(self._y[self._n - 1]))
+
+
+@dataclass
+class RunModel:
+    """Everything the studio knows about the current run.
+
+    - ``snapshots``: every snapshot received, in order (arrays kept: later views need
+      the probe embeddings at any step).
+    - ``series[key]``: one point per snapshot with a finite ``key`` (see
+      :data:`SERIES_KEYS`); ``step_loss``: every per-step loss (from ``step_losses``).
+    - ``trajectory``: (uniformity, alignment) points with their steps (paper Figure 2).
+    - ``events``: temperature / learning-rate changes as the trainer reported them.
+    - ``probe_texts`` / ``probe_columns``: the fixed probe set (first snapshot or probe.json).
+
+    Listeners added with :meth:`subscribe` are called with the snapshot after it is
+    added (or with ``None`` after :meth:`clear`); they run on the caller's thread.
+    """
+
+    snapshots: list[Snapshot] = field(default_factory=list)
+    series: dict[str, Series] = field(default_factory=lambda: {k: Series() for k in SERIES_KEYS})
+    step_loss: Series = field(default_factory=lambda: Series(1024))
+    trajectory: Series = field(default_factory=Series)  # x = uniformity, y = alignment
+    trajectory_steps: Series = field(default_factory=Series)  # x = index, y = step
+    events: list[dict[str, Any]] = field(default_factory=list)
+    probe_texts: list[str] | None = None
+    probe_columns: dict[str, list[str]] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    run_dir: str | None = None
+    chance_loss: float = math.nan
+    batch_size: int = 0
+    device: str = ""
+    total_steps: int = 0
+    generation: int = 0  # bumped by clear(): views use it to drop what they drew
+    _listeners: list[Callable[[Snapshot | None], None]] = field(default_factory=list, repr=False)
+
+    # ------------------------------------------------------------------ events
+    def subscribe(self, fn: Callable[[Snapshot | None], None]) -> None:
+        self._listeners.append(fn)
+
+    def _emit(self, snap: Snapshot | None) -> None:
+        for fn in list(self._listeners):
+            fn(snap)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def latest(self) -> Snapshot | None:
+        return self.snapshots[-1] if self.snapshots else None
+
+    @property
+    def last_step(self) -> int:
+        return self.snapshots[-1].step if self.snapshots else -1
+
+    @property
+    def finished(self) -> bool:
+        s = self.latest
+        return bool(s is not None and (s.done or s.stopped))
+
+    def clear(self, run_dir: str | None = None, config: dict[str, Any] | None = None) -> None:
+        """Forget everything (a new run starts, or a followed run was restarted)."""
+        self.snapshots = []
+        for s in self.series.values():
+            s.clear()
+        self.step_loss.clear()
+        self.trajectory.clear()
+        self.trajectory_steps.clear()
+        self.events = []
+        self.probe_texts = None
+        self.probe_columns = None
+        self.config = dict(config or {})
+        self.run_dir = run_dir
+        self.chance_loss = math.nan
+        self.batch_size = 0
+        self.device = ""
+        self.total_steps = 0
+        self.generation += 1
+        self._emit(None)
+
+    def set_probe(self, texts: list[str] | None, columns: dict[str, list[str]] | None) -> None:
+        if texts is not None:
+            self.probe_texts = list(texts)
+        if columns is not None:
+            self.probe_columns = {k: list(v) for k, v in columns.items()}
+
+    def add(self, snap: Snapshot) -> None:
+        """Append one snapshot: every scalar goes into its series (no point is lost)."""
+        self.snapshots.append(snap)
+        if snap.probe_texts is not None or snap.probe_columns is not None:
+            self.set_probe(snap.probe_texts, snap.probe_columns)
+        step = float(snap.step)
+        values = dict(snap.scalars)
+        values.update(loss=snap.loss, lr=snap.lr, temperature=snap.temperature)
+        for key, series in self.series.items():
+            v = values.get(key)
+            if v is not None and math.isfinite(float(v)):
+                series.append(step, float(v))
+        if snap.step_losses is not None and len(snap.step_losses):
+            sl = np.asarray(snap.step_losses, dtype=np.float64).reshape(-1, 2)
+            ok = np.isfinite(sl[:, 1])
+            self.step_loss.extend(sl[ok, 0], sl[ok, 1])
+        else:  # a record without arrays (a followed run): its last step's loss
+            v = values.get("loss_last", snap.loss)
+            if v is not None and math.isfinite(float(v)):
+                self.step_loss.append(step, float(v))
+        a, u = values.get("alignment"), values.get("uniformity")
+        if a is not None and u is not None and math.isfinite(float(a)) and math.isfinite(float(u)):
+            self.trajectory.append(float(u), float(a))
+            self.trajectory_steps.append(len(self.trajectory_steps), step)
+        c = values.get("chance_loss")
+        if c is not None and math.isfinite(float(c)):
+            self.chance_loss = float(c)
+        if snap.batch_sim is not None:
+            self.batch_size = int(snap.batch_sim.shape[0])
+        self.events.extend(snap.events or [])
+        self.device = snap.device or self.device
+        self.total_steps = int(snap.total_steps)
+        self._emit(snap)
+
+    def extend(self, snaps: Iterable[Snapshot]) -> None:
+        for s in snaps:
+            self.add(s)
+
+    def event_steps(self, key: str) -> list[float]:
+        """Steps at which ``key`` (``temperature`` or ``learning_rate``) was changed."""
+        return [float(e["step"]) for e in self.events if key in e and "step" in e]

@@ -1,0 +1,71 @@
+"""Persistent studio settings (QSettings): last-used setup values and window layout.
+
+Values are stored as one JSON string per group so they read back with their types
+whatever the QSettings backend (INI files return strings). Tests pass their own
+``QSettings(path, IniFormat)`` so they never touch the user's settings.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+
+ORGANIZATION = "SimCSE Studio"
+APPLICATION = "simcse-studio"
+
+
+class StudioSettings:
+    """A thin typed wrapper around a :class:`QSettings`."""
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self.q = qsettings if qsettings is not None else QSettings(ORGANIZATION, APPLICATION)
+
+    # --------------------------------------------------------------- setup
+    def setup_values(self) -> dict[str, Any]:
+        raw = self.q.value("setup/values", "")
+        if not raw:
+            return {}
+        try:
+            d = json.loads(str(raw))
+        except json.JSONDecodeError:
+            return {}
+        return d if isinstance(d, dict) else {}
+
+    def save_setup_values(self, values: dict[str, Any]) -> None:
+        self.q.setValue("setup/values", json.dumps(values))
+
+    # --------------------------------------------------------------- window
+    def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
+        geo, state = self.q.value("window/geometry"), self.q.value("window/state")
+        return (geo if isinstance(geo, QByteArray) else None, state if isinstance(state, QByteArray) else None)
+
+    def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.q.setValue("window/geometry", geometry)
+        self.q.setValue("window/state", state)
+
+    def sync(self) -> None:
+        self.q.sync()
+
+
+def default_runs_root() -> Path:
+    """Where the studio's runs go: <AppDataLocation>/runs (e.g. ~/.local/share/simcse-studio/runs)."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    if not base:
+        base = str(Path.home() / ".local" / "share" / APPLICATION)
+    return Path(base) / "runs"
+
+
+def new_run_dir(root: str | Path) -> Path:
+    """A fresh run folder name under ``root``: <date-time>, with a suffix if taken."""
+    root = Path(root)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    p = root / stamp
+    k = 2
+    while p.exists():
+        p = root / f"{stamp}-{k}"
+        k += 1
+    return p

@@ -1,0 +1,174 @@
+"""Background work for the studio: training, corpus reading, run folders, model saving.
+
+The GUI thread never trains, encodes or reads large files. Each worker here hands
+plain data (snapshots, corpora, lists of records) back through queued Qt signals.
+
+- :class:`TrainWorker`: a ``QThread`` running the engine's ``train()`` generator. A
+  QThread (not a pool runnable) so the window can ``wait()`` for it on close.
+- :class:`StudioControl`: the engine's ``TrainControl`` plus a hook that tells the
+  studio when the trainer is actually blocked in a pause.
+- :func:`read_corpus_preview`, :func:`read_run_updates`, :func:`copy_model`: plain
+  functions run with superqt's ``create_worker`` (one short job each).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QThread, Signal
+
+from simcse_core.config import TrainConfig
+from simcse_core.control import TrainControl
+from simcse_core.errors import SimCSEError
+from simcse_core.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+
+class StudioControl(TrainControl):
+    """A :class:`TrainControl` that reports when the trainer starts waiting in a pause
+    (``on_paused`` is called from the training thread, so it must only emit a signal)."""
+
+    def __init__(self, on_step: Callable[[int, int, float], None] | None = None,
+                 on_paused: Callable[[], None] | None = None) -> None:
+        super().__init__(on_step)
+        self.on_paused = on_paused
+
+    def wait_if_paused(self, timeout: float | None = None) -> None:
+        if self.paused and self.on_paused is not None:
+            self.on_paused()
+        super().wait_if_paused(timeout)
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for a person: the engine's own message, or the type and message of an
+    unexpected error (its traceback goes to the log, not the window)."""
+    if isinstance(exc, SimCSEError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "out of memory; try a smaller batch size or a shorter max length (the last checkpoint is kept)"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"unexpected error: {type(exc).__name__}" + (f": {first}" if first else "")
+
+
+class TrainWorker(QThread):
+    """Runs ``train(config, control)`` in its own thread.
+
+    Signals (all queued to the GUI thread):
+
+    - ``snapshot(Snapshot)``: every snapshot, in order.
+    - ``progress(step, total, steps_per_sec)``: after every optimizer step.
+    - ``paused_reached()``: the trainer is blocked in a pause (no step runs now).
+    - ``failed(message)``: a one-line error; the run folder keeps its checkpoints.
+    - ``completed(result)``: the engine's TrainResult (``None`` after a failure).
+    """
+
+    snapshot = Signal(object)
+    progress = Signal(int, int, float)
+    paused_reached = Signal()
+    failed = Signal(str)
+    completed = Signal(object)
+
+    def __init__(self, config: TrainConfig, torch_threads: int | None = None, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.torch_threads = torch_threads
+        self.control = StudioControl(on_step=self._on_step, on_paused=self.paused_reached.emit)
+        self.result: Any = None
+        self.error: str | None = None
+        self.last_step = 0
+
+    def _on_step(self, step: int, total: int, sps: float) -> None:
+        self.last_step = step
+        self.progress.emit(step, total, sps)  # a queued signal: never touch widgets here
+
+    def run(self) -> None:  # the training thread
+        from simcse_core.trainer import train
+
+        if self.torch_threads:
+            import torch
+
+            torch.set_num_threads(int(self.torch_threads))
+        gen = train(self.config, self.control)
+        try:
+            while True:
+                snap = next(gen)
+                self.snapshot.emit(snap)
+        except StopIteration as stop:
+            self.result = stop.value
+        except SimCSEError as e:
+            self.error = error_text(e)
+        except Exception as e:  # a bug or the OS: say it in the window, keep the trace in the log
+            log.error("training failed:\n%s", traceback.format_exc())
+            self.error = error_text(e)
+        finally:
+            gen.close()
+        if self.error is not None:
+            self.failed.emit(self.error)
+        self.completed.emit(self.result)
+
+
+# ---------------------------------------------------------------------------- jobs
+@dataclass
+class CorpusPreview:
+    """What the setup panel shows about a corpus file."""
+
+    path: str
+    summary: str
+    n_sentences: int
+    n_empty: int
+    n_duplicates: int
+    headers: list[str]
+    rows: list[list[str]]
+
+
+def read_corpus_preview(path: str, text_column: str | None = None, n_rows: int = 8) -> CorpusPreview:
+    """Read a corpus with the engine (raises DataError with its one-line message)."""
+    from simcse_core.data import read_corpus
+
+    corpus = read_corpus(path, text_column=text_column)
+    cols = list(corpus.columns)
+    headers = [corpus.text_column or "text"] + cols
+    rows = [[corpus.sentences[i]] + [corpus.columns[c][i] for c in cols] for i in range(min(n_rows, len(corpus)))]
+    return CorpusPreview(str(path), corpus.summary(), len(corpus), corpus.n_empty, corpus.n_duplicates, headers, rows)
+
+
+@dataclass
+class RunUpdate:
+    """New content of a run folder since the last read."""
+
+    snapshots: list[Snapshot] = field(default_factory=list)
+    probe: dict[str, Any] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    finished: bool = False
+
+
+def read_run_updates(reader: Any, with_probe: bool) -> RunUpdate:
+    """Poll a :class:`~simcse_core.runs.RunReader` and load the new snapshots' arrays.
+    Run in a worker; one reader is never polled by two workers at once."""
+    records = reader.poll()
+    snaps = [reader.snapshot(r) for r in records]
+    out = RunUpdate(snaps, reader.probe() if with_probe else None, finished=reader.finished())
+    if with_probe:
+        out.config = reader.config
+    return out
+
+
+def copy_model(source: str, dest: str) -> str:
+    """Copy a sentence-transformers folder to ``dest`` (created; must be empty if it exists)."""
+    src, dst = Path(source), Path(dest)
+    if not (src / "modules.json").is_file() and not (src / "config.json").is_file():
+        raise SimCSEError(f"{src}: not a saved model folder")
+    if dst.exists() and any(dst.iterdir()):
+        raise SimCSEError(f"{dst}: the folder is not empty; choose an empty or new folder")
+    try:
+        shutil.copytree(src, dst, dirs_exist_ok=True)
+    except OSError as e:
+        raise SimCSEError(f"{dst}: cannot write the model ({e.strerror or e})") from None
+    return str(dst)

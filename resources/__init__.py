@@ -1,0 +1,1 @@
+"""Bundled resources: the demo corpus, run presets and icons (data files only)."""

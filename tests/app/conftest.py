@@ -1,0 +1,58 @@
+"""Fixtures for the studio tests: a window with settings in a temp folder, a tiny
+training config, and a finished run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from simcse_core.config import TrainConfig
+
+
+def tiny_config(model: str, corpus: str, out: Path | str, **kw) -> TrainConfig:
+    """A run of a few seconds on the tiny BERT: batch 8, probe 64, a snapshot every 2 steps."""
+    base = dict(model_name_or_path=model, train_file=corpus, output_dir=str(out), per_device_train_batch_size=8,
+                probe_size=64, align_probe_size=32, snapshot_every=2, max_steps=6, checkpoint_every=2,
+                max_seq_length=16, device="cpu")
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.fixture
+def settings_path(tmp_path) -> Path:
+    return tmp_path / "settings" / "studio.ini"
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, settings_path):
+    """Build MainWindows whose settings live in tmp_path; closed at teardown."""
+    from app.main_window import MainWindow
+
+    made = []
+
+    def make(**kw):
+        settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
+        w = MainWindow(settings=settings, runs_root=tmp_path / "runs", **kw)
+        qtbot.addWidget(w)
+        w.show()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+        if w.worker is not None:
+            assert w.worker.wait(60_000), "a training thread outlived its test"
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory, tiny_model, small_corpus) -> Path:
+    """A finished 6-step run folder written by the engine (no Qt)."""
+    from simcse_core.trainer import train
+
+    out = tmp_path_factory.mktemp("runs") / "finished"
+    for _ in train(tiny_config(tiny_model, small_corpus, out)):
+        pass
+    return out
