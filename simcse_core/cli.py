@@ -142,11 +142,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .trainer import train
 
     config = _config_from_args(args)
-    bar = None if args.quiet else tqdm(total=None, unit="step", desc="train", dynamic_ncols=True)
+    bar: Any = None  # made at the first snapshot, once model and data have loaded
 
     def on_step(step: int, total: int, sps: float) -> None:
         if bar is not None:
-            bar.total = total
             bar.n = step
             bar.refresh()
 
@@ -166,8 +165,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         try:
             while True:
                 snap = next(gen)
-                if not args.quiet:
-                    (bar.write if bar is not None else print)(_fmt(snap))
+                if args.quiet:
+                    continue
+                if bar is None:
+                    bar = tqdm(total=snap.total_steps, initial=snap.step, unit="step", desc="train", dynamic_ncols=True)
+                bar.write(_fmt(snap))
         except StopIteration as stop:
             result = stop.value
     finally:

@@ -1,0 +1,218 @@
+"""Training throughput: the engine against a naive SimCSE loop, in one run, same device.
+
+    python bench/train_throughput.py                       # CPU: packaged model, batch 64, len 32
+    python bench/train_throughput.py --variants naive,engine,mnrl --steps 30
+    python bench/train_throughput.py --device cuda --shape minilm,bert-base --batch 64,512 --full
+
+Variants:
+    naive   the seed formulation: HF AutoModel (eager attention), tokenise every batch,
+            fp32, batch [a,a,b,b], 2N x 2N cosine / t with the diagonal at -1e12, CE.
+    mnrl    sentence-transformers MultipleNegativesRankingLoss on (s, s) pairs, fp32,
+            tokenising each step (its own fit loop is not used: one manual step).
+    engine  simcse_core.trainer.train: pre-tokenised ids, SDPA, one forward of 2N rows,
+            the reference N x N loss (bf16 autocast and fused AdamW on CUDA).
+
+Each variant runs `--warmup` steps untimed, then `--steps` timed steps on the same
+sentences (wiki10k from ../shared). Reports steps/s, sentences/s (sentences per batch x
+steps/s; each sentence is encoded twice in every variant) and peak memory, plus the
+engine's ratio to the naive loop. Record results in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+WIKI = ROOT.parent / "shared" / "data" / "corpus" / "wiki10k.txt"
+
+import torch  # noqa: E402
+
+SHAPES = {
+    # hidden, layers, heads, intermediate
+    "minilm": (384, 6, 12, 1536),
+    "bert-base": (768, 12, 12, 3072),
+}
+
+
+def model_folder(shape: str, tmp: Path) -> str:
+    """'default' is the packaged all-MiniLM-L6-v2; other shapes get random weights with
+    its vocabulary, saved as a local folder (as the GPU anchor does)."""
+    from simcse_core.model import default_model_path
+
+    if shape == "default":
+        return str(default_model_path())
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    h, layers, heads, inter = SHAPES[shape]
+    folder = tmp / shape
+    if not folder.exists():
+        torch.manual_seed(0)
+        BertModel(BertConfig(vocab_size=30522, hidden_size=h, num_hidden_layers=layers, num_attention_heads=heads,
+                             intermediate_size=inter)).save_pretrained(folder)
+        AutoTokenizer.from_pretrained(str(default_model_path())).save_pretrained(folder)
+    return str(folder)
+
+
+def sentences(n: int) -> list[str]:
+    lines = [ln.strip() for ln in WIKI.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    return lines[:n]
+
+
+def _peak_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak RSS (Linux: KiB)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def run_naive(folder: str, sents: list[str], batch: int, max_len: int, warmup: int, steps: int, device: torch.device) -> float:
+    from transformers import AutoModel, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(folder)
+    model = AutoModel.from_pretrained(folder, attn_implementation="eager").to(device).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-5)
+    t = 0.05
+    start = None
+    for k in range(warmup + steps):
+        if k == warmup:
+            _sync(device)
+            start = time.perf_counter()
+        chunk = sents[(k * batch) % (len(sents) - batch):][:batch]
+        doubled = [s for s in chunk for _ in range(2)]  # [a, a, b, b, ...]
+        enc = tok(doubled, padding=True, truncation=True, max_length=max_len, return_tensors="pt").to(device)
+        out = model(**enc).last_hidden_state[:, 0]  # (2N, H) [CLS]
+        y = torch.nn.functional.normalize(out, dim=1)
+        sim = y @ y.T - torch.eye(len(doubled), device=device) * 1e12
+        labels = torch.arange(len(doubled), device=device) ^ 1
+        loss = torch.nn.functional.cross_entropy(sim / t, labels)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        float(loss)  # the naive loop reads its loss every step
+    _sync(device)
+    return steps / (time.perf_counter() - start)
+
+
+def run_mnrl(folder: str, sents: list[str], batch: int, max_len: int, warmup: int, steps: int, device: torch.device) -> float:
+    from sentence_transformers import SentenceTransformer, losses
+
+    model = SentenceTransformer(folder, device=str(device))
+    model.max_seq_length = max_len
+    loss_fn = losses.MultipleNegativesRankingLoss(model, scale=20.0)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-5)
+    model.train()
+    start = None
+    for k in range(warmup + steps):
+        if k == warmup:
+            _sync(device)
+            start = time.perf_counter()
+        chunk = sents[(k * batch) % (len(sents) - batch):][:batch]
+        feats = [model.tokenize(chunk), model.tokenize(chunk)]
+        feats = [{kk: v.to(device) for kk, v in f.items()} for f in feats]
+        loss = loss_fn(feats, None)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        float(loss)
+    _sync(device)
+    return steps / (time.perf_counter() - start)
+
+
+def run_engine(folder: str, sents: list[str], batch: int, max_len: int, warmup: int, steps: int, device: torch.device,
+               compile_: bool = False) -> float:
+    from simcse_core import TrainConfig, TrainControl
+    from simcse_core.trainer import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "c.txt"
+        corpus.write_text("\n".join(sents) + "\n", encoding="utf-8")
+        times: list[float] = []
+
+        def on_step(step: int, total: int, sps: float) -> None:
+            times.append(time.perf_counter())
+
+        cfg = TrainConfig(model_name_or_path=folder, train_file=str(corpus), per_device_train_batch_size=batch,
+                          max_seq_length=max_len, max_steps=warmup + steps, snapshot_every=10**9, probe_size=2,
+                          align_probe_size=2, checkpoint_every=10**9, device=device.type, pooler_type="cls_before_pooler")
+        if compile_:
+            cfg.compile = True  # type: ignore[attr-defined]
+        for _ in train(cfg, TrainControl(on_step=on_step)):
+            pass
+    _sync(device)
+    # steps between the end of the last warm-up step and the end of the last step
+    return steps / (times[-1] - times[warmup - 1])
+
+
+RUNNERS = {"naive": run_naive, "mnrl": run_mnrl, "engine": run_engine}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--shape", default="default", help="comma list of default,minilm,bert-base")
+    ap.add_argument("--batch", default="64", help="comma list of batch sizes")
+    ap.add_argument("--max-len", type=int, default=32)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=2, help="alternate the variants this many times; report the best")
+    ap.add_argument("--variants", default="naive,engine")
+    ap.add_argument("--json", help="append results as JSON lines to this file")
+    args = ap.parse_args()
+
+    device = torch.device(args.device)
+    variants = args.variants.split(",")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for shape in args.shape.split(","):
+            folder = model_folder(shape, Path(tmp))
+            for batch in (int(b) for b in args.batch.split(",")):
+                sents = sentences(max(2000, batch * (args.warmup + args.steps + 2)))
+                best: dict[str, float] = {}
+                for _ in range(args.repeats):  # interleaved, so drift on a shared machine hits all alike
+                    for v in variants:
+                        gc.collect()
+                        if device.type == "cuda":
+                            torch.cuda.reset_peak_memory_stats()
+                        sps = RUNNERS[v](folder, sents, batch, args.max_len, args.warmup, args.steps, device)
+                        best[v] = max(best.get(v, 0.0), sps)
+                        rows.append({"shape": shape, "batch": batch, "variant": v, "steps_per_s": sps,
+                                     "sentences_per_s": sps * batch, "peak_mb": _peak_mb(device)})
+                        print(json.dumps(rows[-1]), flush=True)
+                if "naive" in best and "engine" in best:
+                    print(f"# {shape} batch {batch}: engine / naive = {best['engine'] / best['naive']:.2f}x")
+    info = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "torch": torch.__version__, "device": str(device),
+            "threads": torch.get_num_threads()}
+    print("| shape | batch | variant | steps/s | sentences/s | peak MB |")
+    print("|---|---|---|---|---|---|")
+    best_rows: dict[tuple, dict] = {}
+    for r in rows:
+        key = (r["shape"], r["batch"], r["variant"])
+        if key not in best_rows or r["steps_per_s"] > best_rows[key]["steps_per_s"]:
+            best_rows[key] = r
+    for r in best_rows.values():
+        print(f"| {r['shape']} | {r['batch']} | {r['variant']} | {r['steps_per_s']:.2f} | {r['sentences_per_s']:.1f} | {r['peak_mb']:.0f} |")
+    print(json.dumps(info))
+    if args.json:
+        with open(args.json, "a", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps({**info, **r}) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""The engine never imports Qt, directly or indirectly."""
+
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_engine_imports_no_qt_in_a_fresh_interpreter():
+    code = (
+        "import sys\n"
+        "import simcse_core, simcse_core.trainer, simcse_core.cli, simcse_core.model, simcse_core.data\n"
+        "import simcse_core.metrics, simcse_core.losses, simcse_core.runs, simcse_core.projection\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('PySide6', 'PyQt5', 'PyQt6', 'PySide2', 'pyqtgraph', 'superqt', 'qtpy', 'shiboken6'))\n"
+        "print(','.join(bad))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "", f"simcse_core pulled in Qt modules: {r.stdout}"
