@@ -64,7 +64,7 @@ class RunControls(QWidget):
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
         self.progress.setFormat("ready")
-        self.progress.setMinimumWidth(320)
+        self.progress.setMinimumWidth(220)
         lay.addWidget(self.progress, 1)
         self.step = 0
         self.total = 0

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,16 +20,26 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--follow", metavar="DIR", help="follow a run folder that `simcse train` is writing")
     p.add_argument("--runs-root", metavar="DIR", help="where new runs are written (default: the app data folder)")
     p.add_argument("--torch-threads", type=int, default=None, metavar="N",
-                   help="intra-op threads for training (default: torch's own; 1 keeps the window smoother on 2 cores)")
+                   help="intra-op threads for training (default: 1 on machines with 2 cores or fewer, where "
+                        "the window and the trainer share the cores; torch's own elsewhere)")
     p.add_argument("--reset", action="store_true", help="ignore saved settings and window layout this time")
     return p
+
+
+def default_torch_threads(requested: int | None) -> int | None:
+    """The trainer's intra-op threads: as asked, else 1 on a machine with <= 2 cores
+    (bench/gui_latency.py measured fewer GUI stalls and no slower training there)."""
+    if requested is not None and requested > 0:
+        return requested
+    cores = os.cpu_count() or 1
+    return 1 if cores <= 2 else None
 
 
 def create_window(args: argparse.Namespace, settings=None):  # -> MainWindow
     """Build (but do not run) the window for parsed ``args``; a QApplication must exist."""
     from .main_window import MainWindow
 
-    win = MainWindow(settings=settings, runs_root=args.runs_root, torch_threads=args.torch_threads,
+    win = MainWindow(settings=settings, runs_root=args.runs_root, torch_threads=default_torch_threads(args.torch_threads),
                      restore=not args.reset)
     if args.run:
         win.open_run(args.run, follow=False)

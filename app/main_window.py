@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.setup_panel)
-        scroll.setMinimumWidth(360)
+        scroll.setMinimumWidth(300)
         self.setup_dock = QDockWidget("Setup", self)
         self.setup_dock.setObjectName("setupDock")
         self.setup_dock.setWidget(scroll)
@@ -183,7 +183,9 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- training
     @property
     def training(self) -> bool:
-        return self.worker is not None and self.worker.isRunning()
+        """True from Train until the worker's completion has been handled (so a late
+        queued snapshot of a finished run can never land in the next run's model)."""
+        return self.worker is not None
 
     def _train_clicked(self) -> None:
         self.start_training()
@@ -222,7 +224,7 @@ class MainWindow(QMainWindow):
         worker.failed.connect(self._on_failed)
         worker.completed.connect(self._on_completed)
         self.worker = worker
-        self._applied: dict[str, float] = {}
+        self._applied = {}
         self.controls.set_state("starting", can_save=False)
         panel.set_running(True)
         self.run_label.setText(f"run: {config.output_dir}")
@@ -341,12 +343,9 @@ class MainWindow(QMainWindow):
         if src is None:
             self.show_message("this run has no saved model or checkpoint yet")
             return False
-        worker = create_worker(copy_model, str(src), dest, _start_thread=False)
-        worker.returned.connect(self._model_copied)
-        worker.errored.connect(lambda e: self.show_message(error_text(e)))
-        self._save_worker = worker
         self.statusBar().showMessage(f"saving the model to {dest}…")
-        worker.start()
+        self._save_worker = create_worker(copy_model, str(src), dest, _connect={
+            "returned": self._model_copied, "errored": lambda e: self.show_message(error_text(e))})
         return True
 
     def _model_copied(self, path: str) -> None:
@@ -395,12 +394,12 @@ class MainWindow(QMainWindow):
         if self._reader is None or self._poll_worker is not None:
             return  # the previous read is still going
         reader = self._reader
-        worker = create_worker(read_run_updates, reader, self._poll_first, _start_thread=False)
-        worker.returned.connect(lambda u, r=reader: self._on_run_update(r, u))
-        worker.errored.connect(lambda e, r=reader: self._on_poll_error(r, e))
-        worker.finished.connect(self._poll_done)
-        self._poll_worker = worker
-        worker.start()
+        self._poll_worker = create_worker(read_run_updates, reader, self.model.probe_texts is None,
+                                          self._poll_first, _start_thread=False, _connect={
+            "returned": lambda u, r=reader: self._on_run_update(r, u),
+            "errored": lambda e, r=reader: self._on_poll_error(r, e),
+            "finished": self._poll_done})
+        self._poll_worker.start()
 
     def _poll_done(self) -> None:
         self._poll_worker = None
@@ -414,12 +413,11 @@ class MainWindow(QMainWindow):
     def _on_run_update(self, reader: RunReader, update: RunUpdate) -> None:
         if reader is not self._reader:
             return  # another folder was opened meanwhile
-        if self._poll_first:
-            self._poll_first = False
-            if update.probe:
-                self.model.set_probe(update.probe.get("texts"), update.probe.get("columns"))
-            if update.config:
-                self.model.config = dict(update.config)
+        self._poll_first = False
+        if update.probe:
+            self.model.set_probe(update.probe.get("texts"), update.probe.get("columns"))
+        if update.config:
+            self.model.config = dict(update.config)
         snaps = update.snapshots
         if snaps and self.model.snapshots and snaps[0].step <= self.model.last_step:
             # the writer restarted or resumed (metrics.jsonl was truncated): start over

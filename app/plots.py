@@ -36,12 +36,13 @@ def _pen(color: str, width: float = 1.6, style: Qt.PenStyle = Qt.PenStyle.SolidL
 CHANCE_PEN = _pen("#555555", 1.2, Qt.PenStyle.DashLine)
 EVENT_PEN = _pen(COLORS["red"], 1.0, Qt.PenStyle.DotLine)
 N_TRAJ_COLORS = 64
+SYMBOL_LIMIT = 300  # curves with markers drop them beyond this many points
 _VIRIDIS = pg.colormap.get("viridis")
 TRAJ_BRUSHES = [QBrush(c) for c in _VIRIDIS.map(np.linspace(0.0, 1.0, N_TRAJ_COLORS), mode="qcolor")]
 
 
 def configure_pyqtgraph() -> None:
-    pg.setConfigOptions(antialias=True, background="w", foreground="#222222")
+    pg.setConfigOptions(antialias=False, background="w", foreground="#222222")
 
 
 def _curve(plot: pg.PlotItem, color: str, name: str, width: float = 1.6,
@@ -53,7 +54,21 @@ def _curve(plot: pg.PlotItem, color: str, name: str, width: float = 1.6,
     item = plot.plot([], [], pen=_pen(color, width, style, alpha), name=name, **kw)
     item.setDownsampling(auto=True, method="peak")
     item.setClipToView(True)
+    item.setSkipFiniteCheck(True)  # the model's series hold finite values only
+    item.symbol_limit = SYMBOL_LIMIT if symbol else 0  # type: ignore[attr-defined]
+    item.symbol_name = symbol  # type: ignore[attr-defined]
     return item
+
+
+def _set_curve(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    """setData, dropping the per-point symbols once a series is too long to need them
+    (symbols are a scatter item: costly at thousands of points)."""
+    name = getattr(item, "symbol_name", None)
+    if name:
+        want = name if len(x) <= item.symbol_limit else None
+        if item.opts["symbol"] != want:
+            item.setSymbol(want)
+    item.setData(x, y)
 
 
 class StepPlot:
@@ -87,7 +102,7 @@ class StepPlot:
         self._reset_if_new(model)
         for key, item in self.curves.items():
             s = model.series[key] if key in model.series else model.step_loss
-            item.setData(s.x, s.y)
+            _set_curve(item, s.x, s.y)
         if self.event_key:
             self._sync_events(model.event_steps(self.event_key), self.event_key)
 
@@ -122,14 +137,14 @@ class LossPlot(StepPlot):
 
     def update(self, model: RunModel) -> None:
         self._reset_if_new(model)
-        self.curves["step_loss"].setData(model.step_loss.x, model.step_loss.y)
+        _set_curve(self.curves["step_loss"], model.step_loss.x, model.step_loss.y)
         s = model.series["loss"]
-        self.curves["loss"].setData(s.x, s.y)
+        _set_curve(self.curves["loss"], s.x, s.y)
         if math.isfinite(model.chance_loss):
-            if self.chance.value() != model.chance_loss:
+            if not self.chance.isVisible() or self.chance.value() != model.chance_loss:
+                self.chance.show()  # the label only formats while visible
                 self.chance.setValue(model.chance_loss)
-                self.chance.label.setFormat(f"chance {model.chance_loss:.2f}")
-            self.chance.show()
+                self.chance.label.setFormat("chance {value:.2f}")
         else:
             self.chance.hide()
         self._sync_events(model.event_steps("temperature"), "temperature")

@@ -446,11 +446,10 @@ class SetupPanel(QWidget):
         self.corpus_summary.setText("reading…")
         self.corpus_error_label.hide()
         column = self.text_column.text().strip() or None
-        worker = create_worker(read_corpus_preview, path, column, _start_thread=False)
-        worker.returned.connect(lambda p, r=request: self._corpus_read(r, p))
-        worker.errored.connect(lambda e, r=request: self._corpus_failed(r, e))
-        self._corpus_worker = worker
-        worker.start()
+        # errors are handled here (errored connected up front: superqt re-raises otherwise)
+        self._corpus_worker = create_worker(read_corpus_preview, path, column, _connect={
+            "returned": lambda p, r=request: self._corpus_read(r, p),
+            "errored": lambda e, r=request: self._corpus_failed(r, e)})
 
     def _corpus_read(self, request: int, preview: CorpusPreview) -> None:
         if request != self._corpus_request:

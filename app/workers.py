@@ -51,8 +51,10 @@ def error_text(exc: BaseException) -> str:
     unexpected error (its traceback goes to the log, not the window)."""
     if isinstance(exc, SimCSEError):
         return str(exc)
-    if isinstance(exc, MemoryError):
-        return "out of memory; try a smaller batch size or a shorter max length (the last checkpoint is kept)"
+    text = str(exc)
+    if isinstance(exc, MemoryError) or "out of memory" in text.lower() or "can't allocate memory" in text:
+        return ("out of memory; try a smaller batch size or a shorter max length "
+                "(the last checkpoint is kept)")
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"unexpected error: {type(exc).__name__}" + (f": {first}" if first else "")
 
@@ -149,13 +151,14 @@ class RunUpdate:
     finished: bool = False
 
 
-def read_run_updates(reader: Any, with_probe: bool) -> RunUpdate:
-    """Poll a :class:`~simcse_core.runs.RunReader` and load the new snapshots' arrays.
-    Run in a worker; one reader is never polled by two workers at once."""
+def read_run_updates(reader: Any, with_probe: bool, with_config: bool) -> RunUpdate:
+    """Poll a :class:`~simcse_core.runs.RunReader` and load the new snapshots' arrays
+    (``with_probe``: also probe.json, until it has appeared). Run in a worker; one
+    reader is never polled by two workers at once."""
     records = reader.poll()
     snaps = [reader.snapshot(r) for r in records]
     out = RunUpdate(snaps, reader.probe() if with_probe else None, finished=reader.finished())
-    if with_probe:
+    if with_config:
         out.config = reader.config
     return out
 

@@ -11,13 +11,19 @@ from PySide6.QtCore import QSettings
 from simcse_core.config import TrainConfig
 
 
-def tiny_config(model: str, corpus: str, out: Path | str, **kw) -> TrainConfig:
+def _tiny_config(model: str, corpus: str, out: Path | str, **kw) -> TrainConfig:
     """A run of a few seconds on the tiny BERT: batch 8, probe 64, a snapshot every 2 steps."""
     base = dict(model_name_or_path=model, train_file=corpus, output_dir=str(out), per_device_train_batch_size=8,
                 probe_size=64, align_probe_size=32, snapshot_every=2, max_steps=6, checkpoint_every=2,
                 max_seq_length=16, device="cpu")
     base.update(kw)
     return TrainConfig(**base)
+
+
+@pytest.fixture(scope="session")
+def tiny_config():
+    """The factory :func:`_tiny_config` (model, corpus, output_dir, **overrides)."""
+    return _tiny_config
 
 
 @pytest.fixture
@@ -53,6 +59,6 @@ def finished_run(tmp_path_factory, tiny_model, small_corpus) -> Path:
     from simcse_core.trainer import train
 
     out = tmp_path_factory.mktemp("runs") / "finished"
-    for _ in train(tiny_config(tiny_model, small_corpus, out)):
+    for _ in train(_tiny_config(tiny_model, small_corpus, out)):
         pass
     return out
