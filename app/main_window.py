@@ -35,6 +35,7 @@ from simcse_core.snapshot import Snapshot
 from .controls import MessageBar, RunControls
 from .model import RunModel
 from .plots import PlotGrid, configure_pyqtgraph
+from .selection import Selection
 from .settings import StudioSettings, default_runs_root, new_run_dir
 from .setup_panel import SetupPanel
 from .workers import RunUpdate, TrainWorker, copy_model, error_text, read_run_updates
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.runs_root = Path(runs_root) if runs_root else default_runs_root()
         self.torch_threads = torch_threads
         self.model = RunModel()
+        self.selection = Selection(self)
         self.worker: TrainWorker | None = None
         self._reader: RunReader | None = None
         self._poll_worker: Any = None
@@ -271,6 +273,22 @@ class MainWindow(QMainWindow):
         self.worker.control.update(**changes)
         self.statusBar().showMessage(
             "applied from the next step: " + ", ".join(f"{k} {v:g}" for k, v in changes.items()), 5000)
+
+    def send_live(self, **changes: Any) -> bool:
+        """Send changes to the running trainer from the next step: temperature=,
+        learning_rate=, fn_pairs= (confirmed false-negative corpus-id pairs), fn_policy=.
+        Returns False (and says why in the status bar) when no run is going."""
+        if not self.training:
+            self.statusBar().showMessage("no run is training: nothing to apply", 5000)
+            return False
+        assert self.worker is not None
+        self.worker.control.update(**changes)
+        for k in ("temperature", "learning_rate"):
+            if k in changes:
+                self._applied[k] = float(changes[k])
+        shown = {k: (len(v) if k == "fn_pairs" else v) for k, v in changes.items()}
+        self.statusBar().showMessage("applied from the next step: " + ", ".join(f"{k} {v}" for k, v in shown.items()), 5000)
+        return True
 
     def _last_sps(self) -> float:
         s = self.model.series["steps_per_sec"].last

@@ -90,6 +90,7 @@ class StepPlot:
         self.event_key = event_key
         self._event_lines: list[pg.InfiniteLine] = []
         self._generation = -1
+        self._x_total = 0
 
     def _reset_if_new(self, model: RunModel) -> None:
         if self._generation != model.generation:
@@ -97,6 +98,10 @@ class StepPlot:
                 self.plot.removeItem(line)
             self._event_lines = []
             self._generation = model.generation
+        if model.total_steps and model.total_steps != self._x_total:
+            # the x axis spans the whole run from the start, so progress reads at a glance
+            self._x_total = model.total_steps
+            self.plot.setXRange(0, model.total_steps, padding=0.02)
 
     def update(self, model: RunModel) -> None:
         self._reset_if_new(model)
@@ -125,7 +130,7 @@ class LossPlot(StepPlot):
     def __init__(self, plot: pg.PlotItem) -> None:
         super().__init__(plot, "InfoNCE loss", [
             ("step_loss", "per step", COLORS["blue"], {"width": 1.0, "alpha": 150}),
-            ("loss", "snapshot mean", COLORS["blue"], {"width": 2.2}),
+            ("loss", "snapshot mean", COLORS["blue"], {"width": 2.2, "symbol": "o"}),
         ], event_key="temperature")
         self.chance = pg.InfiniteLine(pos=0.0, angle=0, pen=CHANCE_PEN, movable=False,
                                       label="chance",
@@ -154,7 +159,7 @@ class AccuracyPlot(StepPlot):
     """In-batch top-1 accuracy with its chance level 1/N."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
-        super().__init__(plot, "In-batch top-1 accuracy", [("top1_acc", "top-1", COLORS["green"], {})])
+        super().__init__(plot, "In-batch top-1 accuracy", [("top1_acc", "top-1", COLORS["green"], {"symbol": "o"})])
         plot.setYRange(0.0, 1.0, padding=0.02)
         plot.enableAutoRange(axis="y", enable=False)
         self.chance = pg.InfiniteLine(pos=0.0, angle=0, pen=CHANCE_PEN, movable=False)
@@ -218,9 +223,9 @@ class PlotGrid(pg.GraphicsLayoutWidget):
         self.loss = LossPlot(ci.addPlot(row=0, col=0))
         self.accuracy = AccuracyPlot(ci.addPlot(row=0, col=1))
         self.cosine = StepPlot(ci.addPlot(row=0, col=2), "Cosine of positives and negatives", [
-            ("pos_cos_mean", "pos mean", COLORS["green"], {}),
+            ("pos_cos_mean", "pos mean", COLORS["green"], {"symbol": "o"}),
             ("pos_cos_p95", "pos p95", COLORS["green"], {"style": Qt.PenStyle.DashLine}),
-            ("neg_cos_mean", "neg mean", COLORS["red"], {}),
+            ("neg_cos_mean", "neg mean", COLORS["red"], {"symbol": "o"}),
             ("neg_cos_p95", "neg p95", COLORS["red"], {"style": Qt.PenStyle.DashLine}),
         ])
         self.alignment = StepPlot(ci.addPlot(row=1, col=0), "Alignment (probe, dropout views)",
@@ -234,9 +239,9 @@ class PlotGrid(pg.GraphicsLayoutWidget):
         self.sts_note.setPos(0.5, 0.5)
         self.sts.plot.addItem(self.sts_note, ignoreBounds=True)
         self.lr = StepPlot(ci.addPlot(row=2, col=1), "Learning rate",
-                           [("lr", "lr", COLORS["cyan"], {})], event_key="learning_rate")
+                           [("lr", "lr", COLORS["cyan"], {"symbol": "o"})], event_key="learning_rate")
         self.temperature = StepPlot(ci.addPlot(row=2, col=2), "Temperature",
-                                    [("temperature", "t", COLORS["red"], {})], event_key="temperature")
+                                    [("temperature", "t", COLORS["red"], {"symbol": "o"})], event_key="temperature")
         self.views = [self.loss, self.accuracy, self.cosine, self.alignment, self.uniformity, self.trajectory,
                       self.sts, self.lr, self.temperature]
         self.redraws = 0

@@ -101,6 +101,9 @@ def _with_tip(w: QWidget, key: str) -> QWidget:
     return w
 
 
+
+STUDIO_SNAPSHOT_EVERY = 5  # steps between snapshots in the studio (headless default: 25)
+
 class SetupPanel(QWidget):
     """Form for a :class:`TrainConfig`. ``corpus_checked(ok)`` fires when a corpus read ends."""
 
@@ -276,7 +279,8 @@ class SetupPanel(QWidget):
             "learning_rate": c.learning_rate, "max_steps": 0, "num_train_epochs": c.num_train_epochs,
             "max_seq_length": c.max_seq_length, "pooler_type": c.pooler_type, "mlp_only_train": c.mlp_only_train,
             "dropout": None, "loss_variant": c.loss_variant, "device": c.device, "seed": c.seed,
-            "snapshot_every": c.snapshot_every, "probe_size": c.probe_size, "eval_file": "",
+            # a denser snapshot stream than the headless default: the studio is for watching
+            "snapshot_every": STUDIO_SNAPSHOT_EVERY, "probe_size": c.probe_size, "eval_file": "",
             "eval_every": c.eval_every,
         })
 
