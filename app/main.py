@@ -23,6 +23,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="intra-op threads for training (default: 1 on machines with 2 cores or fewer, where "
                         "the window and the trainer share the cores; torch's own elsewhere)")
     p.add_argument("--reset", action="store_true", help="ignore saved settings and window layout this time")
+    p.add_argument("--model", metavar="SPEC", help='preselect a model: a folder, "default" or "random:default"')
+    p.add_argument("--corpus", metavar="FILE", help="preselect a training corpus")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="preset a setup field, e.g. --set max_steps=20 --set snapshot_every=2 (repeatable)")
+    p.add_argument("--train", action="store_true", help="start training as soon as the window is up")
+    p.add_argument("--screenshot", metavar="PREFIX",
+                   help="after --screenshot-after seconds save PREFIX-<tab>.png for each main tab, then quit "
+                        "(for docs and the Xvfb test)")
+    p.add_argument("--screenshot-after", type=float, default=20.0, metavar="S")
     return p
 
 
@@ -41,11 +50,61 @@ def create_window(args: argparse.Namespace, settings=None):  # -> MainWindow
 
     win = MainWindow(settings=settings, runs_root=args.runs_root, torch_threads=default_torch_threads(args.torch_threads),
                      restore=not args.reset)
+    if args.model or args.corpus or args.set:
+        preset = dict(_parse_sets(args.set))
+        if args.model:
+            kind = args.model if args.model in ("default", "random:default") else "folder"
+            preset["model_kind"] = kind
+            if kind == "folder":
+                preset["model_folder"] = args.model
+        if args.corpus:
+            preset["train_file"] = args.corpus
+        win.setup_panel.set_values({**win.setup_panel.values(), **preset})
     if args.run:
         win.open_run(args.run, follow=False)
     elif args.follow:
         win.open_run(args.follow, follow=True)
     return win
+
+
+def _parse_sets(items: list[str]):
+    """FIELD=VALUE strings -> (field, value) with ints, floats and booleans parsed."""
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise SystemExit(f"simcse-studio: --set expects FIELD=VALUE, got {item!r}")
+        value: object = raw
+        for cast in (int, float):
+            try:
+                value = cast(raw)
+                break
+            except ValueError:
+                pass
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        yield key.strip(), value
+
+
+def save_screenshots(win, prefix: str) -> list[str]:
+    """Grab the window once per main tab (when the centre is a tab widget) as PNGs."""
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QApplication, QTabWidget
+
+    out = []
+    Path(prefix).parent.mkdir(parents=True, exist_ok=True)
+    tabs = win.centralWidget().findChild(QTabWidget) if win.centralWidget() is not None else None
+    names = [tabs.tabText(i) for i in range(tabs.count())] if tabs is not None else ["window"]
+    for i, name in enumerate(names):
+        if tabs is not None:
+            tabs.setCurrentIndex(i)
+        for _ in range(5):
+            QApplication.processEvents()
+        slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or f"tab{i}"
+        path = f"{prefix}-{slug}.png"
+        win.grab().save(path)
+        out.append(path)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,6 +120,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setStyle("Fusion")
     win = create_window(args)
     win.show()
+    if args.train:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(200, win.start_training)
+    if args.screenshot:
+        from PySide6.QtCore import QTimer
+
+        def shoot() -> None:
+            for path in save_screenshots(win, args.screenshot):
+                print(f"screenshot: {path}", flush=True)
+            win.close()
+
+        QTimer.singleShot(int(args.screenshot_after * 1000), shoot)
     return int(app.exec())
 
 

@@ -252,4 +252,7 @@ class PlotGrid(pg.GraphicsLayoutWidget):
             v.update(self.model)
         has_sts = len(self.model.series["sts_spearman"]) > 0
         self.sts_note.setVisible(not has_sts)
+        if not has_sts:  # keep the hint centred whatever the x range is
+            (x0, x1), (y0, y1) = self.sts.plot.viewRange()
+            self.sts_note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
         self.redraws += 1

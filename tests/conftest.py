@@ -38,6 +38,18 @@ def make_tiny_model(folder: Path, seed: int = 0, hidden: int = 32, layers: int =
 
 
 @pytest.fixture(scope="session")
+def sts_dev() -> Path:
+    """SentEval's STS-B dev split from ../shared/data."""
+    return STS_DEV
+
+
+@pytest.fixture(scope="session")
+def wiki10k() -> Path:
+    """10,000 Wikipedia sentences from ../shared/data (a sample of SimCSE's corpus)."""
+    return WIKI
+
+
+@pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> str:
     return str(make_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-bert"))
 

@@ -2,7 +2,9 @@
 
 import re
 
-from conftest import ROOT
+from pathlib import Path
+
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 
 
 def _quick_start_commands() -> list[str]:

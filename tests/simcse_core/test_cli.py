@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import STS_DEV, WIKI
 from simcse_core.cli import main
 
 
@@ -24,11 +23,11 @@ def test_help_for_every_command():
         assert flag in r.stdout
 
 
-def test_train_on_wiki_then_load_with_sentence_transformers(tiny_model, tmp_path, capsys):
+def test_train_on_wiki_then_load_with_sentence_transformers(tiny_model, tmp_path, capsys, wiki10k, sts_dev):
     out = tmp_path / "run"
-    rc = main(["train", "--model_name_or_path", tiny_model, "--train_file", str(WIKI), "--output_dir", str(out),
+    rc = main(["train", "--model_name_or_path", tiny_model, "--train_file", str(wiki10k), "--output_dir", str(out),
                "--max_steps", "4", "--per_device_train_batch_size", "16", "--snapshot_every", "2",
-               "--probe_size", "64", "--eval_file", str(STS_DEV), "--eval_every", "4", "--quiet"])
+               "--probe_size", "64", "--eval_file", str(sts_dev), "--eval_every", "4", "--quiet"])
     assert rc == 0
     text = capsys.readouterr().out
     assert "done after 4 steps" in text
@@ -53,7 +52,7 @@ def test_config_file_and_flag_override(tiny_model, tmp_path, small_corpus):
     assert saved["temp"] == 0.2 and saved["model_name_or_path"] == tiny_model and saved["max_steps"] == 2
 
 
-def test_encode_and_eval(tiny_model, tmp_path, capsys):
+def test_encode_and_eval(tiny_model, tmp_path, capsys, sts_dev):
     src = tmp_path / "s.txt"
     src.write_text("one sentence\n\nanother sentence\nthird\n")
     out = tmp_path / "e.npy"
@@ -62,7 +61,7 @@ def test_encode_and_eval(tiny_model, tmp_path, capsys):
     assert e.shape == (3, 32)
     np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1, rtol=1e-5)
     capsys.readouterr()
-    assert main(["eval", "--model_name_or_path", tiny_model, "--eval_file", str(STS_DEV)]) == 0
+    assert main(["eval", "--model_name_or_path", tiny_model, "--eval_file", str(sts_dev)]) == 0
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(res) == {"sts-dev"} and -100 <= res["sts-dev"] <= 100
 

@@ -129,12 +129,10 @@ def test_saved_folder_loads_in_sentence_transformers_and_automodel(tiny_model, t
 
 
 @pytest.mark.slow
-def test_default_model_sts_b_dev_spearman():
+def test_default_model_sts_b_dev_spearman(sts_dev):
     """all-MiniLM-L6-v2, mean pooling, cosine, STS-B dev: 86.7 (independent figure)."""
-    from conftest import STS_DEV
-
     from simcse_core import metrics as M
     from simcse_core.data import read_sts
 
-    r = M.evaluate_sts(load_model("default"), read_sts(STS_DEV), max_length=128)
+    r = M.evaluate_sts(load_model("default"), read_sts(sts_dev), max_length=128)
     assert r["spearman"] == pytest.approx(86.7, abs=0.3)

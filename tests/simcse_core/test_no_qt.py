@@ -3,7 +3,9 @@
 import subprocess
 import sys
 
-from conftest import ROOT
+from pathlib import Path
+
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 
 
 def test_engine_imports_no_qt_in_a_fresh_interpreter():

@@ -1,0 +1,75 @@
+"""The real `simcse-studio` process in a real X window (Xvfb): it trains for a few
+seconds and saves screenshots, which must not be blank. The PNGs stay in
+test-output/xvfb/ for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+
+OUT = ROOT / "test-output" / "xvfb"
+
+
+def _xvfb_or_skip() -> str:
+    exe = shutil.which("xvfb-run")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("xvfb-run is missing in CI (.ci/run installs it)")
+        pytest.skip("xvfb-run is not installed (Debian package xvfb); .ci/run installs it")
+    return exe
+
+
+def _not_blank(path: Path) -> tuple[int, float]:
+    """(distinct colours in a 64x64 sample grid, share of non-background pixels)."""
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(path))
+    assert not img.isNull(), f"{path} does not decode"
+    w, h = img.width(), img.height()
+    colours, busy = set(), 0
+    bg = img.pixel(w - 3, h - 3)
+    n = 0
+    for i in range(64):
+        for j in range(64):
+            p = img.pixel(int((i + 0.5) * w / 64), int((j + 0.5) * h / 64))
+            colours.add(p)
+            busy += p != bg
+            n += 1
+    return len(colours), busy / n
+
+
+@pytest.mark.xvfb
+def test_real_studio_trains_and_screenshots_are_not_blank(tiny_model, small_corpus, tmp_path):
+    xvfb = _xvfb_or_skip()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for old in OUT.glob("studio-*.png"):
+        old.unlink()
+    studio = Path(sys.executable).with_name("simcse-studio")
+    cmd = [str(studio)] if studio.exists() else [sys.executable, "-m", "app"]
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}  # a real xcb window
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")  # keep the user's settings out of it
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    r = subprocess.run(
+        [xvfb, "-a", "-s", "-screen 0 1600x1000x24", *cmd, "--reset", "--runs-root", str(tmp_path / "runs"),
+         "--model", tiny_model, "--corpus", small_corpus, "--set", "max_steps=400", "--set", "snapshot_every=2",
+         "--set", "probe_size=150", "--set", "per_device_train_batch_size=16",
+         "--train", "--screenshot", str(OUT / "studio"), "--screenshot-after", "25"],
+        capture_output=True, text=True, timeout=240, env=env, cwd=ROOT,
+    )
+    assert r.returncode == 0, f"studio exited {r.returncode}\n{r.stdout}\n{r.stderr[-3000:]}"
+    shots = sorted(OUT.glob("studio-*.png"))
+    assert shots, r.stdout + r.stderr[-2000:]
+    assert "Traceback" not in r.stderr, r.stderr[-3000:]
+    for shot in shots:
+        colours, busy = _not_blank(shot)
+        assert colours >= 8 and busy > 0.05, f"{shot.name} looks blank ({colours} colours, {busy:.0%} non-background)"
+    # training really ran in the real process: a run folder with snapshots beyond step 0
+    metrics = list((tmp_path / "runs").glob("*/metrics.jsonl"))
+    assert metrics and len(metrics[0].read_text().splitlines()) >= 2
