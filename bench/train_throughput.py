@@ -2,7 +2,10 @@
 
     python bench/train_throughput.py                       # CPU: packaged model, batch 64, len 32
     python bench/train_throughput.py --variants naive,engine,mnrl --steps 30
-    python bench/train_throughput.py --device cuda --shape minilm,bert-base --batch 64,512 --full
+    python bench/train_throughput.py --full                 # GPU: MiniLM-L6 and BERT-base shapes (random
+                                                            # weights), batch 64 and 512, len 32, all variants,
+                                                            # plus encoding (batch 1024)
+    python bench/train_throughput.py --variants engine,engine-compile --encode
 
 Variants:
     naive   the seed formulation: HF AutoModel (eager attention), tokenise every batch,
@@ -11,6 +14,14 @@ Variants:
             tokenising each step (its own fit loop is not used: one manual step).
     engine  simcse_core.trainer.train: pre-tokenised ids, SDPA, one forward of 2N rows,
             the reference N x N loss (bf16 autocast and fused AdamW on CUDA).
+    engine-compile  the same with compile=True (CUDA graphs on CUDA) and static padding
+            (one shape); the warm-up steps include the compilation.
+    engine-gc  the engine with the gradient cache, chunks of N rows (2 chunks a step):
+            the price of the extra forward.
+
+--encode also times encoding: the engine's SentenceEncoder.encode (bf16 on CUDA)
+against sentence-transformers' SentenceTransformer.encode (fp32), same model and
+sentences, batch 1024 on CUDA and 128 on the CPU.
 
 Each variant runs `--warmup` steps untimed, then `--steps` timed steps on the same
 sentences (wiki10k from ../shared). Reports steps/s, sentences/s (sentences per batch x
@@ -134,7 +145,7 @@ def run_mnrl(folder: str, sents: list[str], batch: int, max_len: int, warmup: in
 
 
 def run_engine(folder: str, sents: list[str], batch: int, max_len: int, warmup: int, steps: int, device: torch.device,
-               compile_: bool = False) -> float:
+               compile_: bool = False, grad_cache: bool = False) -> float:
     from simcse_core import TrainConfig, TrainControl
     from simcse_core.trainer import train
 
@@ -150,15 +161,60 @@ def run_engine(folder: str, sents: list[str], batch: int, max_len: int, warmup: 
                           max_seq_length=max_len, max_steps=warmup + steps, snapshot_every=10**9, probe_size=2,
                           align_probe_size=2, checkpoint_every=10**9, device=device.type, pooler_type="cls_before_pooler")
         if compile_:
-            cfg.compile = True  # type: ignore[attr-defined]
-        for _ in train(cfg, TrainControl(on_step=on_step)):
-            pass
+            cfg.compile = True
+            cfg.static_padding = True  # one shape: no recompilation inside the timed steps
+        if grad_cache:
+            cfg.grad_cache_chunk = batch  # 2N rows in two chunks
+        for snap in train(cfg, TrainControl(on_step=on_step)):
+            for e in snap.events:
+                if "compile" in e:
+                    print(f"# engine-compile: {e['compile']}", flush=True)
     _sync(device)
     # steps between the end of the last warm-up step and the end of the last step
     return steps / (times[-1] - times[warmup - 1])
 
 
-RUNNERS = {"naive": run_naive, "mnrl": run_mnrl, "engine": run_engine}
+def run_engine_compile(*a, **k) -> float:
+    return run_engine(*a, compile_=True, **k)
+
+
+def run_engine_gc(*a, **k) -> float:
+    return run_engine(*a, grad_cache=True, **k)
+
+
+RUNNERS = {"naive": run_naive, "mnrl": run_mnrl, "engine": run_engine, "engine-compile": run_engine_compile,
+           "engine-gc": run_engine_gc}
+
+
+def run_encode(folder: str, sents: list[str], batch: int, max_len: int, device: torch.device, repeats: int = 2) -> list[dict]:
+    """Sentences/s of the engine's encode and of sentence-transformers' encode (best of
+    ``repeats``, after one untimed warm-up batch each)."""
+    from sentence_transformers import SentenceTransformer
+
+    from simcse_core.model import load_model
+
+    enc = load_model(folder, "cls_before_pooler", max_seq_length=max_len).to(device)
+    st = SentenceTransformer(folder, device=str(device))
+    st.max_seq_length = max_len
+    bf16 = device.type == "cuda"
+    fns = {"engine-encode" + ("-bf16" if bf16 else ""): lambda: enc.encode(sents, batch_size=batch, bf16=bf16),
+           "st-encode-fp32": lambda: st.encode(sents, batch_size=batch, convert_to_numpy=True)}
+    out = []
+    for name, fn in fns.items():
+        if name.startswith("engine"):
+            enc.encode(sents[:batch], batch_size=batch, bf16=bf16)
+        else:
+            st.encode(sents[:batch], batch_size=batch)
+        best = 0.0
+        for _ in range(repeats):
+            _sync(device)
+            t = time.perf_counter()
+            fn()
+            _sync(device)
+            best = max(best, len(sents) / (time.perf_counter() - t))
+        out.append({"variant": name, "batch": batch, "sentences": len(sents), "sentences_per_s": best})
+    del enc, st
+    return out
 
 
 def main() -> None:
@@ -172,11 +228,22 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2, help="alternate the variants this many times; report the best")
     ap.add_argument("--variants", default="naive,engine")
     ap.add_argument("--json", help="append results as JSON lines to this file")
+    ap.add_argument("--encode", action="store_true", help="also time encoding: engine vs sentence-transformers")
+    ap.add_argument("--encode-batch", type=int, default=0, help="encode batch (default 1024 on CUDA, 128 on CPU)")
+    ap.add_argument("--encode-n", type=int, default=0, help="sentences to encode (default 20000 on CUDA, 512 on CPU)")
+    ap.add_argument("--full", action="store_true",
+                    help="the GPU set: --device cuda --shape minilm,bert-base --batch 64,512 --warmup 10 --steps 30 "
+                         "--variants naive,mnrl,engine,engine-compile,engine-gc --encode")
     args = ap.parse_args()
+    if args.full:
+        args.device = "cuda" if torch.cuda.is_available() else args.device
+        args.shape, args.batch, args.warmup, args.steps = "minilm,bert-base", "64,512", 10, 30
+        args.variants, args.encode = "naive,mnrl,engine,engine-compile,engine-gc", True
 
     device = torch.device(args.device)
     variants = args.variants.split(",")
-    rows = []
+    rows: list[dict] = []
+    enc_rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         for shape in args.shape.split(","):
             folder = model_folder(shape, Path(tmp))
@@ -193,8 +260,15 @@ def main() -> None:
                         rows.append({"shape": shape, "batch": batch, "variant": v, "steps_per_s": sps,
                                      "sentences_per_s": sps * batch, "peak_mb": _peak_mb(device)})
                         print(json.dumps(rows[-1]), flush=True)
-                if "naive" in best and "engine" in best:
-                    print(f"# {shape} batch {batch}: engine / naive = {best['engine'] / best['naive']:.2f}x")
+                for v in best:
+                    if v != "naive" and "naive" in best:
+                        print(f"# {shape} batch {batch}: {v} / naive = {best[v] / best['naive']:.2f}x")
+            if args.encode:
+                eb = args.encode_batch or (1024 if device.type == "cuda" else 128)
+                en = args.encode_n or (20000 if device.type == "cuda" else 512)
+                for r in run_encode(folder, sentences(min(en, 10000)) * max(1, -(-en // 10000)), eb, args.max_len, device):
+                    enc_rows.append({"shape": shape, **r})
+                    print(json.dumps(enc_rows[-1]), flush=True)
     info = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(), "torch": torch.__version__, "device": str(device),
             "threads": torch.get_num_threads()}
@@ -207,10 +281,15 @@ def main() -> None:
             best_rows[key] = r
     for r in best_rows.values():
         print(f"| {r['shape']} | {r['batch']} | {r['variant']} | {r['steps_per_s']:.2f} | {r['sentences_per_s']:.1f} | {r['peak_mb']:.0f} |")
+    if enc_rows:
+        print("\n| shape | encoder | batch | sentences/s |")
+        print("|---|---|---|---|")
+        for r in enc_rows:
+            print(f"| {r['shape']} | {r['variant']} | {r['batch']} | {r['sentences_per_s']:.1f} |")
     print(json.dumps(info))
     if args.json:
         with open(args.json, "a", encoding="utf-8") as f:
-            for r in rows:
+            for r in rows + [{"kind": "encode", **e} for e in enc_rows]:
                 f.write(json.dumps({**info, **r}) + "\n")
 
 

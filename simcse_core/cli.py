@@ -1,5 +1,9 @@
 """The ``simcse`` command: ``simcse train``, ``simcse encode``, ``simcse eval``.
 
+Several GPUs (data-parallel, see :mod:`simcse_core.distributed`)::
+
+    torchrun --standalone --nproc_per_node=4 -m simcse_core.cli train --output_dir runs/x ...
+
 Flag names follow the reference SimCSE ``train.py`` where one exists. Bad input exits
 with status 2 and one line on stderr; Ctrl-C during training stops after the current
 step and leaves a checkpoint (press it twice to abort at once).
@@ -91,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint_every", type=int)
     t.add_argument("--resume_from_checkpoint", nargs="?", const="latest",
                    help="resume the run in --output_dir from its latest checkpoint, or from a checkpoint folder")
+    t.add_argument("--compile", type=_bool, nargs="?", const=True,
+                   help="torch.compile the encoder (CUDA graphs on one GPU); falls back to eager if it fails")
+    t.add_argument("--grad_cache_chunk", type=int,
+                   help="> 0: gradient cache, encoder rows per chunk (unsup: 2 rows a sentence); a large batch "
+                        "in the memory of one chunk, same loss and gradient, one extra forward")
+    t.add_argument("--static_padding", type=_bool, nargs="?", const=True,
+                   help="pad every batch to --max_seq_length (one shape for compile / CUDA graphs)")
+    t.add_argument("--pad_to_multiple_of", type=int,
+                   help="round batch widths up to this (default 0: 8 on CUDA or compiled, 1 on eager CPU)")
     t.add_argument("--quiet", action="store_true", help="no progress bar or per-snapshot lines")
 
     e = sub.add_parser("encode", help="embed sentences into a .npy file")
@@ -176,6 +189,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, old)
         if bar is not None:
             bar.close()
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # torchrun: rank 0 reports
     where = result.model_dir or config.output_dir
     state = "stopped" if result.stopped else "done"
     print(f"{state} after {result.steps} steps; run folder {config.output_dir}; model {where}")

@@ -66,6 +66,11 @@ class TrainConfig:
     keep_checkpoints: int = 2
     resume_from_checkpoint: str | None = None  # "latest" (in output_dir) or a checkpoint folder
     allow_pickle: bool = False  # allow loading pytorch_model.bin (unsafe: pickle)
+    # --- speed and memory (results do not depend on these, up to float rounding and dropout draws)
+    compile: bool = False  # torch.compile the encoder (CUDA graphs on CUDA); falls back to eager by itself
+    grad_cache_chunk: int = 0  # > 0: gradient cache, encoder rows per chunk (unsup: 2 rows a sentence)
+    static_padding: bool = False  # pad every batch to max_seq_length (one shape: CUDA graphs, compile)
+    pad_to_multiple_of: int = 0  # batch width rounded up to this; 0: 8 on CUDA or compiled, 1 on eager CPU
 
     # ------------------------------------------------------------------ checks
     def validate(self) -> TrainConfig:
@@ -103,6 +108,10 @@ class TrainConfig:
             bad("probe_size", "must be >= 2")
         if not (0.0 <= self.tau_plus < 1.0):
             bad("tau_plus", "the class prior must be in [0, 1)")
+        if self.grad_cache_chunk < 0:
+            bad("grad_cache_chunk", "must be >= 0 (0: off; else encoder rows per chunk)")
+        if self.pad_to_multiple_of < 0:
+            bad("pad_to_multiple_of", "must be >= 0 (0: automatic)")
         if self.loss_variant == "ntxent" and self.mode == "sup":
             bad("loss_variant", "ntxent is the unsupervised 2N x 2N layout; use simcse in sup mode")
         return self

@@ -101,6 +101,7 @@ class SentenceEncoder(nn.Module):
         self.source = source
         hidden = int(backbone.config.hidden_size)
         self.mlp = MLP(hidden) if pooler_type == "cls" else None
+        self.prebuilt_mask: bool | None = None  # None: a 4D attention mask on CUDA (no host sync)
 
     @property
     def dim(self) -> int:
@@ -113,7 +114,13 @@ class SentenceEncoder(nn.Module):
     # ---------------------------------------------------------------- forward
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         # input_ids, attention_mask: (B, L)
-        out = self.backbone(input_ids=input_ids, attention_mask=attention_mask)
+        attn = attention_mask
+        if self.prebuilt_mask if self.prebuilt_mask is not None else input_ids.is_cuda:
+            if getattr(self.backbone.config, "_attn_implementation", None) == "sdpa":
+                # a ready (B, 1, 1, L) bool mask: given a 2D mask, transformers checks mask.all()
+                # on the host every forward (a GPU sync) to decide whether it can drop it
+                attn = attention_mask[:, None, None, :].to(torch.bool)
+        out = self.backbone(input_ids=input_ids, attention_mask=attn)
         h = out.last_hidden_state  # (B, L, H)
         if self.pooler_type == "avg":
             m = attention_mask.unsqueeze(-1).to(h.dtype)  # (B, L, 1)

@@ -1,0 +1,296 @@
+"""Exports from a run folder into formats other tools read.
+
+- :func:`export_metrics_csv`: ``metrics.jsonl`` as one CSV table (spreadsheets, pandas).
+- :func:`export_projector`: the TensorBoard Embedding Projector format (``tensors.tsv``,
+  ``metadata.tsv``, ``projector_config.pbtxt``); also loadable at projector.tensorflow.org.
+- :func:`export_npy`: ``embeddings.npy`` (float32) and ``metadata.csv`` (numpy, pandas).
+- :func:`export_model`: the run's model as a sentence-transformers folder.
+
+Bad input raises :class:`~simcse_core.runs.RunError` (the run folder, a step) or
+:class:`~simcse_core.errors.DataError` (the destination), with a one-line message
+naming the file or step.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DataError
+from .runs import RunError, RunReader, final_model_path, snapshot_name
+
+
+# ------------------------------------------------------------------ helpers
+def _reader(run_dir: str | Path) -> RunReader:
+    return RunReader(run_dir)  # RunError when it is not a run folder
+
+
+def _atomic_write(path: Path, data: str | bytes) -> Path:
+    """Write ``path`` via a temp file in the same folder and a rename."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise DataError(f"{path}: cannot be written ({e.strerror or e})") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise DataError(f"{path}: cannot be written ({e.strerror or e})") from None
+    return path
+
+
+def _cell(v: Any) -> str:
+    """A CSV cell: numbers as Python writes them (round-trips exactly), None and NaN as
+    empty, booleans as true/false, lists and objects as JSON."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return "" if not math.isfinite(v) else repr(v)
+    if isinstance(v, str):
+        return v
+    return json.dumps(v, ensure_ascii=False)
+
+
+def _one_line(text: Any) -> str:
+    """Tabs and line breaks would break a TSV row: replace them with spaces."""
+    s = str(text)
+    for ch in ("\r\n", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"):
+        s = s.replace(ch, " ")
+    return s
+
+
+def _steps_with_arrays(reader: RunReader) -> list[int]:
+    return reader.snapshot_steps()
+
+
+def _load_probe(reader: RunReader) -> dict[str, Any]:
+    p = reader.root / "probe.json"
+    if not p.is_file():
+        raise RunError(f"{p}: no such file (the run has not written its probe set yet)")
+    try:
+        probe = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RunError(f"{p}: not valid JSON ({e})") from None
+    if not isinstance(probe, dict) or not isinstance(probe.get("texts"), list):
+        raise RunError(f"{p}: no 'texts' list (not a probe file)")
+    cols = probe.get("columns") or {}
+    if not isinstance(cols, dict):
+        raise RunError(f"{p}: 'columns' must be an object of label lists")
+    n = len(probe["texts"])
+    for k, v in cols.items():
+        if not isinstance(v, list) or len(v) != n:
+            raise RunError(f"{p}: column '{k}' has {len(v) if isinstance(v, list) else 'no'} values for {n} texts")
+    ids = probe.get("ids")
+    if ids is not None and (not isinstance(ids, list) or len(ids) != n):
+        raise RunError(f"{p}: 'ids' has {len(ids) if isinstance(ids, list) else 'no'} values for {n} texts")
+    probe["columns"] = cols
+    return probe
+
+
+def probe_embeddings(run_dir: str | Path, step: int | None = None) -> tuple[int, np.ndarray, dict[str, Any]]:
+    """``(step, (P, D) float32 embeddings, probe)`` of a snapshot; ``step=None``: the
+    last snapshot that saved arrays. ``probe`` is probe.json: ids, texts, columns."""
+    reader = _reader(run_dir)
+    steps = _steps_with_arrays(reader)
+    if step is None:
+        if not steps:
+            raise RunError(f"{reader.root / 'snapshots'}: no snapshot with embeddings yet")
+        step = steps[-1]
+    step = int(step)
+    path = reader.root / "snapshots" / f"{snapshot_name(step)}.npz"
+    if not path.is_file():
+        have = ", ".join(str(s) for s in steps[-8:]) or "none"
+        raise RunError(f"{reader.root}: no snapshot at step {step} (snapshots with embeddings: {have})")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "probe_embeddings" not in z.files:
+                raise RunError(f"{path}: step {step} has no probe embeddings")
+            emb = np.asarray(z["probe_embeddings"], dtype=np.float32)
+            snap_ids = np.asarray(z["probe_ids"]) if "probe_ids" in z.files else None
+    except RunError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        raise RunError(f"{path}: step {step} cannot be read ({type(e).__name__}: {e})") from None
+    if emb.ndim != 2:
+        raise RunError(f"{path}: step {step}: probe embeddings have shape {emb.shape}, expected (P, D)")
+    probe = _load_probe(reader)
+    if len(probe["texts"]) != emb.shape[0]:
+        raise RunError(f"{path}: step {step} has {emb.shape[0]} embeddings for {len(probe['texts'])} probe texts "
+                       f"in {reader.root / 'probe.json'}")
+    if snap_ids is not None and probe.get("ids") is not None and [int(i) for i in snap_ids] != [int(i) for i in probe["ids"]]:
+        raise RunError(f"{path}: step {step}: probe ids differ from {reader.root / 'probe.json'}")
+    return step, emb, probe
+
+
+def _label_columns(probe: dict[str, Any], label_columns: list[str] | tuple[str, ...] | None, where: Path) -> list[str]:
+    cols = probe["columns"]
+    if label_columns is None:
+        return list(cols)
+    missing = [c for c in label_columns if c not in cols]
+    if missing:
+        have = ", ".join(cols) or "none"
+        raise RunError(f"{where / 'probe.json'}: no label column(s) {', '.join(missing)} (columns: {have})")
+    return list(label_columns)
+
+
+# -------------------------------------------------------------------- metrics
+def export_metrics_csv(run_dir: str | Path, path: str | Path) -> Path:
+    """``metrics.jsonl`` -> CSV: one row a record, the union of keys as columns (``step``
+    first, the rest sorted). Missing values and NaN are empty cells; ``events`` (a list)
+    is JSON-encoded. Returns ``path``."""
+    reader = _reader(run_dir)
+    metrics = reader.root / "metrics.jsonl"
+    if not metrics.is_file():
+        raise RunError(f"{metrics}: no such file (the run has not logged a snapshot yet)")
+    records = reader.records()  # RunError naming the line on a corrupt record
+    for n, r in enumerate(records):
+        if not isinstance(r, dict):
+            raise RunError(f"{metrics}: record {n + 1} is not a JSON object")
+    keys: set[str] = set()
+    for r in records:
+        keys.update(r)
+    columns = (["step"] if "step" in keys or not keys else []) + sorted(keys - {"step"})
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in records:
+        w.writerow([_cell(r.get(k)) for k in columns])
+    return _atomic_write(Path(path), buf.getvalue())
+
+
+# ------------------------------------------------------------------ projector
+def _pbtxt_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def export_projector(run_dir: str | Path, step: int | None, out_dir: str | Path,
+                     label_columns: list[str] | tuple[str, ...] | None = None,
+                     tensor_name: str | None = None) -> dict[str, Path]:
+    """The probe embeddings of one snapshot in the TensorBoard projector format:
+
+    - ``tensors.tsv``: one row per probe sentence, tab-separated floats;
+    - ``metadata.tsv``: the text (tabs and line breaks replaced by spaces) and the
+      label columns (all of probe.json's, or ``label_columns``); with more than one
+      column the first row is a header, with the text alone there is none (the
+      projector's convention);
+    - ``projector_config.pbtxt``: ``embeddings { tensor_name tensor_path metadata_path }``
+      with paths relative to ``out_dir`` (point TensorBoard's ``--logdir`` at it, or
+      load the two .tsv files at projector.tensorflow.org).
+
+    ``step=None``: the last snapshot. Returns the three paths by kind."""
+    step, emb, probe = probe_embeddings(run_dir, step)
+    root = Path(run_dir)
+    cols = _label_columns(probe, label_columns, root)
+    out = Path(out_dir)
+    rows = "".join("\t".join(f"{float(x):.7g}" for x in row) + "\n" for row in emb)
+    header = ["text", *cols]
+    lines = []
+    if cols:
+        lines.append("\t".join(_one_line(h) for h in header))
+    for i, text in enumerate(probe["texts"]):
+        cells = [_one_line(text)] + [_one_line(probe["columns"][c][i]) for c in cols]
+        # the projector reads an empty single-column line as a missing row: keep one space
+        lines.append("\t".join(cells) if (cols or cells[0]) else " ")
+    name = tensor_name or f"{root.resolve().name} step {step}"
+    pbtxt = ("embeddings {\n"
+             f"  tensor_name: {_pbtxt_string(name)}\n"
+             f"  tensor_path: {_pbtxt_string('tensors.tsv')}\n"
+             f"  metadata_path: {_pbtxt_string('metadata.tsv')}\n"
+             "}\n")
+    return {
+        "tensors": _atomic_write(out / "tensors.tsv", rows),
+        "metadata": _atomic_write(out / "metadata.tsv", "".join(ln + "\n" for ln in lines)),
+        "config": _atomic_write(out / "projector_config.pbtxt", pbtxt),
+    }
+
+
+def export_npy(run_dir: str | Path, step: int | None, out_dir: str | Path,
+               label_columns: list[str] | tuple[str, ...] | None = None) -> dict[str, Path]:
+    """``embeddings.npy`` ((P, D) float32, rows L2-normalised as the trainer saved them)
+    and ``metadata.csv`` (``id`` = corpus row id, ``text``, the label columns), one row
+    per probe sentence in the same order. ``step=None``: the last snapshot."""
+    step, emb, probe = probe_embeddings(run_dir, step)
+    cols = _label_columns(probe, label_columns, Path(run_dir))
+    out = Path(out_dir)
+    buf = io.BytesIO()
+    np.save(buf, emb.astype(np.float32), allow_pickle=False)
+    ids = probe.get("ids") or list(range(len(probe["texts"])))
+    text = io.StringIO()
+    w = csv.writer(text, lineterminator="\n")
+    w.writerow(["id", "text", *cols])
+    for i, t in enumerate(probe["texts"]):
+        w.writerow([int(ids[i]), t, *(probe["columns"][c][i] for c in cols)])
+    return {
+        "embeddings": _atomic_write(out / "embeddings.npy", buf.getvalue()),
+        "metadata": _atomic_write(out / "metadata.csv", text.getvalue()),
+    }
+
+
+# ---------------------------------------------------------------------- model
+def export_model(run_dir: str | Path, dest: str | Path, overwrite: bool = False) -> Path:
+    """Copy the run's model (``model/`` when the run finished, else its latest
+    checkpoint's) to ``dest`` as a sentence-transformers folder:
+    ``SentenceTransformer(dest)`` loads it, and so does ``AutoModel.from_pretrained``.
+
+    The copy goes to a temporary folder beside ``dest`` and is renamed into place, so
+    ``dest`` is either absent or complete. A non-empty ``dest`` is refused unless
+    ``overwrite=True``. Returns ``dest``."""
+    reader = _reader(run_dir)
+    src = final_model_path(reader.root)
+    if src is None or not src.is_dir():
+        raise RunError(f"{reader.root}: no model yet (neither model/ nor a complete checkpoint)")
+    if not (src / "modules.json").is_file():
+        raise RunError(f"{src}: no modules.json (not a sentence-transformers folder)")
+    dest = Path(dest).expanduser()
+    try:
+        src_real, dest_real = src.resolve(), dest.resolve()
+    except OSError as e:
+        raise DataError(f"{dest}: cannot be resolved ({e.strerror or e})") from None
+    if dest_real == src_real or src_real in dest_real.parents:
+        raise DataError(f"{dest}: is the run's model folder or inside it; choose another destination")
+    if dest.exists() or dest.is_symlink():
+        if not dest.is_dir() or dest.is_symlink():
+            raise DataError(f"{dest}: exists and is not a folder")
+        if any(dest.iterdir()) and not overwrite:
+            raise DataError(f"{dest}: folder is not empty (pass overwrite=True to replace it)")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp"))
+    except OSError as e:
+        raise DataError(f"{dest.parent}: cannot be written ({e.strerror or e})") from None
+    old: Path | None = None
+    try:
+        shutil.copytree(src, tmp, dirs_exist_ok=True)
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".old"))
+            os.rmdir(old)
+            os.replace(dest, old)  # moved aside, deleted once the new one is in place
+        os.replace(tmp, dest)
+    except (OSError, shutil.Error) as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not dest.exists():
+            os.replace(old, dest)  # put the previous one back
+        raise DataError(f"{dest}: the model could not be copied ({e})") from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return dest
