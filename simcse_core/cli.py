@@ -122,6 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a SentEval STS folder of STS.input.*/STS.gs.* files: one Spearman over all its "
                         "subsets ('all' setting, as SimCSE reports STS12-16) (repeatable)")
     v.add_argument("--batch_size", type=int, default=128)
+    r = sub.add_parser("preset", help="run a preset: a few short runs side by side (simcse preset --list)",
+                       description=("Train a preset's runs one after another into OUTPUT_ROOT/<name>/<run>, plus "
+                                    "OUTPUT_ROOT/<name>/preset.json; the studio opens them together. See docs/presets.md."))
+    r.add_argument("name", nargs="?", help="a bundled preset (see --list) or a preset .json file")
+    r.add_argument("--list", action="store_true", help="list the bundled presets and exit")
+    r.add_argument("--output_root", default="runs", help="runs go to OUTPUT_ROOT/<preset name>/<run label> (default: runs)")
+    r.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="set a TrainConfig field in every run's base (the runs' own overrides still win), "
+                        "e.g. --set train_file=my.csv --set max_steps=200; VALUE is JSON when it parses as JSON")
+    r.add_argument("--quiet", action="store_true", help="no per-snapshot lines")
     return parser
 
 
@@ -163,16 +173,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             bar.refresh()
 
     control = TrainControl(on_step=on_step)
-    presses = {"n": 0}
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        presses["n"] += 1
-        if presses["n"] > 1:
-            raise KeyboardInterrupt
-        control.stop()
-        print("\nstopping after this step (Ctrl-C again to abort without a checkpoint)", file=sys.stderr)
-
-    old = signal.signal(signal.SIGINT, on_sigint)
+    old = _sigint_stops(control, "stopping after this step and writing a checkpoint")
     try:
         gen = train(config, control)
         try:
@@ -182,6 +183,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                     continue
                 if bar is None:
                     bar = tqdm(total=snap.total_steps, initial=snap.step, unit="step", desc="train", dynamic_ncols=True)
+                for ev in snap.events:  # what the engine wants said once: data counts, compile fallbacks
+                    for key in ("data", "compile"):
+                        if key in ev:
+                            bar.write(f"{key}: {ev[key]}")
                 bar.write(_fmt(snap))
         except StopIteration as stop:
             result = stop.value
@@ -194,6 +199,65 @@ def cmd_train(args: argparse.Namespace) -> int:
     where = result.model_dir or config.output_dir
     state = "stopped" if result.stopped else "done"
     print(f"{state} after {result.steps} steps; run folder {config.output_dir}; model {where}")
+    return 0
+
+
+# ------------------------------------------------------------------------ preset
+def _parse_sets(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SimCSEError(f"--set {item!r}: expected FIELD=VALUE")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value  # a plain string (a path, a model name)
+    return out
+
+
+def _sigint_stops(control: Any, note: str) -> Any:
+    """Install a SIGINT handler: the first Ctrl-C asks ``control`` to stop after the
+    current step, the second aborts. Returns the previous handler."""
+    presses = {"n": 0}
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        presses["n"] += 1
+        if presses["n"] > 1:
+            raise KeyboardInterrupt
+        control.stop()
+        print(f"\n{note} (Ctrl-C again to abort)", file=sys.stderr)
+
+    return signal.signal(signal.SIGINT, on_sigint)
+
+
+def cmd_preset(args: argparse.Namespace) -> int:
+    from .control import TrainControl
+    from .presets import list_presets, load_preset, run_preset
+
+    if args.list or not args.name:
+        for p in list_presets():
+            print(f"{p.name:22s} {p.title}  [{', '.join(r.label for r in p.runs)}]")
+        return 0
+    preset = load_preset(args.name)
+    if args.set:
+        preset = preset.with_base(**_parse_sets(args.set))
+    control = TrainControl()
+    old = _sigint_stops(control, "stopping after this step; the remaining runs are skipped")
+    try:
+        gen = run_preset(preset, args.output_root, control=control)
+        try:
+            while True:
+                label, snap = next(gen)
+                if not args.quiet:
+                    print(f"[{label}] {_fmt(snap)}", flush=True)
+        except StopIteration as stop:
+            results = stop.value
+    finally:
+        signal.signal(signal.SIGINT, old)
+    folder = preset.folder(args.output_root)
+    state = "stopped" if control.stop_requested else "done"
+    print(f"preset {preset.name} {state}: {len(results)} of {len(preset.runs)} runs in {folder} (open {folder / 'preset.json'})")
     return 0
 
 
@@ -245,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"train": cmd_train, "encode": cmd_encode, "eval": cmd_eval}[args.command](args)
+        return {"train": cmd_train, "encode": cmd_encode, "eval": cmd_eval, "preset": cmd_preset}[args.command](args)
     except SimCSEError as e:
         print(f"simcse {args.command}: error: {e}", file=sys.stderr)
         return 2

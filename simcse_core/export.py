@@ -202,7 +202,9 @@ def export_projector(run_dir: str | Path, step: int | None, out_dir: str | Path,
     root = Path(run_dir)
     cols = _label_columns(probe, label_columns, root)
     out = Path(out_dir)
-    rows = "".join("\t".join(f"{float(x):.7g}" for x in row) + "\n" for row in emb)
+    buf = io.StringIO()
+    np.savetxt(buf, emb, fmt="%.9g", delimiter="\t")  # 9 significant digits: float32 round-trips
+    rows = buf.getvalue()
     header = ["text", *cols]
     lines = []
     if cols:

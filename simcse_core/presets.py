@@ -384,6 +384,10 @@ def run_preset(
                     snap = gen.send(changes)
             except StopIteration as stop:
                 results.append((label, stop.value))
+            except GeneratorExit:  # the caller closed us mid-run: a stop, not a failure
+                entry["state"] = "stopped"
+                gen.close()
+                raise
             except BaseException:
                 entry["state"] = "failed"
                 gen.close()

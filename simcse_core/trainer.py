@@ -78,6 +78,7 @@ class _Data:
     lengths: list[torch.Tensor]  # matching (S,) lengths
     texts: list[str]  # what the probe shows (text / sent0)
     labels: dict[str, list[str]] = field(default_factory=dict)
+    summary: str = ""  # one line about the input (counts of sentences, empty lines, duplicates)
 
     @property
     def size(self) -> int:
@@ -107,11 +108,12 @@ def _load_data(config: TrainConfig, tokenizer: Any) -> _Data:
         tr = read_triplets(config.train_file)
         views = [list(tr.sent0), list(tr.sent1)] + ([list(tr.hard_neg)] if tr.hard_neg else [])
         cols, lens = zip(*(_pretokenize(tokenizer, v, config.max_seq_length) for v in views))
-        return _Data(list(cols), list(lens), list(tr.sent0))
+        summary = f"{Path(config.train_file).name}: {len(tr):,} supervised rows" + (" with hard negatives" if tr.hard_neg else "")
+        return _Data(list(cols), list(lens), list(tr.sent0), summary=summary)
     corpus = read_corpus(config.train_file or default_corpus_path(), text_column=config.text_column,
                          drop_duplicates=config.drop_duplicates)
     ids, lens = _pretokenize(tokenizer, list(corpus.sentences), config.max_seq_length)
-    return _Data([ids], [lens], list(corpus.sentences), dict(corpus.columns))
+    return _Data([ids], [lens], list(corpus.sentences), dict(corpus.columns), summary=corpus.summary())
 
 
 def _linear_schedule(total: int, warmup: int):
@@ -440,7 +442,7 @@ def _train(config: TrainConfig, control: TrainControl, device: torch.device,
 
     pad_id = encoder.tokenizer.pad_token_id or 0
     stepper = ContrastiveStep(encoder, data, config, device, use_bf16, fn, dist_info)
-    setup_events: list[dict[str, Any]] = []
+    setup_events: list[dict[str, Any]] = [{"step": start_step, "data": data.summary}] if data.summary else []
     if dist_info.enabled:
         D.freeze_unused_parameters(encoder, data.columns[0][:2, :8].to(device), pad_id)
         stepper.fwd = D.wrap_ddp(encoder, dist_info, device)  # stepper.fwd_no_grad stays the bare encoder

@@ -90,3 +90,23 @@ def test_bad_input_one_line_nonzero_exit(args, needle, tiny_model, tmp_path):
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.stderr
+
+
+def test_preset_list_and_bad_name(capsys):
+    assert main(["preset", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("temperature_tour", "dropout_augmentation", "from_scratch"):
+        assert name in out
+    assert main(["preset", "no_such_preset"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no_such_preset" in err[0]
+
+
+def test_preset_runs_end_to_end_from_the_cli(tiny_model, small_corpus, tmp_path, capsys):
+    rc = main(["preset", "temperature_tour", "--output_root", str(tmp_path), "--quiet",
+               "--set", f"model_name_or_path={tiny_model}", "--set", f"train_file={small_corpus}",
+               "--set", "max_steps=1", "--set", "probe_size=8", "--set", "per_device_train_batch_size=8"])
+    assert rc == 0
+    assert "4 of 4 runs" in capsys.readouterr().out
+    temps = sorted(json.loads(p.read_text())["temp"] for p in (tmp_path / "temperature_tour").glob("*/config.json"))
+    assert temps == [0.01, 0.05, 0.1, 1.0]

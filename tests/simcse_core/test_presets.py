@@ -182,6 +182,14 @@ def test_stop_skips_the_remaining_runs(tiny_model, small_corpus, tmp_path):
     assert manifest["state"] == "stopped"
     assert not (tmp_path / "temperature_tour" / "t-0.05").exists()
 
+    # closing the generator mid-run (the studio dropping it) is a stop too
+    gen = run_preset(preset, tmp_path / "closed", scale=TINY)
+    assert next(gen)[0] == "t = 1"
+    gen.close()
+    manifest = json.loads((tmp_path / "closed" / "temperature_tour" / "preset.json").read_text(encoding="utf-8"))
+    assert [r["state"] for r in manifest["runs"]] == ["stopped", "pending", "pending", "pending"]
+    assert manifest["state"] == "stopped"
+
 
 def test_scale_factor_and_bad_scale(tmp_path):
     p = load_preset("temperature_tour")

@@ -1,0 +1,205 @@
+"""The temperature lens panel: bars equal r_ij from the formula, statistics, edges to
+the views, probe anchors, recompute time, and Apply t' on a running trainer."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+
+import numpy as np
+import pytest
+
+from app.analysis_docks import install
+from app.lens_panel import HELP_TEXT, N_EDGES, TOP_BARS, slider_to_t, t_to_slider
+from simcse_core.snapshot import Snapshot
+
+TIMEOUT = 60_000
+
+
+def _batch(n: int, seed: int = 0, d: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    z1 = rng.normal(size=(n, d))
+    z1 /= np.linalg.norm(z1, axis=1, keepdims=True)
+    z2 = z1 + 0.3 * rng.normal(size=(n, d))
+    z2 /= np.linalg.norm(z2, axis=1, keepdims=True)
+    return (z1 @ z2.T).astype(np.float32), z1.astype(np.float32)
+
+
+def _snapshot(n: int = 64, seed: int = 0, t: float = 0.05, first_id: int = 1000, probe: bool = True) -> Snapshot:
+    sim, z = _batch(n, seed)
+    ids = np.arange(first_id, first_id + n, dtype=np.int64)
+    kw = {}
+    if probe:
+        kw = dict(probe_ids=ids + 5000, probe_embeddings=z, probe_texts=[f"probe sentence {i}" for i in range(n)])
+    return Snapshot(step=6, total_steps=10, epoch=0.5, loss=1.0, temperature=t, lr=1e-4, batch_ids=ids,
+                    batch_sim=sim, scalars={"n_masked": 0.0}, **kw)
+
+
+def _expected(row: np.ndarray, anchor: int, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """Independent float64: negatives sorted by cosine (desc) and their r at t."""
+    s = np.asarray(row, dtype=np.float64)
+    neg = np.array([j for j in range(len(s)) if j != anchor])
+    order = neg[np.argsort(-s[neg], kind="stable")]
+    e = np.exp((s[order] - s[order].max()) / t)
+    return order, e / e.sum()
+
+
+@pytest.fixture
+def lens_window(make_window):
+    win = make_window(restore=False)
+    lens, fn = install(win)
+    return win, lens, fn
+
+
+def test_docks_installed_and_in_view_menu(lens_window):
+    win, lens, fn = lens_window
+    assert win.findChild(type(win.lens_dock), "lensDock") is win.lens_dock
+    assert win.findChild(type(win.fn_dock), "fnDock") is win.fn_dock
+    assert win.lens_dock.widget() is lens and win.fn_dock.widget() is fn
+    assert win.fn_dock in win.tabifiedDockWidgets(win.lens_dock)
+    view = next(a.menu() for a in win.menuBar().actions() if a.text() == "&View")
+    assert {"Temperature lens", "False negatives"} <= {a.text() for a in view.actions()}
+
+
+def test_slider_updates_bars_to_the_formula(qtbot, lens_window):
+    win, lens, _fn = lens_window
+    snap = _snapshot(64, t=0.05)
+    with qtbot.waitSignal(lens.updated, timeout=5000):
+        win.model.add(snap)
+    anchor_id = 1017
+    win.selection.select(anchor_id)
+    assert lens.anchor_id == anchor_id and lens.source == "batch"
+    a = anchor_id - 1000
+
+    for value in (t_to_slider(0.2), t_to_slider(0.01), 0, 600, 333):
+        with qtbot.waitSignal(lens.updated, timeout=5000):
+            lens.slider.setValue(value)
+        tp = slider_to_t(value)
+        assert lens.t_prime == pytest.approx(tp)
+        order, r_tp = _expected(snap.batch_sim[a], a, tp)
+        _, r_t = _expected(snap.batch_sim[a], a, 0.05)
+        h_tp = np.asarray(lens.bars_tp.opts["height"])
+        h_t = np.asarray(lens.bars_t.opts["height"])
+        assert len(h_tp) == TOP_BARS == len(h_t)
+        np.testing.assert_allclose(h_tp, r_tp[:TOP_BARS], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(h_t, r_t[:TOP_BARS], rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(lens.current.ids[:TOP_BARS], order[:TOP_BARS] + 1000)
+        # per-anchor statistics at t' from the same formula
+        H = -np.sum(r_tp * np.log(r_tp, where=r_tp > 0, out=np.zeros_like(r_tp)))
+        side = lens.current.at_tp
+        assert side.entropy == pytest.approx(H, rel=1e-9, abs=1e-12)
+        assert side.effective == pytest.approx(math.exp(H), rel=1e-9)
+        assert side.top1 == pytest.approx(r_tp[0], rel=1e-9)
+        assert side.top5 == pytest.approx(r_tp[:5].sum(), rel=1e-9)
+        s = snap.batch_sim[a].astype(np.float64)
+        logits = s / tp
+        log_p = logits[a] - (logits.max() + np.log(np.exp(logits - logits.max()).sum()))
+        assert side.loss == pytest.approx(-log_p, rel=1e-9)
+        assert side.pos_grad == pytest.approx((1 - math.exp(log_p)) / tp, rel=1e-9, abs=1e-12)
+        assert f"{tp:.4g}" in lens.tp_label.text()
+
+    # extremes: t' -> 0 puts the weight on the hardest negative, t' = 1 spreads it
+    lens.set_t_prime(0.001)
+    assert lens.current.at_tp.top1 > 0.99 or lens.current.at_tp.effective < 2
+    lens.set_t_prime(1.0)
+    assert lens.current.at_tp.effective > 0.9 * 63
+    # batch histograms at both temperatures count every anchor
+    h = lens.histograms
+    assert h is not None and h.top1_t.sum() == 64 and h.effective_tp.sum() == 64
+    assert h.t_prime == pytest.approx(1.0)
+
+
+def test_set_edges_gets_the_lens_top_weights(qtbot, lens_window):
+    win, lens, _fn = lens_window
+    snap = _snapshot(64, seed=3, t=0.05)
+    win.model.add(snap)
+    lens.recompute()
+    with qtbot.waitSignal(win.selection.edges_changed, timeout=5000) as got:
+        win.selection.select(1040)
+    anchor, targets, weights = got.args[0]
+    assert anchor == 1040
+    with qtbot.waitSignal(win.selection.edges_changed, timeout=5000) as got:
+        lens.set_t_prime(0.3)
+    anchor, targets, weights = got.args[0]
+    order, r = _expected(snap.batch_sim[40], 40, 0.3)
+    assert anchor == 1040 and len(targets) == N_EDGES
+    np.testing.assert_array_equal(targets, order[:N_EDGES] + 1000)
+    np.testing.assert_allclose(weights, r[:N_EDGES], rtol=1e-9)
+    np.testing.assert_allclose(weights, lens.current.weight_tp[:N_EDGES])
+
+
+def test_anchor_list_and_probe_anchor(qtbot, lens_window):
+    win, lens, _fn = lens_window
+    snap = _snapshot(32, seed=1)
+    win.model.add(snap)
+    lens.recompute()
+    assert lens.anchor_combo.count() == 32
+    assert "probe sentence" not in lens.anchor_combo.itemText(0)  # batch ids are not in this probe set
+    with qtbot.waitSignal(win.selection.selected, timeout=5000) as sel:
+        lens.anchor_combo.activated.emit(5)
+    assert sel.args == [1005] and lens.anchor_id == 1005 and lens.source == "batch"
+    # a probe sentence: its cosine row against the probe set, positive = itself
+    win.selection.select(5000 + 1007)
+    assert lens.source == "probe" and lens.current.anchor_id == 6007
+    assert lens.current.positive_cosine == pytest.approx(1.0, abs=1e-5)
+    z = np.asarray(win.model.snapshots[-1].probe_embeddings, dtype=np.float32)  # as the run model keeps them
+    z = (z / np.linalg.norm(z, axis=1, keepdims=True)).astype(np.float64)
+    order, r = _expected(z @ z[7], 7, lens.t_prime)
+    np.testing.assert_array_equal(lens.current.ids, order + 6000)
+    np.testing.assert_allclose(lens.current.weight_tp, r, rtol=1e-4)
+    assert "probe sentence 7" in lens.anchor_label.text()
+    assert "probe sentence" in lens.describe(1)
+    # neither in the batch nor the probe: says so, no bars
+    win.selection.select(99)
+    assert lens.current is None and "neither" in lens.anchor_label.text()
+    assert len(lens.bars_tp.opts["height"]) == 0
+
+
+def test_help_text_explains_the_limits(lens_window):
+    _win, lens, _fn = lens_window
+    for words in ("hardest negative", "triplet", "same", "uniformity-tolerance", "Wang and Liu 2021"):
+        assert words in HELP_TEXT
+    assert not lens.help_label.isVisible()
+    lens.help_button.click()
+    assert lens.help_label.isVisible() and lens.help_button.toolTip() == HELP_TEXT
+
+
+def test_recompute_at_512_is_fast(qtbot, lens_window):
+    win, lens, _fn = lens_window
+    win.model.add(_snapshot(512, seed=2, probe=False))
+    lens.recompute()
+    times = []
+    for tp in np.geomspace(0.002, 0.9, 9):
+        t0 = time.perf_counter()
+        lens.set_t_prime(float(tp))
+        times.append((time.perf_counter() - t0) * 1000)
+    med = statistics.median(times)
+    print(f"lens recompute at N=512: median {med:.1f} ms, max {max(times):.1f} ms")
+    assert med < 250  # ~40-60 ms on 2 busy cores; generous for a shared CI machine
+
+
+def test_apply_t_prime_changes_the_running_temperature(qtbot, make_window, tiny_config, tiny_model, small_corpus,
+                                                        tmp_path):
+    win = make_window(restore=False)
+    lens, _fn = install(win)
+    cfg = tiny_config(tiny_model, small_corpus, tmp_path / "run", max_steps=400, snapshot_every=2,
+                      checkpoint_every=1000)
+    with qtbot.waitSignal(lens.updated, timeout=TIMEOUT):
+        assert win.start_training(cfg)
+    assert lens.current is not None and lens.t == pytest.approx(0.05)
+    lens.set_t_prime(0.2)
+    tp = lens.t_prime
+    with qtbot.waitSignal(win.snapshot_received, timeout=TIMEOUT,
+                          check_params_cb=lambda s: abs(s.temperature - tp) < 1e-12):
+        assert lens.apply_to_training()
+    with qtbot.waitSignal(win.run_finished, timeout=TIMEOUT):
+        win.stop()
+    changed = [e for e in win.model.events if "temperature" in e]
+    assert changed and changed[0]["temperature"] == pytest.approx(tp)
+    assert win.model.latest.temperature == pytest.approx(tp)
+    # the lens now reads the new training temperature as t
+    lens.set_snapshot(win.model.latest, defer=False)
+    assert lens.t == pytest.approx(tp)
+    # with no run going, applying says so and sends nothing
+    assert not lens.apply_to_training()
