@@ -140,19 +140,21 @@ def hardness_weights(sim: np.ndarray, temperature: float, fn_mask: np.ndarray | 
     r = np.divide(e, z, out=np.zeros_like(e), where=z > 0)  # (N, N)
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = -np.sum(np.where(r > 0, r * np.log(r), 0.0), axis=1)
-    srt = -np.sort(-r, axis=1)
-    # P_ii over the positive and the (unmasked) negatives, in log space
-    from scipy.special import logsumexp
-
-    candidates = np.where(neg | np.eye(n, dtype=bool), logits, -np.inf)
-    log_p = np.diag(logits) - logsumexp(candidates, axis=1)
+    k5 = min(5, n)
+    top = -np.partition(-r, k5 - 1, axis=1)[:, :k5] if n > 1 else r[:, :1]  # the 5 largest, unordered
+    # P_ii over the positive and the (unmasked) negatives, in log space, reusing the
+    # negatives' shifted sum: log(e^pos + z e^m) = M + log(e^(pos-M) + z e^(m-M)), M = max(pos, m)
+    pos_logit = np.diag(logits)
+    m0, z0 = m[:, 0], z[:, 0]
+    big = np.maximum(pos_logit, m0)
+    log_p = pos_logit - (big + np.log(np.exp(pos_logit - big) + z0 * np.exp(m0 - big)))
     p_pos = np.exp(log_p)
     return Hardness(
         weights=r,
         entropy=ent,
         effective=np.exp(ent),
-        top1=srt[:, :1].sum(1),
-        top5=srt[:, :5].sum(1),
+        top1=top.max(1),
+        top5=top.sum(1),
         p_pos=p_pos,
         pos_grad=(1.0 - p_pos) / float(temperature),
         loss=-log_p,
