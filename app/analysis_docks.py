@@ -178,7 +178,10 @@ class AnalysisDocks(QObject):
 
 def install(window: QMainWindow) -> tuple[LensPanel, FalseNegativePanel]:
     """Create the "Temperature lens" and "False negatives" docks on ``window`` (a
-    MainWindow: ``model``, ``selection``, ``send_live``, ``training``)."""
+    MainWindow: ``model``, ``selection``, ``send_live``, ``training``). Installing
+    twice returns the panels already there."""
+    if getattr(window, "lens_dock", None) is not None:
+        return window.lens_panel, window.fn_panel  # type: ignore[attr-defined]
     texts = SentenceIndex(window)
     send_live = getattr(window, "send_live", None)
     selection = getattr(window, "selection", None)

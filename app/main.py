@@ -60,6 +60,7 @@ def create_window(args: argparse.Namespace, settings=None):  # -> MainWindow
         if args.corpus:
             preset["train_file"] = args.corpus
         win.setup_panel.set_values({**win.setup_panel.values(), **preset})
+    win.embedding.start_warmup()  # numba/UMAP compiles (or loads its disk cache) in the background
     if args.run:
         win.open_run(args.run, follow=False)
     elif args.follow:
@@ -107,7 +108,15 @@ def save_screenshots(win, prefix: str) -> list[str]:
     return out
 
 
+def configure_threads_env() -> None:
+    """On machines with <= 2 cores the GUI, the trainer and UMAP share the cores: numba
+    (UMAP) gets 1 thread (set before numba is imported; an explicit setting wins)."""
+    if (os.cpu_count() or 1) <= 2:
+        os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    configure_threads_env()
     args, qt_args = build_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
     from PySide6.QtWidgets import QApplication
 

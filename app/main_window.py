@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +40,7 @@ from .plots import PlotGrid, configure_pyqtgraph
 from .selection import Selection
 from .settings import StudioSettings, default_runs_root, new_run_dir
 from .setup_panel import SetupPanel
+from .views import EmbeddingViews
 from .workers import RunUpdate, TrainWorker, copy_model, error_text, read_run_updates
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,11 @@ log = logging.getLogger(__name__)
 REDRAW_MS = 50  # at most 20 redraws a second
 FOLLOW_MS = 500
 CLOSE_WAIT_MS = 60_000
+
+
+def _load_probe(reader: RunReader, step: int):
+    """One snapshot's probe embeddings from its run folder (called from workers)."""
+    return reader.load_arrays(step).get("probe_embeddings")
 
 
 class MainWindow(QMainWindow):
@@ -101,8 +109,28 @@ class MainWindow(QMainWindow):
         lay.setSpacing(4)
         lay.addWidget(self.controls)
         lay.addWidget(self.message_bar)
-        lay.addWidget(self.plots, 1)
+        # central tabs: the live training plots, and the embedding views (sphere, maps,
+        # S1, UMAP, timeline); the embedding tab computes nothing heavy while hidden
+        self.embedding = EmbeddingViews(self.model, self.selection)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("centralTabs")
+        self.tabs.addTab(self.plots, "Training")
+        self.tabs.addTab(self.embedding, "Embedding space")
+        lay.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+
+        self.neighbours_dock = QDockWidget("Neighbours", self)
+        self.neighbours_dock.setObjectName("neighboursDock")
+        nscroll = QScrollArea()
+        nscroll.setWidgetResizable(True)
+        nscroll.setWidget(self.embedding.panel)
+        nscroll.setMinimumWidth(260)
+        self.neighbours_dock.setWidget(nscroll)
+        self.neighbours_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.neighbours_dock)
+        self.resizeDocks([self.neighbours_dock], [360], Qt.Orientation.Horizontal)
 
         self.setup_panel = SetupPanel()
         scroll = QScrollArea()
@@ -148,9 +176,32 @@ class MainWindow(QMainWindow):
         file_menu.addAction(act)
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.setup_dock.toggleViewAction())
+        view_menu.addAction(self.neighbours_dock.toggleViewAction())
+        act = QAction("&Embedding space", self)
+        act.setShortcut(QKeySequence("Ctrl+E"))
+        act.triggered.connect(self.show_embedding_views)
+        view_menu.addAction(act)
+        act = QAction("&Training plots", self)
+        act.setShortcut(QKeySequence("Ctrl+T"))
+        act.triggered.connect(self.show_training_plots)
+        view_menu.addAction(act)
         act = QAction("Reset setup to the reference recipe", self)
         act.triggered.connect(self.setup_panel.reset_to_defaults)
         view_menu.addAction(act)
+        # temperature lens and false-negative docks (issue 5), before _restore() restores their state
+        from .analysis_docks import install as install_analysis_docks
+
+        self.lens_panel, self.fn_panel = install_analysis_docks(self)
+
+    def show_embedding_views(self) -> None:
+        """Bring the "Embedding space" tab (sphere, maps, S1, UMAP, timeline) and the
+        "Neighbours" dock to the front."""
+        self.tabs.setCurrentWidget(self.embedding)
+        self.neighbours_dock.show()
+        self.neighbours_dock.raise_()
+
+    def show_training_plots(self) -> None:
+        self.tabs.setCurrentWidget(self.plots)
 
     def _update_device_label(self, snap: Snapshot | None) -> None:
         if snap is not None and snap.device:
@@ -207,6 +258,8 @@ class MainWindow(QMainWindow):
                 if not math.isfinite(panel.learning_rate()):
                     raise ConfigError(f"config field 'learning_rate': not a number ({panel.lr.text()!r})")
                 config = panel.config()
+                for key, value in self.fn_panel.config_overrides().items():  # tau_plus, fn_pairs, fn_policy
+                    setattr(config, key, value)
             if not config.output_dir:
                 config.output_dir = str(new_run_dir(self.runs_root))
             config.validate()
@@ -442,6 +495,8 @@ class MainWindow(QMainWindow):
             probe_texts, probe_cols = self.model.probe_texts, self.model.probe_columns
             self.model.clear(run_dir=self.model.run_dir, config=self.model.config)
             self.model.set_probe(probe_texts, probe_cols)
+        for step in update.lazy_steps:  # probe embeddings left on disk: loaded when shown
+            self.model.lazy_probe[step] = partial(_load_probe, reader, step)
         for s in snaps:
             self.model.add(s)
         if snaps:
@@ -481,6 +536,7 @@ class MainWindow(QMainWindow):
         except Exception:  # settings are a convenience; never block closing
             log.exception("could not save the settings")
         self._redraw.cancel()
+        self.embedding.shutdown()
         event.accept()
 
     def about(self) -> None:  # pragma: no cover - a dialog

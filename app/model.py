@@ -7,13 +7,23 @@ UMAP) without a display; the views take it and read from it, napari-style.
 
 Series grow by amortised doubling (:class:`Series`): appending a point is O(1) and a
 view gets ``x``/``y`` as array views without any copy or list conversion per frame.
+
+Memory: every snapshot is kept (the timeline scrubs through all of them), so probe
+embeddings are stored as float16 (half the bytes: 1.5 MB a snapshot at 2000 x 384);
+:meth:`RunModel.probe_matrix` hands a float32 copy to whoever computes with them. A
+run folder whose snapshots would not fit :data:`EAGER_BYTES` keeps them on disk and
+:meth:`RunModel.probe_matrix` loads one on demand (a small LRU cache keeps the last
+few).
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +45,23 @@ SERIES_KEYS = (
     "temperature",
     "steps_per_sec",
 )
+
+
+EAGER_BYTES = 512 * 1024 * 1024  # a run folder's probe embeddings (float16) loaded up front below this
+LRU_SNAPSHOTS = 8  # on-demand probe matrices kept in memory
+
+
+def load_npz_arrays(path: str | Path, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """The arrays of one snapshot .npz except ``skip`` (an npz member is only read when
+    asked for, so skipping the probe embeddings skips their bytes on disk)."""
+    p = Path(path)
+    if not p.is_file():
+        return {}
+    with np.load(p, allow_pickle=False) as z:
+        out = {k: z[k] for k in z.files if k not in skip}
+    if "batch_sim" in out:
+        out["batch_sim"] = out["batch_sim"].astype(np.float32)
+    return out
 
 
 class Series:
@@ -136,6 +163,12 @@ class RunModel:
     device: str = ""
     total_steps: int = 0
     generation: int = 0  # bumped by clear(): views use it to drop what they drew
+    probe_ids: np.ndarray | None = None  # (P,) corpus ids of the probe set (constant over a run)
+    # step -> callable returning that snapshot's (P, D) probe embeddings, for snapshots
+    # whose arrays stay on disk (``Snapshot.probe_embeddings`` is None for them)
+    lazy_probe: dict[int, Callable[[], np.ndarray | None]] = field(default_factory=dict, repr=False)
+    _lru: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _listeners: list[Callable[[Snapshot | None], None]] = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------------ events
@@ -177,6 +210,10 @@ class RunModel:
         self.batch_size = 0
         self.device = ""
         self.total_steps = 0
+        self.probe_ids = None
+        self.lazy_probe = {}
+        with self._lock:
+            self._lru.clear()
         self.generation += 1
         self._emit(None)
 
@@ -187,7 +224,13 @@ class RunModel:
             self.probe_columns = {k: list(v) for k, v in columns.items()}
 
     def add(self, snap: Snapshot) -> None:
-        """Append one snapshot: every scalar goes into its series (no point is lost)."""
+        """Append one snapshot: every scalar goes into its series (no point is lost).
+
+        Its probe embeddings are converted to float16 in place (see the module note)."""
+        if snap.probe_embeddings is not None and snap.probe_embeddings.dtype != np.float16:
+            snap.probe_embeddings = np.asarray(snap.probe_embeddings).astype(np.float16)
+        if snap.probe_ids is not None and self.probe_ids is None:
+            self.probe_ids = np.asarray(snap.probe_ids, dtype=np.int64)
         self.snapshots.append(snap)
         if snap.probe_texts is not None or snap.probe_columns is not None:
             self.set_probe(snap.probe_texts, snap.probe_columns)
@@ -223,6 +266,52 @@ class RunModel:
     def extend(self, snaps: Iterable[Snapshot]) -> None:
         for s in snaps:
             self.add(s)
+
+    # ------------------------------------------------------------------ probe arrays
+    def has_probe(self, index: int) -> bool:
+        """Whether snapshot ``index`` has probe embeddings (in memory or on disk)."""
+        if not -len(self.snapshots) <= index < len(self.snapshots):
+            return False
+        snap = self.snapshots[index]
+        return snap.probe_embeddings is not None or snap.step in self.lazy_probe
+
+    def probe_indices(self) -> list[int]:
+        """Indices of the snapshots that have probe embeddings, in order."""
+        return [i for i in range(len(self.snapshots)) if self.has_probe(i)]
+
+    def probe_matrix(self, index: int) -> np.ndarray | None:
+        """Snapshot ``index``'s probe embeddings as a new (P, D) float32 array, or None.
+
+        Thread-safe (workers call it): a snapshot kept on disk is read through its
+        loader and cached (the last :data:`LRU_SNAPSHOTS`)."""
+        snaps = self.snapshots
+        if not -len(snaps) <= index < len(snaps):
+            return None
+        snap = snaps[index]
+        emb = snap.probe_embeddings
+        if emb is not None:
+            return np.asarray(emb, dtype=np.float32)
+        loader = self.lazy_probe.get(snap.step)
+        if loader is None:
+            return None
+        with self._lock:
+            hit = self._lru.get(snap.step)
+            if hit is not None:
+                self._lru.move_to_end(snap.step)
+                return hit.astype(np.float32)
+        arr = loader()
+        if arr is None:
+            return None
+        arr16 = np.asarray(arr).astype(np.float16)
+        with self._lock:
+            self._lru[snap.step] = arr16
+            while len(self._lru) > LRU_SNAPSHOTS:
+                self._lru.popitem(last=False)
+        return arr16.astype(np.float32)
+
+    def probe_bytes(self) -> int:
+        """Bytes held by the in-memory probe embeddings of all snapshots."""
+        return sum(int(s.probe_embeddings.nbytes) for s in self.snapshots if s.probe_embeddings is not None)
 
     def event_steps(self, key: str) -> list[float]:
         """Steps at which ``key`` (``temperature`` or ``learning_rate``) was changed."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from simcse_core.config import TrainConfig
@@ -149,15 +150,56 @@ class RunUpdate:
     probe: dict[str, Any] | None = None
     config: dict[str, Any] = field(default_factory=dict)
     finished: bool = False
+    lazy_steps: list[int] = field(default_factory=list)  # steps whose probe embeddings stay on disk
 
 
-def read_run_updates(reader: Any, with_probe: bool, with_config: bool) -> RunUpdate:
+def _lazy_folder(reader: Any, eager_bytes: int) -> bool:
+    """Whether a run folder's probe embeddings (all snapshots, float16) exceed ``eager_bytes``."""
+    steps = reader.snapshot_steps()
+    if not steps:
+        return False
+    path = reader.root / "snapshots" / f"step_{steps[-1]:07d}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "probe_embeddings" not in z.files:
+                return False
+            with z.zip.open("probe_embeddings.npy") as f:  # the header only: its shape
+                fmt = np.lib.format
+                version = fmt.read_magic(f)
+                header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+                shape = header(f)[0]
+    except Exception:
+        return False
+    return len(steps) * int(np.prod(shape)) * 2 > eager_bytes
+
+
+def read_run_updates(reader: Any, with_probe: bool, with_config: bool, lazy: bool | None = None,
+                     eager_bytes: int | None = None) -> RunUpdate:
     """Poll a :class:`~simcse_core.runs.RunReader` and load the new snapshots' arrays
     (``with_probe``: also probe.json, until it has appeared). Run in a worker; one
-    reader is never polled by two workers at once."""
+    reader is never polled by two workers at once.
+
+    ``lazy``: leave the probe embeddings on disk (their steps go to ``lazy_steps``; the
+    studio loads one when it is shown). ``None`` decides by size: lazy when the folder's
+    probe embeddings would exceed ``eager_bytes`` (default :data:`app.model.EAGER_BYTES`)."""
+    from .model import EAGER_BYTES, load_npz_arrays
+
     records = reader.poll()
-    snaps = [reader.snapshot(r) for r in records]
-    out = RunUpdate(snaps, reader.probe() if with_probe else None, finished=reader.finished())
+    if lazy is None:
+        lazy = bool(records) and _lazy_folder(reader, EAGER_BYTES if eager_bytes is None else eager_bytes)
+    if lazy:
+        snaps, lazy_steps = [], []
+        for r in records:
+            arrays = {}
+            if r.get("has_arrays", True):
+                path = reader.root / "snapshots" / f"step_{int(r['step']):07d}.npz"
+                arrays = load_npz_arrays(path, skip=("probe_embeddings",))
+                if arrays:
+                    lazy_steps.append(int(r["step"]))
+            snaps.append(Snapshot.from_record(r, arrays))
+    else:
+        snaps, lazy_steps = [reader.snapshot(r) for r in records], []
+    out = RunUpdate(snaps, reader.probe() if with_probe else None, finished=reader.finished(), lazy_steps=lazy_steps)
     if with_config:
         out.config = reader.config
     return out

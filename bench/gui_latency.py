@@ -8,6 +8,8 @@ idle baseline (same window, no training) comes first.
     python bench/gui_latency.py                       # default model, batch 64
     python bench/gui_latency.py --model random:default --seconds 10
     python bench/gui_latency.py --compare             # torch's default threads vs 1 thread
+    python bench/gui_latency.py --with-umap           # + the embedding tab shown and UMAP
+                                                      #   refreshes of 5000 points back to back
 
 Prints a markdown table and one JSON line per configuration.
 """
@@ -87,6 +89,48 @@ def measure(args: argparse.Namespace) -> dict:
         iv = [(b - a) * 1000.0 for a, b in zip(ticks, ticks[1:])]
         return [max(0.0, x - INTERVAL_MS) for x in iv]
 
+    umap_stats: dict = {}
+    if args.with_umap:
+        import numpy as np
+
+        from simcse_core.projection import UmapTracker
+
+        if (os.cpu_count() or 1) <= 2:
+            os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+        win.show_embedding_views()  # the embedding tab draws (and UMAPs) the live probe set too
+        jobs = win.embedding.umap_jobs
+        rng = np.random.default_rng(0)
+        P, D = args.umap_points, 384
+        base = (rng.standard_normal((12, D))[np.arange(P) % 12] + 0.8 * rng.standard_normal((P, D)))
+        tracker = UmapTracker()
+        refresh_s: list[float] = []
+        umap_on = [False]
+
+        def umap_job():
+            X = base + 0.05 * rng.standard_normal(base.shape)
+            X = (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32)
+            t = time.perf_counter()
+            tracker.update(X)
+            return time.perf_counter() - t, tracker.last_mode
+
+        def umap_done(ch, _tok, res):
+            if ch != "bench-umap":
+                return
+            if res[1] == "warm":
+                refresh_s.append(res[0])
+            if umap_on[0]:
+                jobs.submit("bench-umap", umap_job)
+
+        jobs.done.connect(umap_done)
+        win.embedding.start_warmup()
+        umap_on[0] = True
+        jobs.submit("bench-umap", umap_job)  # the cold fit, before the measurement
+        while tracker.n_updates < 2:
+            loop = QEventLoop()
+            QTimer.singleShot(50, loop.quit)
+            loop.exec()
+        umap_stats = {"umap_points": P, "refresh_s": refresh_s}
+
     run_for(1.5)  # warm-up: first paint, the setup panel's corpus read
     idle = _stats(run_for(args.idle_seconds)) if args.idle_seconds > 0 else None
 
@@ -119,6 +163,11 @@ def measure(args: argparse.Namespace) -> dict:
     steps_done = (steps[-1] if steps else 0) - step0
     snaps = len(win.model.snapshots) - snaps0
     redraws = win.plots.redraws - redraws0
+    if args.with_umap:
+        umap_on[0] = False
+        rs = umap_stats.pop("refresh_s")
+        umap_stats.update(umap_refreshes=len(rs), umap_refresh_median_s=round(float(np.median(rs)), 3) if rs else None,
+                          umap_refresh_max_s=round(max(rs), 3) if rs else None)
     win.close()  # stops the trainer and waits for its thread
     return {
         "model": args.model, "batch": args.batch, "seconds": args.seconds,
@@ -129,6 +178,7 @@ def measure(args: argparse.Namespace) -> dict:
         "load_s": round(load_s, 1),
         "gui_ms_per_snapshot_max": round(max(gui_cost["snapshot_ms"], default=0.0), 2),
         "gui_ms_per_redraw_max": round(max(gui_cost["redraw_ms"], default=0.0), 2),
+        "with_umap": bool(args.with_umap), **umap_stats,
     }
 
 
@@ -138,9 +188,11 @@ def table(results: list[dict]) -> str:
     for r in results:
         if r.get("idle"):
             i = r["idle"]
-            rows.append(f"| {r['torch_threads_setting']} | idle | {i['n']} | {i['p50_ms']} | {i['p99_ms']} | {i['max_ms']} | – | – | – |")
+            idle = "UMAP only (no training)" if r.get("with_umap") else "idle"
+            rows.append(f"| {r['torch_threads_setting']} | {idle} | {i['n']} | {i['p50_ms']} | {i['p99_ms']} | {i['max_ms']} | – | – | – |")
         t = r["training"]
-        rows.append(f"| {r['torch_threads_setting']} | training | {t['n']} | {t['p50_ms']} | {t['p99_ms']} | {t['max_ms']} "
+        phase = "training + UMAP" if r.get("with_umap") else "training"
+        rows.append(f"| {r['torch_threads_setting']} | {phase} | {t['n']} | {t['p50_ms']} | {t['p99_ms']} | {t['max_ms']} "
                     f"| {r['steps_per_sec']} | {r['snapshots']} | {r['redraws']} |")
     return "\n".join(rows)
 
@@ -154,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--snapshot-every", type=int, default=5)
     p.add_argument("--probe-size", type=int, default=512)
     p.add_argument("--torch-threads", type=int, default=0, help="0: torch's default; N: torch.set_num_threads(N) in the trainer")
+    p.add_argument("--with-umap", action="store_true",
+                   help="show the embedding tab and run UMAP refreshes back to back in its UMAP thread meanwhile")
+    p.add_argument("--umap-points", type=int, default=5000, help="points of the background UMAP (--with-umap)")
     p.add_argument("--compare", action="store_true", help="run torch's default threads and 1 thread, each in a fresh process")
     args = p.parse_args(argv)
 
@@ -163,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [sys.executable, __file__, "--seconds", str(args.seconds), "--idle-seconds", str(args.idle_seconds),
                    "--model", args.model, "--batch", str(args.batch), "--snapshot-every", str(args.snapshot_every),
                    "--probe-size", str(args.probe_size), "--torch-threads", str(threads)]
+            if args.with_umap:
+                cmd += ["--with-umap", "--umap-points", str(args.umap_points)]
             out = subprocess.run(cmd, capture_output=True, text=True, check=True)
             line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1]
             results.append(json.loads(line))

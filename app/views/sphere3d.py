@@ -1,0 +1,195 @@
+"""The rotatable 3D sphere (pyqtgraph.opengl), and the check for whether it can run.
+
+:func:`gl_available` decides once per process whether an OpenGL view may be built:
+no when ``SIMCSE_STUDIO_NO_GL`` is set, when PyOpenGL or ``pyqtgraph.opengl`` cannot be
+imported, or when Qt cannot create and make current an OpenGL context (the offscreen
+platform, a remote session without GL). The embedding views then put a 2D equal-area
+map in the sphere's place instead, never crashing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+_GL_STATE: tuple[bool, str] | None = None
+
+
+def gl_available(force_check: bool = False) -> tuple[bool, str]:
+    """(usable, reason when not). Needs a QGuiApplication."""
+    global _GL_STATE
+    if os.environ.get("SIMCSE_STUDIO_NO_GL", "").strip() not in ("", "0"):
+        return False, "SIMCSE_STUDIO_NO_GL is set"
+    if _GL_STATE is not None and not force_check:
+        return _GL_STATE
+    try:
+        import OpenGL.GL  # noqa: F401
+        import pyqtgraph.opengl  # noqa: F401
+        from PySide6.QtGui import QOffscreenSurface, QOpenGLContext
+
+        ctx = QOpenGLContext()
+        if not ctx.create():
+            _GL_STATE = (False, "no OpenGL context on this display")
+        else:
+            surf = QOffscreenSurface()
+            surf.create()
+            if not ctx.makeCurrent(surf):
+                _GL_STATE = (False, "the OpenGL context cannot be made current")
+            else:
+                ctx.doneCurrent()
+                _GL_STATE = (True, "")
+    except Exception as e:  # ImportError, a broken driver...
+        _GL_STATE = (False, f"OpenGL unavailable ({type(e).__name__}: {e})")
+    return _GL_STATE
+
+
+def _rgba(color: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
+    from PySide6.QtGui import QColor
+
+    c = QColor(color)
+    return (c.redF(), c.greenF(), c.blueF(), alpha)
+
+
+def make_sphere_view(text_of: Callable[[int], str]):  # -> Sphere3D
+    """Build the GL sphere view (only call after :func:`gl_available` said yes)."""
+    import pyqtgraph.opengl as gl
+    from PySide6.QtCore import QPoint, Qt, Signal
+    from PySide6.QtGui import QMatrix4x4, QVector4D
+    from PySide6.QtWidgets import QToolTip
+
+    from simcse_core.projection import sphere_grid
+
+    class Sphere3D(gl.GLViewWidget):
+        """Points on S2 over a faint wireframe and an opaque inner sphere (so the far
+        side is hidden); drag rotates, the wheel zooms. ``point_clicked(row)``."""
+
+        point_clicked = Signal(int)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.text_of = text_of
+            self.setBackgroundColor("w")
+            self.setCameraPosition(distance=2.7, elevation=20, azimuth=30)
+            self.setMinimumSize(160, 120)
+            md = gl.MeshData.sphere(rows=24, cols=48, radius=0.985)
+            self.ball = gl.GLMeshItem(meshdata=md, color=(0.97, 0.97, 0.97, 1.0), smooth=True, shader=None,
+                                      glOptions="opaque")
+            self.addItem(self.ball)
+            segs = []
+            for ln in sphere_grid(n_lat=5, n_lon=12, points=61):
+                segs.append(np.repeat(ln, 2, axis=0)[1:-1])
+            self.grid = gl.GLLinePlotItem(pos=np.vstack(segs).astype(np.float32), mode="lines",
+                                          color=(0.55, 0.55, 0.55, 0.6), width=1.0, antialias=True, glOptions="opaque")
+            self.addItem(self.grid)
+            self.scatter = gl.GLScatterPlotItem(pos=np.zeros((0, 3), dtype=np.float32), size=5.0, pxMode=True,
+                                                glOptions="opaque")
+            self.addItem(self.scatter)
+            self.marks = gl.GLScatterPlotItem(pos=np.zeros((0, 3), dtype=np.float32), size=12.0, pxMode=True,
+                                              glOptions="opaque")
+            self.marks.setGLOptions("opaque")
+            self.addItem(self.marks)
+            self.edge_items: list = []
+            self.rows = np.zeros(0, dtype=np.int64)
+            self.xyz = np.zeros((0, 3), dtype=np.float32)
+            self.redraws = 0
+            self._press: QPoint | None = None
+            self.hover_row: int | None = None
+            self.setMouseTracking(True)
+
+        def set_points(self, rows: np.ndarray, xyz: np.ndarray, rgba: np.ndarray) -> None:
+            self.rows = rows
+            self.xyz = np.ascontiguousarray(xyz, dtype=np.float32)
+            self.scatter.setData(pos=self.xyz * 1.01, color=rgba)
+            self.redraws += 1
+
+        def clear_points(self) -> None:
+            self.set_points(np.zeros(0, dtype=np.int64), np.zeros((0, 3), np.float32), np.zeros((0, 4), np.float32))
+            self.set_marks([])
+            self.set_edges(None, [], [])
+
+        def set_marks(self, marks: list[tuple[np.ndarray, str, float]]) -> None:
+            """Larger points: (xyz (3,), colour, size) each (selected, pair, star...)."""
+            if not marks:
+                self.marks.setData(pos=np.zeros((0, 3), dtype=np.float32))
+                return
+            pos = np.array([m[0] for m in marks], dtype=np.float32) * 1.02
+            col = np.array([_rgba(m[1]) for m in marks], dtype=np.float32)
+            size = np.array([m[2] for m in marks], dtype=np.float32)
+            self.marks.setData(pos=pos, color=col, size=size)
+
+        def set_edges(self, anchor: np.ndarray | None, targets, weights) -> None:
+            n = 0 if anchor is None else len(targets)
+            w = np.asarray(weights, dtype=np.float64)
+            wmax = float(np.max(np.abs(w))) if n and w.size else 1.0
+            while len(self.edge_items) < n:
+                item = gl.GLLinePlotItem(pos=np.zeros((2, 3), dtype=np.float32), mode="lines",
+                                         color=_rgba("#6a3d9a"), width=2.0, antialias=True, glOptions="opaque")
+                self.addItem(item)
+                self.edge_items.append(item)
+            for i, item in enumerate(self.edge_items):
+                if i < n:
+                    a = np.asarray(anchor, dtype=np.float64)
+                    b = np.asarray(targets[i], dtype=np.float64)
+                    # a great-circle arc slightly above the surface
+                    t = np.linspace(0, 1, 24)[:, None]
+                    arc = a * (1 - t) + b * t
+                    arc /= np.maximum(np.linalg.norm(arc, axis=1, keepdims=True), 1e-9)
+                    seg = np.repeat(arc * 1.015, 2, axis=0)[1:-1].astype(np.float32)
+                    width = 1.0 + 5.0 * (abs(float(w[i])) / wmax if wmax > 0 else 1.0)
+                    item.setData(pos=seg, width=width)
+                    item.setVisible(True)
+                else:
+                    item.setVisible(False)
+
+        @property
+        def n_edges(self) -> int:
+            return sum(1 for it in self.edge_items if it.visible())
+
+        # -- picking: project the points to the screen, nearest front-facing one
+        def row_at(self, x: float, y: float, radius_px: float = 8.0) -> int | None:
+            if self.rows.size == 0:
+                return None
+            w, h = self.width(), self.height()
+            m: QMatrix4x4 = self.projectionMatrix() * self.viewMatrix()
+            M = np.array(m.data(), dtype=np.float64).reshape(4, 4).T  # column-major -> row-major
+            P = np.hstack([self.xyz * 1.01, np.ones((self.xyz.shape[0], 1))]) @ M.T
+            ok = P[:, 3] > 1e-9
+            ndc = P[:, :3] / np.where(ok, P[:, 3], 1.0)[:, None]
+            sx = (ndc[:, 0] + 1) * 0.5 * w
+            sy = (1 - ndc[:, 1]) * 0.5 * h
+            cam = np.array(self.cameraPosition())
+            front = (self.xyz @ cam) > 0.3  # facing the camera (not behind the ball)
+            d2 = (sx - x) ** 2 + (sy - y) ** 2
+            d2[~(ok & front)] = np.inf
+            i = int(np.argmin(d2))
+            return int(self.rows[i]) if d2[i] <= radius_px ** 2 else None
+
+        def mousePressEvent(self, ev):  # noqa: N802
+            self._press = ev.position().toPoint()
+            super().mousePressEvent(ev)
+
+        def mouseReleaseEvent(self, ev):  # noqa: N802
+            super().mouseReleaseEvent(ev)
+            p = ev.position().toPoint()
+            if self._press is not None and (p - self._press).manhattanLength() < 4 and ev.button() == Qt.MouseButton.LeftButton:
+                row = self.row_at(p.x(), p.y())
+                if row is not None:
+                    self.point_clicked.emit(row)
+            self._press = None
+
+        def mouseMoveEvent(self, ev):  # noqa: N802
+            super().mouseMoveEvent(ev)
+            if ev.buttons() == Qt.MouseButton.NoButton:
+                p = ev.position()
+                row = self.row_at(p.x(), p.y())
+                if row != self.hover_row:
+                    self.hover_row = row
+                    if row is None:
+                        QToolTip.hideText()
+                    else:
+                        QToolTip.showText(ev.globalPosition().toPoint(), self.text_of(row), self)
+
+    _ = QVector4D  # imported for type clarity in subclasses
+    return Sphere3D()

@@ -1,0 +1,250 @@
+"""The embedding views (sphere, Hammer map, S1, UMAP, timeline, neighbours) on
+synthetic clustered snapshots, offscreen (the 3D view falls back to a 2D map there)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.model import RunModel
+from app.selection import Selection
+from simcse_core.projection import hammer, kmeans, mean_knn_overlap, pca_basis, to_circle, to_sphere
+
+from views_helpers import TOPICS, clustered
+
+TIMEOUT = 30_000
+
+
+@pytest.fixture
+def views(qtbot, monkeypatch):
+    """An EmbeddingViews on a fresh model, shown, UMAP on; threads stopped at teardown."""
+    from app.views import EmbeddingViews
+
+    made = []
+
+    def make(snaps=None, **kw):
+        model, sel = RunModel(), Selection()
+        v = EmbeddingViews(model, sel, **kw)
+        qtbot.addWidget(v)
+        v.resize(1000, 700)
+        v.show()
+        qtbot.waitExposed(v)
+        made.append(v)
+        if snaps:
+            for s in snaps:
+                model.add(s)
+        return v
+
+    yield make
+    for v in made:
+        v.shutdown()
+
+
+def _f32(model: RunModel, i: int) -> np.ndarray:
+    return model.snapshots[i].probe_embeddings.astype(np.float32)
+
+
+def _drawn(qtbot, v, index: int) -> None:
+    qtbot.waitUntil(lambda: v.drawn_index == index and not v._dirty, timeout=TIMEOUT)
+
+
+def test_views_receive_snapshots_and_draw_the_projections(qtbot, views):
+    v = views(clustered(n_snaps=4))
+    last = len(v.model.snapshots) - 1
+    _drawn(qtbot, v, last)
+    assert v.model.snapshots[0].probe_embeddings.dtype == np.float16  # stored halved
+    X = _f32(v.model, last)
+    f = v.frames[last]
+    P = X.shape[0]
+    # the sphere is PCA-3 normalised up to the alignment rotation: same Gram matrix
+    xyz0 = to_sphere(X, basis=pca_basis(X, 3))
+    assert f.xyz.shape == (P, 3)
+    assert np.allclose(f.xyz @ f.xyz.T, xyz0 @ xyz0.T, atol=1e-4)
+    assert np.allclose(f.xyz, xyz0 @ f.rot3, atol=1e-4)
+    c0 = to_circle(X, basis=pca_basis(X, 2))
+    assert np.allclose(f.circle, c0 @ f.rot2, atol=1e-4)
+    # what each 2D view draws is that projection, for every row (240 < the subsample cap)
+    hv = v.hammer_view
+    assert hv.rows.shape == (P,) and hv.xy.shape == (P, 2)
+    assert np.allclose(hv.xy, hammer(f.xyz)[hv.rows], atol=1e-5)
+    x, y = hv.scatter.getData()
+    assert np.allclose(np.column_stack([x, y]), hv.xy)
+    assert np.allclose(v.circle_view.xy, f.circle[v.circle_view.rows])
+    assert np.allclose(v.sphere_view.xy, f.lambert[v.sphere_view.rows])  # the 2D fallback of the sphere
+    # per-point brushes: one shared QBrush per topic
+    brushes = hv.scatter.data["brush"]
+    assert len({id(b) for b in brushes}) == len(TOPICS)
+    # the vMF density of the angles is drawn around the circle
+    cx, cy = v.circle_view.extra_item.getData()
+    assert cx.size == f.vmf_t.size and np.all(np.hypot(cx, cy) >= 1.0 - 1e-9)
+    # UMAP: every umap_every snapshots and at the end (the run is done)
+    qtbot.waitUntil(lambda: last in v.umap and 0 in v.umap, timeout=60_000)
+    _drawn(qtbot, v, last)
+    qtbot.waitUntil(lambda: v.umap_view.rows.size == P, timeout=TIMEOUT)
+    assert np.allclose(v.umap_view.xy, v.umap[last][v.umap_view.rows])
+    img = v.grab().toImage()
+    assert not img.isNull()
+
+
+def test_timeline_scrub_changes_positions(qtbot, views):
+    v = views(clustered(n_snaps=4))
+    _drawn(qtbot, v, 3)
+    at_end = v.hammer_view.xy.copy()
+    v.timeline.slider.setValue(0)  # as a person drags the slider
+    assert v.selection.snapshot_index == 0 and not v.timeline.follow.isChecked()
+    _drawn(qtbot, v, 0)
+    assert v.hammer_view.xy.shape == at_end.shape
+    assert np.abs(v.hammer_view.xy - at_end).max() > 0.05
+    assert "step 0 " in v.timeline.label.text()
+    # Play animates forward to the end
+    v.timeline.speed.setCurrentIndex(3)
+    v.timeline.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: not v.timeline.play_button.isChecked(), timeout=TIMEOUT)
+    _drawn(qtbot, v, 3)
+
+
+def test_selection_lists_true_top_k_neighbours_and_positive(qtbot, views):
+    v = views(clustered(n_snaps=2))
+    _drawn(qtbot, v, 1)
+    X = _f32(v.model, 1)
+    row = 5
+    cid = int(v.model.probe_ids[row])
+    with qtbot.waitSignal(v.neighbours_updated, timeout=TIMEOUT):
+        v.selection.select(cid)
+    sims = X @ X[row]
+    sims[row] = -np.inf
+    want = np.argsort(-sims, kind="stable")[:10]
+    assert v.panel.neighbour_rows() == list(want)
+    assert np.allclose(v.panel.neighbour_sims(), sims[want], atol=1e-3)
+    # the selected sentence is in the last batch (first 8 probe ids): its positive cosine
+    j = 5
+    assert f"{float(v.model.snapshots[1].batch_sim[j, j]):.3f}" in v.panel.positive_label.text()
+    # marked on the views: the selected point, its positive ring, its neighbours
+    v.redraw_now()
+    sx, sy = v.hammer_view.selected_item.getData()
+    assert np.allclose([sx[0], sy[0]], v.frames[1].hammer[row], atol=1e-6)
+    assert len(v.hammer_view.positive_item.getData()[0]) == 1
+    assert len(v.hammer_view.neighbour_item.getData()[0]) == 10
+    # neighbour drift: step 0 against now with overlap@k
+    X0 = _f32(v.model, 0)
+    s0 = X0 @ X0[row]
+    s0[row] = -np.inf
+    first = set(np.argsort(-s0, kind="stable")[:10].tolist())
+    overlap = len(first & set(want.tolist())) / 10
+    assert f"overlap@10: {overlap:.2f}" in v.panel.overlap_label.text()
+    # a click on a point selects it through the shared Selection
+    other = 17
+    v.hammer_view.point_clicked.emit(other)
+    assert v.selection.current == int(v.model.probe_ids[other])
+
+
+def test_legend_toggle_hides_a_group(qtbot, views):
+    v = views(clustered(n_snaps=1))
+    _drawn(qtbot, v, 0)
+    c = v.colouring
+    assert c.name == "topic" and c.n_groups == len(TOPICS)
+    g = 0
+    v.legend.toggle(g)  # as clicking the legend entry's box does
+    v.redraw_now()
+    rows = v.hammer_view.rows
+    assert rows.size == c.codes.size - c.counts[g]
+    assert not np.any(c.codes[rows] == g)
+    v.legend.toggle(g)
+    v.redraw_now()
+    assert v.hammer_view.rows.size == c.codes.size
+
+
+def test_kmeans_colouring(qtbot, views):
+    v = views(clustered(n_snaps=1))
+    _drawn(qtbot, v, 0)
+    v.legend.k.setValue(4)
+    with qtbot.waitSignal(v.colouring_changed, timeout=TIMEOUT, check_params_cb=lambda n: n.startswith("k-means")):
+        v.set_colour_by("k-means")
+    want = kmeans(_f32(v.model, 0), 4)
+    assert np.array_equal(v.colouring.codes, want)
+    assert v.legend.list.count() == 4
+
+
+def test_drift_curve_equals_mean_knn_overlap(qtbot, views):
+    v = views(clustered(n_snaps=4))
+    qtbot.waitUntil(lambda: len(v.drift) == 4, timeout=TIMEOUT)
+    idx, vals = v.drift_series()
+    X0 = _f32(v.model, 0)
+    for i, val in zip(idx, vals):
+        assert val == pytest.approx(mean_knn_overlap(X0, _f32(v.model, int(i)), k=10))
+    x, y = v.panel.drift_curve.getData()
+    assert list(x) == [s.step for s in v.model.snapshots] and y[0] == pytest.approx(1.0)
+
+
+def test_rectangle_selection_lists_points_inside(qtbot, views):
+    v = views(clustered(n_snaps=1))
+    _drawn(qtbot, v, 0)
+    ham = v.frames[0].hammer
+    x0, x1, y0, y1 = -0.5, 2.9, -0.2, 1.5
+    with qtbot.waitSignal(v.region_changed, timeout=5000):
+        v.hammer_view.select_rect(x0, x1, y0, y1)
+    inside = np.flatnonzero((ham[:, 0] >= x0) & (ham[:, 0] <= x1) & (ham[:, 1] >= y0) & (ham[:, 1] <= y1))
+    assert inside.size > 0
+    assert sorted(v.panel.region_rows()) == sorted(inside.tolist())
+
+
+def test_edges_and_pair_highlight_are_drawn(qtbot, views):
+    v = views(clustered(n_snaps=1))
+    _drawn(qtbot, v, 0)
+    ids = v.model.probe_ids
+    v.selection.set_edges(int(ids[0]), ids[[3, 4, 9]], np.array([0.2, 1.0, 0.5]))
+    v.selection.highlight_pair((int(ids[1]), int(ids[2])))
+    v.redraw_now()
+    ham = v.frames[0].hammer
+    for view in (v.hammer_view, v.circle_view, v.sphere_view):
+        assert view.n_edges == 3
+    widths = [it.edge_width for it in v.hammer_view.edge_items[:3]]
+    assert widths[1] == max(widths) and widths[0] == min(widths)  # thickness by weight
+    ex, ey = v.hammer_view.edge_items[1].getData()
+    assert np.allclose([ex[0], ey[0]], ham[0]) and np.allclose([ex[1], ey[1]], ham[4])
+    px, py = v.hammer_view.pair_item.getData()
+    assert np.allclose(np.column_stack([px, py]), ham[[1, 2]])
+    v.selection.set_edges(None)
+    v.redraw_now()
+    assert v.hammer_view.n_edges == 0
+
+
+def test_forced_no_gl_falls_back_to_a_2d_map(qtbot, views, monkeypatch):
+    from app.views.scatter import MapView
+    from app.views.sphere3d import gl_available
+
+    monkeypatch.setenv("SIMCSE_STUDIO_NO_GL", "1")
+    assert gl_available() == (False, "SIMCSE_STUDIO_NO_GL is set")
+    v = views(clustered(n_snaps=1))
+    assert not v.gl_enabled and isinstance(v.sphere_view, MapView)
+    _drawn(qtbot, v, 0)
+    assert v.sphere_view.rows.size == v.model.probe_ids.size
+    assert "SIMCSE_STUDIO_NO_GL" in v.info.text()
+
+
+def test_subsample_above_the_point_budget(qtbot, views):
+    v = views(clustered(P=400, n_snaps=1), max_points=150)
+    v.umap_enabled = False
+    _drawn(qtbot, v, 0)
+    from simcse_core.projection import subsample_indices
+
+    assert np.array_equal(v.hammer_view.rows, subsample_indices(400, 150))
+
+
+def test_search_finds_probe_texts(qtbot, views):
+    v = views(clustered(n_snaps=1))
+    rows = v.search("ABOUT MUSIC")
+    assert rows == [i for i, t in enumerate(v.model.probe_texts) if "about music" in t]
+    assert v.panel.results.count() == len(rows)
+
+
+def test_lazy_probe_matrices_load_on_demand():
+    snaps = clustered(n_snaps=3)
+    arrays = {s.step: s.probe_embeddings.copy() for s in snaps}
+    model = RunModel()
+    for s in snaps:
+        model.lazy_probe[s.step] = (lambda a=arrays[s.step]: a)
+        model.add(s.replace(probe_embeddings=None))
+    assert model.probe_bytes() == 0 and model.probe_indices() == [0, 1, 2]
+    got = model.probe_matrix(1)
+    assert got.dtype == np.float32 and np.allclose(got, arrays[10], atol=1e-3)
