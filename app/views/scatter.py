@@ -44,6 +44,14 @@ GRID_PEN = cosmetic_pen("#c8c8c8", 1.0)
 EDGE_COLOR = "#6a3d9a"
 
 
+
+def edge_width(weight: float) -> float:
+    """Line width for an edge carrying ``weight`` of the anchor's push (r_ij, summing to 1
+    over its negatives): absolute, not relative to the largest, so a push spread evenly
+    over many negatives reads as many thin lines and one dominant negative as one thick
+    line (0.8 px at r = 0, 7 px from r = 0.62 up)."""
+    return float(min(7.0, 0.8 + 10.0 * abs(weight)))
+
 class RectViewBox(pg.ViewBox):
     """A ViewBox where shift + left drag draws a selection rectangle (others pan/zoom)."""
 
@@ -199,10 +207,9 @@ class MapView(pg.PlotWidget):
         self._set_marks(self.star_item, star)
 
     def set_edges(self, anchor: np.ndarray | None, targets: np.ndarray | list, weights: np.ndarray | list) -> None:
-        """Lines from ``anchor`` (2,) to each target (k, 2), width 1..6 by weight."""
+        """Lines from ``anchor`` (2,) to each target (k, 2), width by weight (see edge_width)."""
         n = 0 if anchor is None else len(targets)
         w = np.asarray(weights, dtype=np.float64)
-        wmax = float(np.max(np.abs(w))) if n and w.size else 1.0
         while len(self.edge_items) < n:
             item = pg.PlotCurveItem()
             item.setZValue(15)
@@ -211,7 +218,7 @@ class MapView(pg.PlotWidget):
         for i, item in enumerate(self.edge_items):
             if i < n:
                 t = np.asarray(targets[i], dtype=np.float64)
-                width = 1.0 + 5.0 * (abs(float(w[i])) / wmax if wmax > 0 else 1.0)
+                width = edge_width(float(w[i]))
                 item.setPen(cosmetic_pen(EDGE_COLOR, width))
                 item.setData(x=np.array([anchor[0], t[0]]), y=np.array([anchor[1], t[1]]))
                 item.edge_width = width  # type: ignore[attr-defined]

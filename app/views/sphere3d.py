@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .scatter import edge_width
+
 _GL_STATE: tuple[bool, str] | None = None
 
 
@@ -122,7 +124,6 @@ def make_sphere_view(text_of: Callable[[int], str]):  # -> Sphere3D
         def set_edges(self, anchor: np.ndarray | None, targets, weights) -> None:
             n = 0 if anchor is None else len(targets)
             w = np.asarray(weights, dtype=np.float64)
-            wmax = float(np.max(np.abs(w))) if n and w.size else 1.0
             while len(self.edge_items) < n:
                 item = gl.GLLinePlotItem(pos=np.zeros((2, 3), dtype=np.float32), mode="lines",
                                          color=_rgba("#6a3d9a"), width=2.0, antialias=True, glOptions="opaque")
@@ -137,7 +138,7 @@ def make_sphere_view(text_of: Callable[[int], str]):  # -> Sphere3D
                     arc = a * (1 - t) + b * t
                     arc /= np.maximum(np.linalg.norm(arc, axis=1, keepdims=True), 1e-9)
                     seg = np.repeat(arc * 1.015, 2, axis=0)[1:-1].astype(np.float32)
-                    width = 1.0 + 5.0 * (abs(float(w[i])) / wmax if wmax > 0 else 1.0)
+                    width = edge_width(float(w[i]))
                     item.setData(pos=seg, width=width)
                     item.setVisible(True)
                 else:
