@@ -44,13 +44,13 @@ GRID_PEN = cosmetic_pen("#c8c8c8", 1.0)
 EDGE_COLOR = "#6a3d9a"
 
 
-
 def edge_width(weight: float) -> float:
     """Line width for an edge carrying ``weight`` of the anchor's push (r_ij, summing to 1
     over its negatives): absolute, not relative to the largest, so a push spread evenly
     over many negatives reads as many thin lines and one dominant negative as one thick
     line (0.8 px at r = 0, 7 px from r = 0.62 up)."""
     return float(min(7.0, 0.8 + 10.0 * abs(weight)))
+
 
 class RectViewBox(pg.ViewBox):
     """A ViewBox where shift + left drag draws a selection rectangle (others pan/zoom)."""
