@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea
 from superqt.utils import create_worker
 
 from simcse_core.snapshot import Snapshot
@@ -192,7 +192,11 @@ def install(window: QMainWindow) -> tuple[LensPanel, FalseNegativePanel]:
     for panel, title, name in ((lens, "Temperature lens", "lensDock"), (fn, "False negatives", "fnDock")):
         dock = QDockWidget(title, window)
         dock.setObjectName(name)
-        dock.setWidget(panel)
+        scroll = QScrollArea()  # the panels' own minimum sizes must not widen the window
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(panel)
+        dock.setWidget(scroll)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)

@@ -127,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("SimCSE Studio")
     app.setStyle("Fusion")
+    from . import main_thread_gc
+
+    main_thread_gc.install(app)  # cycles (and the Qt objects in them) die on the GUI thread only
     win = create_window(args)
     win.show()
     if args.train:

@@ -95,6 +95,10 @@ class MainWindow(QMainWindow):
         self._follow_timer = QTimer(self)
         self._follow_timer.setInterval(FOLLOW_MS)
         self._follow_timer.timeout.connect(self._poll)
+        # presets, comparison, presentation mode, exports and sessions (issue 7)
+        from . import demo_docks
+
+        demo_docks.install(self)
         if restore:
             self._restore()
 
@@ -248,6 +252,10 @@ class MainWindow(QMainWindow):
         folder. Returns False, with a message in the window, when it cannot start."""
         if self.training:
             self.show_message("a run is already going; stop it first")
+            return False
+        runner = getattr(getattr(self, "demo", None), "preset_runner", None)
+        if runner is not None and runner.running:
+            self.show_message("a preset is training; stop it (Presets menu) before starting a run")
             return False
         self._stop_following()
         panel = self.setup_panel

@@ -3,6 +3,7 @@ training config, and a finished run folder."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,26 @@ def _tiny_config(model: str, corpus: str, out: Path | str, **kw) -> TrainConfig:
                 max_seq_length=16, device="cpu")
     base.update(kw)
     return TrainConfig(**base)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _gc_on_the_gui_thread(qapp):
+    """As the studio does (app/main_thread_gc.py): no automatic cycle collection, which
+    could run in a worker thread and destroy a previous test's widgets there (a
+    deadlock seen in this suite); cycles are collected on the GUI thread."""
+    from app import main_thread_gc
+
+    collector = main_thread_gc.install(qapp)
+    yield
+    collector.stop()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test(qapp):
+    yield
+    qapp.processEvents()
+    gc.collect()
+    qapp.processEvents()
 
 
 @pytest.fixture(scope="session")

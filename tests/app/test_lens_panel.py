@@ -56,7 +56,7 @@ def test_docks_installed_and_in_view_menu(lens_window):
     win, lens, fn = lens_window
     assert win.findChild(type(win.lens_dock), "lensDock") is win.lens_dock
     assert win.findChild(type(win.fn_dock), "fnDock") is win.fn_dock
-    assert win.lens_dock.widget() is lens and win.fn_dock.widget() is fn
+    assert win.lens_dock.widget().widget() is lens and win.fn_dock.widget().widget() is fn  # in scroll areas
     assert win.fn_dock in win.tabifiedDockWidgets(win.lens_dock)
     view = next(a.menu() for a in win.menuBar().actions() if a.text() == "&View")
     assert {"Temperature lens", "False negatives"} <= {a.text() for a in view.actions()}

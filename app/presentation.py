@@ -1,0 +1,299 @@
+"""Presentation mode: the studio on a projector.
+
+:class:`PresentationMode` turns the main window full screen, hides the docks (setup,
+neighbours, lens, false negatives), the menu and status bars, and scales what a room
+must read: the window font, plot titles, axis ticks and labels, legend text, curve pens
+and scatter point sizes (:func:`scale_plots`, a factor of :data:`DEFAULT_SCALE`).
+Leaving restores the layout exactly (``saveState``/``restoreState``, geometry, fonts,
+every scaled pen and size).
+
+Keys while presenting:
+
+==========  =====================================================
+Space       play / pause the timeline
+Right/Left  next / previous snapshot
+1, 2, 3     training curves / embedding space / the temperature lens (toggled beside)
+Esc         leave presentation mode (F11 toggles it)
+==========  =====================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QFont, QKeySequence, QPen
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+DEFAULT_SCALE = 1.8
+
+
+def _scaled_pen(pen: Any, factor: float) -> QPen | None:
+    if pen is None:
+        return None
+    p = pg.mkPen(pen)
+    if p.style() == Qt.PenStyle.NoPen:
+        return p
+    p.setWidthF(max(1.0, p.widthF()) * factor)
+    return p
+
+
+def scale_plots(root: QWidget, factor: float) -> Callable[[], None]:
+    """Scale every pyqtgraph plot under ``root``: titles, axis fonts, legend text, line
+    pens, symbol and scatter sizes. Returns a function that undoes exactly this."""
+    undo: list[Callable[[], None]] = []
+    views = [root] if isinstance(root, pg.GraphicsView) else []
+    views += root.findChildren(pg.GraphicsView)
+    seen: set[int] = set()
+    for view in views:
+        scene = view.scene()
+        if scene is None:
+            continue
+        for item in scene.items():
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            _scale_item(item, factor, undo)
+    def restore() -> None:
+        for fn in reversed(undo):
+            try:
+                fn()
+            except RuntimeError:  # the item was deleted meanwhile (runs reloaded)
+                pass
+    return restore
+
+
+def _pt(size: Any, default: float = 9.0) -> float:
+    try:
+        return float(str(size).replace("pt", "").strip())
+    except ValueError:
+        return default
+
+
+def _scale_item(item: Any, f: float, undo: list[Callable[[], None]]) -> None:
+    if isinstance(item, pg.PlotItem):
+        lab = item.titleLabel
+        if lab.text:
+            size = lab.opts.get("size") or "9pt"
+            text = lab.text
+            lab.setText(text, size=f"{_pt(size) * f:.0f}pt")
+            undo.append(lambda lab=lab, text=text, size=size: lab.setText(lab.text or text, size=size))
+    elif isinstance(item, pg.AxisItem):
+        font = item.style.get("tickFont")
+        base = QFont(font) if font is not None else QFont()
+        big = QFont(base)
+        big.setPointSizeF((base.pointSizeF() if base.pointSizeF() > 0 else 9.0) * f)
+        item.setStyle(tickFont=big)
+        old_style = dict(item.labelStyle)
+        new_style = dict(old_style)
+        new_style["font-size"] = f"{_pt(old_style.get('font-size', '9pt')) * f:.0f}pt"
+        item.labelStyle = new_style
+        item._updateLabel()
+        pen = item.pen()
+        item.setPen(_scaled_pen(pen, min(f, 1.5)))
+
+        def undo_axis(item=item, font=font, old_style=old_style, pen=pen) -> None:
+            item.setStyle(tickFont=font)
+            item.labelStyle = old_style
+            item._updateLabel()
+            item.setPen(pen)
+        undo.append(undo_axis)
+    elif isinstance(item, pg.LegendItem):
+        size = item.opts.get("labelTextSize", "9pt")
+        item.setLabelTextSize(f"{_pt(size) * f:.0f}pt")
+        for _sample, label in item.items:
+            label.setText(label.text, size=f"{_pt(size) * f:.0f}pt")
+
+        def undo_legend(item=item, size=size) -> None:
+            item.setLabelTextSize(size)
+            for _s, label in item.items:
+                label.setText(label.text, size=size)
+        undo.append(undo_legend)
+    elif isinstance(item, pg.PlotDataItem):
+        pen = item.opts.get("pen")
+        sym = item.opts.get("symbolSize")
+        if pen is not None:
+            item.setPen(_scaled_pen(pen, f))
+        if sym is not None:
+            item.setSymbolSize(sym * f)
+
+        def undo_pdi(item=item, pen=pen, sym=sym) -> None:
+            if pen is not None:
+                item.setPen(pen)
+            if sym is not None:
+                item.setSymbolSize(sym)
+        undo.append(undo_pdi)
+    elif isinstance(item, pg.ScatterPlotItem):
+        if isinstance(item.parentItem(), pg.PlotDataItem):
+            return  # a curve's symbols: scaled with the curve
+        size = item.opts.get("size", 7)
+        item.setSize(size * f)
+        undo.append(lambda item=item, size=size: item.setSize(size))
+
+
+class PresentationMode(QObject):
+    """Full screen, large type, docks hidden, keys for the talk (see the module doc).
+
+    ``window`` is the studio's MainWindow (``tabs``, ``plots``, ``embedding``; an
+    optional ``lens_dock``). Signal ``toggled(bool)``."""
+
+    toggled = Signal(bool)
+
+    def __init__(self, window: QMainWindow, scale: float = DEFAULT_SCALE, full_screen: bool = True) -> None:
+        super().__init__(window)
+        self.window = window
+        self.scale = float(scale)
+        self.full_screen = full_screen
+        self.active = False
+        self._saved: dict[str, Any] = {}
+        self._undo: Callable[[], None] | None = None
+        self.toggle_action = QAction("&Presentation mode", window)
+        self.toggle_action.setCheckable(True)
+        self.toggle_action.setShortcuts([QKeySequence("F11"), QKeySequence("Ctrl+Shift+P")])
+        self.toggle_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.toggle_action.setToolTip("Full screen, large fonts and points, docks hidden (Esc leaves)")
+        self.toggle_action.toggled.connect(self._toggle_action)
+        window.addAction(self.toggle_action)  # keeps working while the menu bar is hidden
+        self.actions: dict[str, QAction] = {}
+        for name, key, slot in (
+            ("play", "Space", self.play_pause),
+            ("next", "Right", lambda: self.step_by(1)),
+            ("previous", "Left", lambda: self.step_by(-1)),
+            ("training", "1", lambda: self.show_view(1)),
+            ("embedding", "2", lambda: self.show_view(2)),
+            ("lens", "3", lambda: self.show_view(3)),
+            ("leave", "Esc", self.leave),
+        ):
+            a = QAction(name, window)
+            a.setShortcut(QKeySequence(key))
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            a.setEnabled(False)
+            a.triggered.connect(slot)
+            window.addAction(a)
+            self.actions[name] = a
+
+    # ------------------------------------------------------------------ on / off
+    def _toggle_action(self, on: bool) -> None:
+        if on != self.active:
+            self.enter() if on else self.leave()
+
+    def toggle(self) -> None:
+        self.leave() if self.active else self.enter()
+
+    def enter(self) -> None:
+        if self.active:
+            return
+        w = self.window
+        docks = w.findChildren(QDockWidget)
+        self._saved = {
+            "state": w.saveState(),
+            "geometry": w.saveGeometry(),
+            "size": w.size(),
+            "pos": w.pos(),
+            "window_state": w.windowState(),
+            "font": QFont(w.font()),
+            "menu": w.menuBar().isVisible() if w.menuBar() is not None else False,
+            "status": w.statusBar().isVisible(),
+            "docks": {d: d.isVisible() for d in docks},
+            "tab": w.tabs.currentIndex() if hasattr(w, "tabs") else 0,
+        }
+        for d in docks:
+            d.hide()
+        w.menuBar().hide()
+        w.statusBar().hide()
+        font = QFont(w.font())
+        font.setPointSizeF(max(font.pointSizeF(), 9.0) * self.scale)
+        w.setFont(font)
+        self._undo = scale_plots(w, self.scale)
+        for a in self.actions.values():
+            a.setEnabled(True)
+        self.active = True
+        if self.full_screen:
+            screen = w.screen()
+            if screen is not None:  # without a window manager (Xvfb, kiosk) nobody resizes it
+                w.setGeometry(screen.geometry())
+            w.showFullScreen()
+        self._sync_action()
+        self.toggled.emit(True)
+
+    def leave(self) -> None:
+        if not self.active:
+            return
+        w = self.window
+        for a in self.actions.values():
+            a.setEnabled(False)
+        if self._undo is not None:
+            self._undo()
+            self._undo = None
+        s = self._saved
+        w.setFont(s["font"])
+        if s["menu"]:
+            w.menuBar().show()
+        if s["status"]:
+            w.statusBar().show()
+        w.setWindowState(s["window_state"])
+        if not (s["window_state"] & Qt.WindowState.WindowFullScreen):
+            w.showNormal() if not (s["window_state"] & Qt.WindowState.WindowMaximized) else w.showMaximized()
+        w.restoreGeometry(s["geometry"])
+        if not (s["window_state"] & (Qt.WindowState.WindowFullScreen | Qt.WindowState.WindowMaximized)):
+            w.resize(s["size"])  # restoreGeometry clamps to the screen; the size is what it was
+            w.move(s["pos"])
+        w.restoreState(s["state"])
+        for d, vis in s["docks"].items():
+            d.setVisible(vis)
+        self.active = False
+        self._sync_action()
+        self.toggled.emit(False)
+
+    def _sync_action(self) -> None:
+        if self.toggle_action.isChecked() != self.active:
+            self.toggle_action.blockSignals(True)
+            self.toggle_action.setChecked(self.active)
+            self.toggle_action.blockSignals(False)
+
+    # ------------------------------------------------------------------ keys
+    def _timeline(self) -> Any:
+        emb = getattr(self.window, "embedding", None)
+        return None if emb is None else emb.timeline
+
+    def play_pause(self) -> None:
+        tl = self._timeline()
+        if tl is not None and tl.slider.isEnabled():
+            tl.play_button.toggle()
+
+    def current_index(self) -> int:
+        """The snapshot index the timeline shows."""
+        emb = self.window.embedding
+        n = len(emb.model.snapshots)
+        return n - 1 if emb.requested < 0 else min(emb.requested, n - 1)
+
+    def step_by(self, delta: int) -> None:
+        """Show the next (``delta`` = 1) or previous (-1) snapshot."""
+        emb = getattr(self.window, "embedding", None)
+        if emb is None or not emb.model.snapshots:
+            return
+        tl = emb.timeline
+        if tl.play_button.isChecked():
+            tl.play_button.setChecked(False)
+        if tl.follow.isChecked():
+            tl.follow.blockSignals(True)
+            tl.follow.setChecked(False)
+            tl.follow.blockSignals(False)
+        n = len(emb.model.snapshots)
+        emb.show_index(int(min(max(self.current_index() + delta, 0), n - 1)))
+
+    def show_view(self, which: int) -> None:
+        """1: training curves, 2: embedding space, 3: toggle the temperature lens."""
+        w = self.window
+        if which == 1:
+            w.tabs.setCurrentWidget(w.plots)
+        elif which == 2:
+            w.tabs.setCurrentWidget(w.embedding)
+        elif which == 3:
+            dock = getattr(w, "lens_dock", None)
+            if dock is not None:
+                dock.setVisible(not dock.isVisible())
+                if dock.isVisible():
+                    dock.raise_()

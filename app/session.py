@@ -1,0 +1,311 @@
+"""Session files: save the studio as it is, open it again later as it was.
+
+A session is a small JSON file (``*.simcse-session.json``)::
+
+    {
+      "format": "simcse-studio-session", "version": 1,
+      "run": "/path/to/run" | null,    "follow": false,
+      "selected": 1234 | null,          # corpus id of the selected sentence
+      "timeline": {"index": 7, "step": 140},      # index -1: follow the newest
+      "view": {"tab": "Embedding space", "colour_by": "topic",
+               "sphere_method": "pca", "umap_every": 5},
+      "presentation": false,
+      "triage": {"file": "/path/to/run/triage.json" | null, "decisions": [...]},
+      "compare": {"runs": [{"path": ..., "label": ...}], "step": 140, "method": "hammer"} | null
+    }
+
+Paths are stored absolute. The triage decisions are embedded (the
+:class:`~simcse_core.false_negatives.TriageBook` fields of each decision) and the run
+folder's triage file is named too; on load the embedded decisions win.
+
+:func:`capture` reads a window (no I/O), :func:`save_session` / :func:`read_session`
+write and read the file, and :class:`SessionRestorer` applies a session to a window
+step by step: it opens the run (read in a worker by the window), waits for its
+snapshots, then restores the view settings, the timeline, the selection, the triage,
+the comparison and presentation mode, and emits ``restored``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from simcse_core.errors import DataError, SimCSEError
+from simcse_core.false_negatives import Decision, TriageBook
+
+FORMAT = "simcse-studio-session"
+VERSION = 1
+SUFFIX = ".simcse-session.json"
+
+
+class SessionError(SimCSEError):
+    """A session file that cannot be read or applied."""
+
+
+# ---------------------------------------------------------------------- triage
+def book_to_list(book: TriageBook) -> list[dict[str, Any]]:
+    return [{k: v for k, v in dataclasses.asdict(d).items() if v is not None} for d in book.decisions()]
+
+
+def book_from_list(items: list[dict[str, Any]], source: str = "session") -> TriageBook:
+    fields = {f.name for f in dataclasses.fields(Decision)}
+    try:
+        return TriageBook(Decision(**{k: v for k, v in d.items() if k in fields}) for d in items)
+    except (TypeError, ValueError) as e:
+        raise SessionError(f"{source}: bad triage decision ({e})") from None
+
+
+def _triage_of(window: Any) -> TriageBook | None:
+    fn = getattr(window, "fn_panel", None)
+    if fn is not None:
+        return fn.book
+    run = getattr(window.model, "run_dir", None)
+    if run:
+        try:
+            return TriageBook.load_from_run(run)
+        except SimCSEError:
+            return None
+    return None
+
+
+# ---------------------------------------------------------------------- capture
+def capture(window: Any) -> dict[str, Any]:
+    """The session of a studio window, as a JSON-ready dict."""
+    model = window.model
+    emb = getattr(window, "embedding", None)
+    run = model.run_dir
+    timeline: dict[str, Any] = {"index": -1, "step": None}
+    view: dict[str, Any] = {}
+    if emb is not None:
+        idx = emb.requested
+        timeline["index"] = int(idx)
+        if 0 <= idx < len(model.snapshots):
+            timeline["step"] = int(model.snapshots[idx].step)
+        view.update(colour_by=emb.colour_by or None, sphere_method=emb.sphere_method, umap_every=int(emb.umap_every))
+    tabs = getattr(window, "tabs", None)
+    if tabs is not None:
+        view["tab"] = tabs.tabText(tabs.currentIndex())
+        view["tab_index"] = int(tabs.currentIndex())
+    triage: dict[str, Any] = {"file": None, "decisions": []}
+    if run:
+        f = Path(run) / "triage.json"
+        triage["file"] = str(f.resolve()) if f.exists() else None
+    book = _triage_of(window)
+    if book is not None:
+        triage["decisions"] = book_to_list(book)
+    pres = getattr(window, "presentation", None)
+    cw = getattr(window, "compare_window", None)
+    compare = None
+    if cw is not None and cw.runs:
+        compare = {"runs": [{"path": str(Path(r.path).resolve()), "label": r.label} for r in cw.runs],
+                   "step": cw.step, "method": cw.method, "visible": cw.isVisible()}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "run": str(Path(run).resolve()) if run else None,
+        "follow": bool(getattr(window, "_follow", False)),
+        "selected": window.selection.current,
+        "timeline": timeline,
+        "view": view,
+        "presentation": bool(pres is not None and pres.active),
+        "triage": triage,
+        "compare": compare,
+    }
+
+
+def save_session(window: Any, path: str | Path) -> Path:
+    """Write the window's session to ``path`` (atomically)."""
+    path = Path(path)
+    text = json.dumps(capture(window), indent=2, ensure_ascii=False) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise DataError(f"{path}: cannot be written ({e.strerror or e})") from None
+    return path
+
+
+def read_session(path: str | Path) -> dict[str, Any]:
+    """Read and check a session file (:class:`SessionError` naming the file)."""
+    p = Path(path)
+    try:
+        d = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SessionError(f"{p}: no such session file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SessionError(f"{p}: cannot be read ({e})") from None
+    except json.JSONDecodeError as e:
+        raise SessionError(f"{p}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise SessionError(f"{p}: not a SimCSE Studio session (no \"format\": \"{FORMAT}\")")
+    if int(d.get("version", 0)) > VERSION:
+        raise SessionError(f"{p}: session version {d.get('version')} is newer than this studio reads ({VERSION})")
+    run = d.get("run")
+    if run is not None and not Path(run).is_dir():
+        raise SessionError(f"{p}: its run folder {run} no longer exists")
+    d.setdefault("timeline", {"index": -1, "step": None})
+    d.setdefault("view", {})
+    d.setdefault("triage", {"file": None, "decisions": []})
+    return d
+
+
+# ---------------------------------------------------------------------- restore
+class SessionRestorer(QObject):
+    """Apply a session dict to a window. Signals ``restored(dict)`` and ``failed(str)``."""
+
+    restored = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, window: Any, session: dict[str, Any], timeout_ms: int = 120_000) -> None:
+        super().__init__(window)
+        self.window = window
+        self.session = session
+        self._timer = QTimer(self, singleShot=True, interval=timeout_ms)
+        self._timer.timeout.connect(lambda: self._fail("the run folder took too long to read"))
+        self._waiting_compare = False
+        self.done = False
+        self._check = QTimer(self, interval=200)  # a poll that raced an earlier one never signals
+        self._check.timeout.connect(self._check_loaded)
+
+    def start(self) -> None:
+        w, s = self.window, self.session
+        pres = getattr(w, "presentation", None)
+        if pres is not None and pres.active:
+            pres.leave()
+        run = s.get("run")
+        if run:
+            w.run_updated.connect(self._run_loaded)
+            if not w.open_run(run, follow=bool(s.get("follow"))):
+                w.run_updated.disconnect(self._run_loaded)
+                self._fail(f"the run {run} could not be opened")
+                return
+            self._timer.start()
+            self._check.start()
+        else:
+            QTimer.singleShot(0, self._apply)
+
+    def _check_loaded(self) -> None:
+        m = self.window.model
+        if m.snapshots and m.run_dir == self.session.get("run") and getattr(self.window, "_poll_worker", 1) is None:
+            self._run_loaded()
+
+    def _run_loaded(self) -> None:
+        if not self._check.isActive() and self.done:
+            return
+        self._check.stop()
+        try:
+            self.window.run_updated.disconnect(self._run_loaded)
+        except (RuntimeError, TypeError):
+            pass
+        self._timer.stop()
+        self._apply()
+
+    def _fail(self, msg: str) -> None:
+        self._check.stop()
+        self.done = True
+        self.failed.emit(msg)
+
+    def _apply(self) -> None:
+        w, s = self.window, self.session
+        view = s.get("view") or {}
+        emb = getattr(w, "embedding", None)
+        tabs = getattr(w, "tabs", None)
+        if tabs is not None:
+            names = [tabs.tabText(i) for i in range(tabs.count())]
+            if view.get("tab") in names:
+                tabs.setCurrentIndex(names.index(view["tab"]))
+            elif isinstance(view.get("tab_index"), int) and 0 <= view["tab_index"] < tabs.count():
+                tabs.setCurrentIndex(view["tab_index"])
+        if emb is not None:
+            if view.get("sphere_method") in ("pca", "umap"):
+                emb.set_sphere_method(view["sphere_method"])
+            if isinstance(view.get("umap_every"), int):
+                emb.set_umap_every(view["umap_every"])
+            if view.get("colour_by"):
+                emb.set_colour_by(view["colour_by"])
+            self._restore_timeline(emb, s.get("timeline") or {})
+        sel = s.get("selected")
+        w.selection.select(None if sel is None else int(sel))
+        self._restore_triage(s.get("triage") or {})
+        comp = s.get("compare")
+        demo = getattr(w, "demo", None)
+        if comp and comp.get("runs") and demo is not None:
+            cw = demo.open_compare([r["path"] for r in comp["runs"]], [r.get("label") for r in comp["runs"]],
+                                   show=bool(comp.get("visible", True)))
+            if comp.get("method") in ("hammer", "circle", "umap"):
+                cw.set_method(comp["method"])
+            self._waiting_compare = True
+            step = comp.get("step")
+
+            def loaded(_n: int, cw=cw, step=step) -> None:
+                cw.runs_loaded.disconnect(loaded)
+                if step is not None:
+                    cw.set_step(int(step))
+                self._finish()
+
+            cw.runs_loaded.connect(loaded)
+        else:
+            self._finish()
+
+    def _restore_timeline(self, emb: Any, tl: dict[str, Any]) -> None:
+        snaps = emb.model.snapshots
+        index = int(tl.get("index", -1) if tl.get("index") is not None else -1)
+        step = tl.get("step")
+        if index >= 0 and step is not None:
+            hit = [i for i, sn in enumerate(snaps) if sn.step == int(step)]
+            index = hit[0] if hit else min(index, len(snaps) - 1)
+        if index >= 0 and snaps:
+            t = emb.timeline
+            t.follow.blockSignals(True)
+            t.follow.setChecked(False)
+            t.follow.blockSignals(False)
+            emb.show_index(index)
+        else:
+            emb.show_index(-1)
+
+    def _restore_triage(self, tri: dict[str, Any]) -> None:
+        w = self.window
+        items = tri.get("decisions")
+        book = None
+        if items:
+            book = book_from_list(items)
+        elif tri.get("file") and Path(tri["file"]).is_file():
+            try:
+                book = TriageBook.from_json(tri["file"])
+            except SimCSEError:
+                book = None
+        if book is None:
+            return
+        fn = getattr(w, "fn_panel", None)
+        if fn is not None:
+            fn._set_book(book)
+            fn._update_counts()
+        else:
+            w.session_triage = book  # kept for a false-negative panel installed later
+
+    def _finish(self) -> None:
+        w = self.window
+        if self.session.get("presentation"):
+            pres = getattr(w, "presentation", None)
+            if pres is not None:
+                pres.enter()
+        self.done = True
+        self.restored.emit(self.session)
+
+
+def load_session(window: Any, path: str | Path) -> SessionRestorer:
+    """Read ``path`` and start restoring it into ``window``; returns the restorer (its
+    ``restored``/``failed`` signals say when it is done). Raises SessionError for an
+    unreadable file."""
+    r = SessionRestorer(window, read_session(path))
+    r.start()
+    return r

@@ -1,0 +1,217 @@
+"""Presentation mode (docks hidden, large type, keys for the talk, layout restored) and
+screenshots of presentation mode and of the comparison window under Xvfb."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app import analysis_docks, demo_docks
+from app.presentation import DEFAULT_SCALE
+
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+OUT = ROOT / "test-output" / "xvfb"
+
+
+@pytest.fixture
+def studio(qtbot, make_window, finished_run):
+    w = make_window(restore=False)
+    analysis_docks.install(w)
+    tools = demo_docks.install(w)
+    with qtbot.waitSignal(w.run_updated, timeout=30_000):
+        w.open_run(finished_run)
+    w.show_embedding_views()
+    qtbot.waitUntil(lambda: w.embedding.drawn_index is not None, timeout=30_000)
+    return w, tools
+
+
+def test_enter_hides_docks_scales_and_leave_restores(qtbot, studio):
+    w, tools = studio
+    pres = w.presentation
+    docks = {"setup": w.setup_dock, "neighbours": w.neighbours_dock, "lens": w.lens_dock}
+    before = {k: d.isVisible() for k, d in docks.items()}
+    assert before["setup"] and before["neighbours"]
+    font = w.font().pointSizeF()
+    title = w.plots.loss.plot.titleLabel.opts["size"]
+    axis_font = w.plots.loss.plot.getAxis("bottom").style.get("tickFont")
+    dot = w.embedding.hammer_view.scatter.opts["size"]
+    pen = w.plots.loss.curves["loss"].opts["pen"].widthF()
+    areas = {k: w.dockWidgetArea(d) for k, d in docks.items()}
+    size = w.size()
+
+    with qtbot.waitSignal(pres.toggled, timeout=5000):
+        pres.enter()
+    assert pres.active and pres.toggle_action.isChecked()
+    assert not any(d.isVisible() for d in docks.values())
+    assert not w.menuBar().isVisible() and not w.statusBar().isVisible()
+    assert w.isFullScreen()
+    assert w.font().pointSizeF() == pytest.approx(font * DEFAULT_SCALE)
+    assert float(w.plots.loss.plot.titleLabel.opts["size"].rstrip("pt")) == pytest.approx(
+        float(title.rstrip("pt")) * DEFAULT_SCALE, abs=0.5)
+    big_axis = w.plots.loss.plot.getAxis("bottom").style["tickFont"]
+    assert big_axis.pointSizeF() >= 1.7 * (axis_font.pointSizeF() if axis_font is not None else 9.0)
+    assert w.embedding.hammer_view.scatter.opts["size"] == pytest.approx(dot * DEFAULT_SCALE)
+    assert w.plots.loss.curves["loss"].opts["pen"].widthF() == pytest.approx(pen * DEFAULT_SCALE)
+
+    with qtbot.waitSignal(pres.toggled, timeout=5000):
+        qtbot.keyClick(w, Qt.Key.Key_Escape)
+    assert not pres.active
+    assert {k: d.isVisible() for k, d in docks.items()} == before
+    assert w.menuBar().isVisible() and not w.isFullScreen()
+    assert w.font().pointSizeF() == pytest.approx(font)
+    assert w.plots.loss.plot.titleLabel.opts["size"] == title
+    assert w.embedding.hammer_view.scatter.opts["size"] == pytest.approx(dot)
+    assert w.plots.loss.curves["loss"].opts["pen"].widthF() == pytest.approx(pen)
+    assert {k: w.dockWidgetArea(d) for k, d in docks.items()} == areas
+    assert w.size() == size
+
+
+def test_keys_move_the_timeline_and_switch_views(qtbot, studio):
+    w, _tools = studio
+    pres = w.presentation
+    emb = w.embedding
+    n = len(w.model.snapshots)
+    assert n == 4
+    qtbot.keyClick(w, Qt.Key.Key_Left)  # not presenting: the key does nothing here
+    assert emb.requested == -1
+    pres.enter()
+    qtbot.keyClick(w, Qt.Key.Key_Left)
+    assert emb.requested == n - 2 and w.selection.snapshot_index == n - 2
+    qtbot.waitUntil(lambda: emb.drawn_index == n - 2, timeout=30_000)
+    qtbot.keyClick(w, Qt.Key.Key_Left)
+    qtbot.keyClick(w, Qt.Key.Key_Left)
+    qtbot.keyClick(w, Qt.Key.Key_Left)  # stops at the first snapshot
+    assert emb.requested == 0 and emb.timeline.slider.value() == 0
+    qtbot.keyClick(w, Qt.Key.Key_Right)
+    assert emb.requested == 1
+    qtbot.keyClick(w, Qt.Key.Key_1)
+    assert w.tabs.currentWidget() is w.plots
+    qtbot.keyClick(w, Qt.Key.Key_2)
+    assert w.tabs.currentWidget() is emb
+    qtbot.keyClick(w, Qt.Key.Key_3)
+    assert w.lens_dock.isVisible()
+    qtbot.keyClick(w, Qt.Key.Key_3)
+    assert not w.lens_dock.isVisible()
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert emb.timeline.play_button.isChecked()
+    qtbot.waitUntil(lambda: emb.requested == n - 1, timeout=10_000)  # plays to the end
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert not emb.timeline.play_button.isChecked()
+    qtbot.keyClick(w, Qt.Key.Key_F11)  # F11 toggles too
+    assert not pres.active
+
+
+SCRIPT = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from PySide6.QtCore import QSettings, QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    run_a, run_b, out, tmp = sys.argv[1:5]
+    app = QApplication([sys.argv[0]])
+    app.setStyle("Fusion")
+    from app.main_window import MainWindow
+    from app import analysis_docks, demo_docks
+
+    def wait(pred, seconds):
+        end = time.time() + seconds
+        while time.time() < end:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            if pred():
+                return True
+            time.sleep(0.02)
+        return False
+
+    w = MainWindow(settings=QSettings(tmp + "/s.ini", QSettings.Format.IniFormat), runs_root=tmp + "/runs",
+                   restore=False, torch_threads=1)
+    analysis_docks.install(w)
+    tools = demo_docks.install(w)
+    w.embedding.start_warmup()
+    w.show()
+    w.open_run(run_a)
+    wait(lambda: len(w.model.snapshots) >= 4, 60)
+    w.presentation.enter()
+    w.presentation.show_view(2)
+    wait(lambda: w.embedding.drawn_index is not None and w.embedding.umap, 90)
+    wait(lambda: False, 1.0)
+    print("size", w.width(), w.height(), flush=True)
+    w.grab().save(out + "/presentation-embedding.png")
+    w.presentation.show_view(1)
+    wait(lambda: False, 1.0)
+    w.grab().save(out + "/presentation-training.png")
+    w.presentation.leave()
+    cw = tools.open_compare([run_a, run_b], ["t = 0.05", "t = 1"])
+    cw.resize(1600, 1000)
+    wait(lambda: len(cw.runs) == 2 and cw.drawn_position is not None, 60)
+    with_step = cw.union_steps[1] if len(cw.union_steps) > 1 else cw.step
+    cw.set_step(int(with_step))
+    wait(lambda: cw.drawn_position == cw.position, 30)
+    wait(lambda: False, 1.0)
+    cw.grab().save(out + "/compare.png")
+    print("done", flush=True)
+    tools.shutdown()
+    w.close()
+""")
+
+
+def _looks_drawn(path: Path) -> tuple[int, float]:
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(path))
+    assert not img.isNull(), f"{path} does not decode"
+    w, h = img.width(), img.height()
+    bg = img.pixel(w - 3, h - 3)
+    colours, busy, n = set(), 0, 0
+    for i in range(64):
+        for j in range(64):
+            p = img.pixel(int((i + 0.5) * w / 64), int((j + 0.5) * h / 64))
+            colours.add(p)
+            busy += p != bg
+            n += 1
+    return len(colours), busy / n
+
+
+@pytest.mark.xvfb
+def test_xvfb_screenshots_presentation_and_compare(tmp_path, finished_run, tiny_model, small_corpus, tiny_config):
+    xvfb = shutil.which("xvfb-run")
+    if xvfb is None:
+        if os.environ.get("CI"):
+            pytest.fail("xvfb-run is missing in CI (.ci/run installs it)")
+        pytest.skip("xvfb-run is not installed (Debian package xvfb)")
+    from simcse_core.trainer import train
+
+    hot = tmp_path / "hot"
+    for _ in train(tiny_config(tiny_model, small_corpus, hot, temp=1.0, probe_size=150)):
+        pass
+    warm = tmp_path / "warm"
+    for _ in train(tiny_config(tiny_model, small_corpus, warm, probe_size=150)):
+        pass
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name in ("presentation-embedding.png", "presentation-training.png", "compare.png"):
+        (OUT / name).unlink(missing_ok=True)
+    script = tmp_path / "shots.py"
+    script.write_text(SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    env["NUMBA_NUM_THREADS"] = "1"
+    r = subprocess.run([xvfb, "-a", "-s", "-screen 0 1920x1080x24", sys.executable, str(script), str(warm), str(hot),
+                        str(OUT), str(tmp_path)], capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
+    assert r.returncode == 0 and "done" in r.stdout, f"{r.stdout}\n{r.stderr[-3000:]}"
+    assert "Traceback" not in r.stderr, r.stderr[-3000:]
+    from PySide6.QtGui import QImage
+
+    for name in ("presentation-embedding.png", "presentation-training.png"):
+        img = QImage(str(OUT / name))
+        assert (img.width(), img.height()) == (1920, 1080), name  # full screen on a 1920x1080 display
+        colours, busy = _looks_drawn(OUT / name)
+        assert colours >= 8 and busy > 0.05, name
+    colours, busy = _looks_drawn(OUT / "compare.png")
+    assert colours >= 8 and busy > 0.05
