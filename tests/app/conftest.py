@@ -4,6 +4,8 @@ training config, and a finished run folder."""
 from __future__ import annotations
 
 import gc
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,33 @@ def finished_run(tmp_path_factory, tiny_model, small_corpus) -> Path:
     for _ in train(_tiny_config(tiny_model, small_corpus, out)):
         pass
     return out
+
+
+@pytest.fixture
+def xvfb_run() -> str:
+    """The xvfb-run executable; skips where it is missing, fails in CI (.ci/run installs it)."""
+    exe = shutil.which("xvfb-run")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("xvfb-run is missing in CI (.ci/run installs it)")
+        pytest.skip("xvfb-run is not installed (Debian package xvfb); .ci/run installs it")
+    return exe
+
+
+def _image_stats(path: Path) -> tuple[int, float]:
+    """(distinct colours on a 64 x 64 sample grid, share of samples unlike the corner
+    background): a blank or single-colour screenshot scores (1, 0.0)."""
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(path))
+    assert not img.isNull(), f"{path} does not decode"
+    w, h = img.width(), img.height()
+    bg = img.pixel(w - 3, h - 3)
+    samples = [img.pixel(int((i + 0.5) * w / 64), int((j + 0.5) * h / 64)) for i in range(64) for j in range(64)]
+    return len(set(samples)), sum(p != bg for p in samples) / len(samples)
+
+
+@pytest.fixture(scope="session")
+def image_stats():
+    """The function :func:`_image_stats` (path) -> (colours, non-background share)."""
+    return _image_stats

@@ -4,7 +4,6 @@ screenshots of presentation mode and of the comparison window under Xvfb."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -161,30 +160,10 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def _looks_drawn(path: Path) -> tuple[int, float]:
-    from PySide6.QtGui import QImage
-
-    img = QImage(str(path))
-    assert not img.isNull(), f"{path} does not decode"
-    w, h = img.width(), img.height()
-    bg = img.pixel(w - 3, h - 3)
-    colours, busy, n = set(), 0, 0
-    for i in range(64):
-        for j in range(64):
-            p = img.pixel(int((i + 0.5) * w / 64), int((j + 0.5) * h / 64))
-            colours.add(p)
-            busy += p != bg
-            n += 1
-    return len(colours), busy / n
-
-
 @pytest.mark.xvfb
-def test_xvfb_screenshots_presentation_and_compare(tmp_path, finished_run, tiny_model, small_corpus, tiny_config):
-    xvfb = shutil.which("xvfb-run")
-    if xvfb is None:
-        if os.environ.get("CI"):
-            pytest.fail("xvfb-run is missing in CI (.ci/run installs it)")
-        pytest.skip("xvfb-run is not installed (Debian package xvfb)")
+def test_xvfb_screenshots_presentation_and_compare(tmp_path, finished_run, tiny_model, small_corpus, tiny_config,
+                                                    xvfb_run, image_stats):
+    xvfb = xvfb_run
     from simcse_core.trainer import train
 
     hot = tmp_path / "hot"
@@ -211,7 +190,7 @@ def test_xvfb_screenshots_presentation_and_compare(tmp_path, finished_run, tiny_
     for name in ("presentation-embedding.png", "presentation-training.png"):
         img = QImage(str(OUT / name))
         assert (img.width(), img.height()) == (1920, 1080), name  # full screen on a 1920x1080 display
-        colours, busy = _looks_drawn(OUT / name)
+        colours, busy = image_stats(OUT / name)
         assert colours >= 8 and busy > 0.05, name
-    colours, busy = _looks_drawn(OUT / "compare.png")
+    colours, busy = image_stats(OUT / "compare.png")
     assert colours >= 8 and busy > 0.05

@@ -5,7 +5,6 @@ test-output/xvfb/ for a person to look at."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,37 +16,9 @@ ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml"
 OUT = ROOT / "test-output" / "xvfb"
 
 
-def _xvfb_or_skip() -> str:
-    exe = shutil.which("xvfb-run")
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("xvfb-run is missing in CI (.ci/run installs it)")
-        pytest.skip("xvfb-run is not installed (Debian package xvfb); .ci/run installs it")
-    return exe
-
-
-def _not_blank(path: Path) -> tuple[int, float]:
-    """(distinct colours in a 64x64 sample grid, share of non-background pixels)."""
-    from PySide6.QtGui import QImage
-
-    img = QImage(str(path))
-    assert not img.isNull(), f"{path} does not decode"
-    w, h = img.width(), img.height()
-    colours, busy = set(), 0
-    bg = img.pixel(w - 3, h - 3)
-    n = 0
-    for i in range(64):
-        for j in range(64):
-            p = img.pixel(int((i + 0.5) * w / 64), int((j + 0.5) * h / 64))
-            colours.add(p)
-            busy += p != bg
-            n += 1
-    return len(colours), busy / n
-
-
 @pytest.mark.xvfb
-def test_real_studio_trains_and_screenshots_are_not_blank(tiny_model, small_corpus, tmp_path):
-    xvfb = _xvfb_or_skip()
+def test_real_studio_trains_and_screenshots_are_not_blank(tiny_model, small_corpus, tmp_path, xvfb_run, image_stats):
+    xvfb = xvfb_run
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("studio-*.png"):
         old.unlink()
@@ -68,7 +39,7 @@ def test_real_studio_trains_and_screenshots_are_not_blank(tiny_model, small_corp
     assert shots, r.stdout + r.stderr[-2000:]
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
     for shot in shots:
-        colours, busy = _not_blank(shot)
+        colours, busy = image_stats(shot)
         assert colours >= 8 and busy > 0.05, f"{shot.name} looks blank ({colours} colours, {busy:.0%} non-background)"
     # training really ran in the real process: a run folder with snapshots beyond step 0
     metrics = list((tmp_path / "runs").glob("*/metrics.jsonl"))
