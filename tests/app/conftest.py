@@ -115,3 +115,15 @@ def _image_stats(path: Path) -> tuple[int, float]:
 def image_stats():
     """The function :func:`_image_stats` (path) -> (colours, non-background share)."""
     return _image_stats
+
+
+@pytest.fixture
+def studio(qtbot, make_window, finished_run):
+    """(window, demo tools): a window showing ``finished_run`` on its embedding tab, with
+    the lens / false-negative docks and the demo tools (the window installs both)."""
+    w = make_window(restore=False)
+    with qtbot.waitSignal(w.run_updated, timeout=30_000):
+        w.open_run(finished_run)
+    w.show_embedding_views()
+    qtbot.waitUntil(lambda: w.embedding.drawn_index is not None, timeout=30_000)
+    return w, w.demo

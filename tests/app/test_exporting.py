@@ -10,21 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from app import analysis_docks, demo_docks
 from app.exporting import export_image, image_targets
-
-
-@pytest.fixture
-def studio(qtbot, make_window, finished_run):
-    """A window showing the finished run, with the demo tools installed."""
-    w = make_window()
-    analysis_docks.install(w)
-    tools = demo_docks.install(w)
-    with qtbot.waitSignal(w.run_updated, timeout=30_000):
-        w.open_run(finished_run)
-    w.show_embedding_views()
-    qtbot.waitUntil(lambda: w.embedding.drawn_index is not None, timeout=30_000)
-    return w, tools
 
 
 @pytest.mark.parametrize("size", [(800, 500), (640, 960)])

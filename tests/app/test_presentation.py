@@ -12,23 +12,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app import analysis_docks, demo_docks
 from app.presentation import DEFAULT_SCALE
 
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 OUT = ROOT / "test-output" / "xvfb"
-
-
-@pytest.fixture
-def studio(qtbot, make_window, finished_run):
-    w = make_window(restore=False)
-    analysis_docks.install(w)
-    tools = demo_docks.install(w)
-    with qtbot.waitSignal(w.run_updated, timeout=30_000):
-        w.open_run(finished_run)
-    w.show_embedding_views()
-    qtbot.waitUntil(lambda: w.embedding.drawn_index is not None, timeout=30_000)
-    return w, tools
 
 
 def test_enter_hides_docks_scales_and_leave_restores(qtbot, studio):
