@@ -210,3 +210,21 @@ def test_bad_inputs_raise_clear_errors(tiny_model, tmp_path):
         next(train(_cfg(tiny_model, None, temp=0.0)))
     with pytest.raises(ConfigError, match="train_file"):
         next(train(_cfg(tiny_model, None, mode="sup")))
+
+
+def test_a_kill_mid_checkpoint_leaves_the_previous_one(tiny_model, small_corpus, tmp_path):
+    """A checkpoint is written to step_X.tmp/ and renamed when complete: a half-written
+    one (a process killed mid-write) is ignored and the run resumes from the last
+    complete checkpoint."""
+    run = tmp_path / "run"
+    _run(_cfg(tiny_model, small_corpus, run, max_steps=4, checkpoint_every=2))
+    good = latest_checkpoint(run)
+    assert good.name == "step_0000004"
+    half = run / "checkpoints" / "step_0000006.tmp"
+    (half / "model").mkdir(parents=True)
+    (half / "model" / "config.json").write_text("{")  # torn write, no state.json
+    (run / "checkpoints" / "latest").unlink()  # even without the pointer
+    assert latest_checkpoint(run) == good
+    snaps, result = _run(_cfg(tiny_model, small_corpus, run, max_steps=6, checkpoint_every=2,
+                              resume_from_checkpoint="latest"))
+    assert snaps[0].step == 4 and result.steps == 6
