@@ -266,7 +266,7 @@ class EmbeddingViews(QWidget):
         side.addWidget(self.info)
         side_w = QWidget()
         side_w.setLayout(side)
-        side_w.setMaximumWidth(195)
+        side_w.setMaximumWidth(260)  # room for labels at presentation font sizes
 
         grid = QGridLayout()
         grid.setSpacing(2)

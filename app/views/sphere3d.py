@@ -17,6 +17,7 @@ import numpy as np
 from .scatter import edge_width
 
 _GL_STATE: tuple[bool, str] | None = None
+BASE_DISTANCE = 2.7  # camera distance that frames the unit sphere in a square view
 
 
 def gl_available(force_check: bool = False) -> tuple[bool, str]:
@@ -73,7 +74,7 @@ def make_sphere_view(text_of: Callable[[int], str]):  # -> Sphere3D
             super().__init__()
             self.text_of = text_of
             self.setBackgroundColor("w")
-            self.setCameraPosition(distance=2.7, elevation=20, azimuth=30)
+            self.setCameraPosition(distance=BASE_DISTANCE, elevation=20, azimuth=30)
             self.setMinimumSize(160, 120)
             md = gl.MeshData.sphere(rows=24, cols=48, radius=0.985)
             self.ball = gl.GLMeshItem(meshdata=md, color=(0.97, 0.97, 0.97, 1.0), smooth=True, shader=None,
@@ -147,6 +148,12 @@ def make_sphere_view(text_of: Callable[[int], str]):  # -> Sphere3D
         @property
         def n_edges(self) -> int:
             return sum(1 for it in self.edge_items if it.visible())
+
+        def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt naming
+            """pyqtgraph's field of view is horizontal: in a wide view the sphere would be
+            cut at top and bottom, so step the camera back in proportion to the aspect."""
+            super().resizeEvent(ev)
+            self.opts["distance"] = BASE_DISTANCE * max(1.0, self.width() / max(1, self.height()))
 
         # -- picking: project the points to the screen, nearest front-facing one
         def row_at(self, x: float, y: float, radius_px: float = 8.0) -> int | None:
