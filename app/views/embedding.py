@@ -618,6 +618,10 @@ class EmbeddingViews(QWidget):
         return self._shown
 
     # ================================================================ drawing
+    def _umap_title_size(self) -> str:
+        """The title's current size, so a scaled one (presentation mode) is kept."""
+        return str(self.umap_view.getPlotItem().titleLabel.opts.get("size") or "9pt")
+
     def request_redraw(self) -> None:
         self._dirty = True
         if not self._redraw_timer.isActive():
@@ -683,13 +687,14 @@ class EmbeddingViews(QWidget):
             self.umap_view.set_points(rows, layout[rows], brushes)
             j = self._nearest(self.umap, self.index)
             self.umap_view.setTitle(f"UMAP of step {self.model.snapshots[j].step:,}" if j is not None and j < len(
-                self.model.snapshots) else "UMAP", size="9pt")
+                self.model.snapshots) else "UMAP", size=self._umap_title_size())
         else:
             self.umap_view.scatter.setData(x=[], y=[])
             self.umap_view.rows = np.zeros(0, dtype=np.int64)
             self.umap_view.xy = np.zeros((0, 2), dtype=np.float32)
             self.umap_view._brushes = None
-            self.umap_view.setTitle("UMAP (computing…)" if self.umap_enabled else "UMAP (off)", size="9pt")
+            self.umap_view.setTitle("UMAP (computing…)" if self.umap_enabled else "UMAP (off)",
+                                    size=self._umap_title_size())
         self._draw_overlays(frame, xyz, ham, layout)
         self.drawn_index = frame.index
         self.info.setText(f"{P:,} probe sentences" + (f", {rows.size:,} drawn" if rows.size != P else "")
