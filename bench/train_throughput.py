@@ -91,6 +91,18 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
+def _steps_per_second(step, warmup: int, steps: int, device: torch.device) -> float:
+    """Run ``step(k)`` for warm-up then timed steps; steps/s of the timed ones."""
+    for k in range(warmup):
+        step(k)
+    _sync(device)
+    start = time.perf_counter()
+    for k in range(warmup, warmup + steps):
+        step(k)
+    _sync(device)
+    return steps / (time.perf_counter() - start)
+
+
 def run_naive(folder: str, sents: list[str], batch: int, max_len: int, warmup: int, steps: int, device: torch.device) -> float:
     from transformers import AutoModel, AutoTokenizer
 
@@ -98,11 +110,8 @@ def run_naive(folder: str, sents: list[str], batch: int, max_len: int, warmup: i
     model = AutoModel.from_pretrained(folder, attn_implementation="eager").to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-5)
     t = 0.05
-    start = None
-    for k in range(warmup + steps):
-        if k == warmup:
-            _sync(device)
-            start = time.perf_counter()
+
+    def step(k: int) -> None:
         chunk = sents[(k * batch) % (len(sents) - batch):][:batch]
         doubled = [s for s in chunk for _ in range(2)]  # [a, a, b, b, ...]
         enc = tok(doubled, padding=True, truncation=True, max_length=max_len, return_tensors="pt").to(device)
@@ -115,8 +124,8 @@ def run_naive(folder: str, sents: list[str], batch: int, max_len: int, warmup: i
         opt.step()
         opt.zero_grad()
         float(loss)  # the naive loop reads its loss every step
-    _sync(device)
-    return steps / (time.perf_counter() - start)
+
+    return _steps_per_second(step, warmup, steps, device)
 
 
 def run_mnrl(folder: str, sents: list[str], batch: int, max_len: int, warmup: int, steps: int, device: torch.device) -> float:
@@ -127,21 +136,18 @@ def run_mnrl(folder: str, sents: list[str], batch: int, max_len: int, warmup: in
     loss_fn = losses.MultipleNegativesRankingLoss(model, scale=20.0)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-5)
     model.train()
-    start = None
-    for k in range(warmup + steps):
-        if k == warmup:
-            _sync(device)
-            start = time.perf_counter()
+
+    def step(k: int) -> None:
         chunk = sents[(k * batch) % (len(sents) - batch):][:batch]
         feats = [model.tokenize(chunk), model.tokenize(chunk)]
-        feats = [{kk: v.to(device) for kk, v in f.items()} for f in feats]
+        feats = [{kk: (v.to(device) if torch.is_tensor(v) else v) for kk, v in f.items()} for f in feats]
         loss = loss_fn(feats, None)
         loss.backward()
         opt.step()
         opt.zero_grad()
         float(loss)
-    _sync(device)
-    return steps / (time.perf_counter() - start)
+
+    return _steps_per_second(step, warmup, steps, device)
 
 
 def run_engine(folder: str, sents: list[str], batch: int, max_len: int, warmup: int, steps: int, device: torch.device,
