@@ -27,6 +27,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence, QPen
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
+from .views.raster_scatter import RasterScatter
+
 DEFAULT_SCALE = 1.8
 
 
@@ -125,7 +127,7 @@ def _scale_item(item: Any, f: float, undo: list[Callable[[], None]]) -> None:
             if sym is not None:
                 item.setSymbolSize(sym)
         undo.append(undo_pdi)
-    elif isinstance(item, pg.ScatterPlotItem):
+    elif isinstance(item, (pg.ScatterPlotItem, RasterScatter)):
         if isinstance(item.parentItem(), pg.PlotDataItem):
             return  # a curve's symbols: scaled with the curve
         size = item.opts.get("size", 7)

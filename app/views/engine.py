@@ -195,6 +195,26 @@ def search_texts(texts: list[str], query: str, limit: int = 200) -> list[int]:
     return out
 
 
+def in_polygon(xy: np.ndarray, rows: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """The ``rows`` whose point ``xy[row]`` lies inside ``polygon`` ((k, 2) vertices, closed
+    implicitly; even-odd rule, so a lasso that crosses itself selects what a fill shows)."""
+    poly = np.asarray(polygon, dtype=np.float64)
+    if rows.size == 0 or poly.ndim != 2 or poly.shape[0] < 3:
+        return rows[:0]
+    p = np.asarray(xy[rows], dtype=np.float64)
+    x, y = p[:, 0], p[:, 1]
+    inside = np.zeros(rows.size, dtype=bool)
+    xa, ya = poly[:, 0], poly[:, 1]
+    xb, yb = np.roll(xa, -1), np.roll(ya, -1)
+    for x0, y0, x1, y1 in zip(xa.tolist(), ya.tolist(), xb.tolist(), yb.tolist()):
+        if y0 == y1:
+            continue  # a horizontal edge never crosses the rightward ray
+        crosses = (y0 > y) != (y1 > y)
+        x_at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
+        inside ^= crosses & (x < x_at)
+    return rows[inside]
+
+
 def in_rect(xy: np.ndarray, rows: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
     """The ``rows`` whose point ``xy[row]`` lies inside the rectangle."""
     if rows.size == 0:

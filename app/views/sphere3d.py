@@ -156,11 +156,13 @@ def make_sphere_view(text_of: Callable[[int], str]):  # -> Sphere3D
             self.opts["distance"] = BASE_DISTANCE * max(1.0, self.width() / max(1, self.height()))
 
         # -- picking: project the points to the screen, nearest front-facing one
-        def row_at(self, x: float, y: float, radius_px: float = 8.0) -> int | None:
-            if self.rows.size == 0:
-                return None
+        def screen_positions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            """(x, y, pickable) of every drawn point in widget pixels, through the same
+            projection and view matrices GL draws with; pickable = in front of the camera
+            and on the hemisphere facing it (the opaque ball hides the rest)."""
             w, h = self.width(), self.height()
-            m: QMatrix4x4 = self.projectionMatrix() * self.viewMatrix()
+            vp = (0, 0, w, h)  # pyqtgraph 0.14 takes the region and viewport explicitly
+            m: QMatrix4x4 = self.projectionMatrix(vp, vp) * self.viewMatrix()
             M = np.array(m.data(), dtype=np.float64).reshape(4, 4).T  # column-major -> row-major
             P = np.hstack([self.xyz * 1.01, np.ones((self.xyz.shape[0], 1))]) @ M.T
             ok = P[:, 3] > 1e-9
@@ -169,8 +171,14 @@ def make_sphere_view(text_of: Callable[[int], str]):  # -> Sphere3D
             sy = (1 - ndc[:, 1]) * 0.5 * h
             cam = np.array(self.cameraPosition())
             front = (self.xyz @ cam) > 0.3  # facing the camera (not behind the ball)
+            return sx, sy, ok & front
+
+        def row_at(self, x: float, y: float, radius_px: float = 8.0) -> int | None:
+            if self.rows.size == 0:
+                return None
+            sx, sy, pickable = self.screen_positions()
             d2 = (sx - x) ** 2 + (sy - y) ** 2
-            d2[~(ok & front)] = np.inf
+            d2[~pickable] = np.inf
             i = int(np.argmin(d2))
             return int(self.rows[i]) if d2[i] <= radius_px ** 2 else None
 

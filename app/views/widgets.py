@@ -308,7 +308,7 @@ class NeighbourPanel(QWidget):
         dl.addWidget(self.drift_plot, 3, 0, 1, 2)
         lay.addWidget(drift, 3)
 
-        rbox = QGroupBox("Region (shift + drag on a 2D view)")
+        rbox = QGroupBox("Region (on a 2D view: shift + drag = rectangle, ctrl + drag = lasso)")
         rl = QVBoxLayout(rbox)
         self.region = QListWidget()
         rl.addWidget(self.region)

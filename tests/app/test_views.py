@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QColor
 
 from app.model import RunModel
 from app.selection import Selection
@@ -71,9 +72,11 @@ def test_views_receive_snapshots_and_draw_the_projections(qtbot, views):
     assert np.allclose(np.column_stack([x, y]), hv.xy)
     assert np.allclose(v.circle_view.xy, f.circle[v.circle_view.rows])
     assert np.allclose(v.sphere_view.xy, f.lambert[v.sphere_view.rows])  # the 2D fallback of the sphere
-    # per-point brushes: one shared QBrush per topic
-    brushes = hv.scatter.data["brush"]
-    assert len({id(b) for b in brushes}) == len(TOPICS)
+    # one colour per topic, the colouring's palette entry of each drawn row
+    cols = hv.scatter.colors
+    assert len(np.unique(cols)) == len(TOPICS)
+    want = np.array([QColor(v.colouring.colors[g]).rgba() for g in v.colouring.codes[hv.rows]], dtype=np.uint32)
+    assert np.array_equal(cols, want)  # opaque palette: premultiplied ARGB == ARGB
     # the vMF density of the angles is drawn around the circle
     cx, cy = v.circle_view.extra_item.getData()
     assert cx.size == f.vmf_t.size and np.all(np.hypot(cx, cy) >= 1.0 - 1e-9)
@@ -185,6 +188,94 @@ def test_rectangle_selection_lists_points_inside(qtbot, views):
         v.hammer_view.select_rect(x0, x1, y0, y1)
     inside = np.flatnonzero((ham[:, 0] >= x0) & (ham[:, 0] <= x1) & (ham[:, 1] >= y0) & (ham[:, 1] <= y1))
     assert inside.size > 0
+    assert sorted(v.panel.region_rows()) == sorted(inside.tolist())
+
+
+class _FakeDrag:
+    """What pyqtgraph's MouseDragEvent offers the ViewBox (positions in the box's own
+    coordinates), to drive the real drag handler without a window manager."""
+
+    def __init__(self, down, pos, start: bool, finish: bool, mods) -> None:
+        from PySide6.QtCore import QPointF, Qt
+
+        self._down, self._pos = QPointF(*down), QPointF(*pos)
+        self._start, self._finish, self._mods = start, finish, mods
+        self._button = Qt.MouseButton.LeftButton
+        self.accepted = False
+
+    def button(self):
+        return self._button
+
+    def modifiers(self):
+        return self._mods
+
+    def buttonDownPos(self):  # noqa: N802
+        return self._down
+
+    def pos(self):
+        return self._pos
+
+    def isStart(self):  # noqa: N802
+        return self._start
+
+    def isFinish(self):  # noqa: N802
+        return self._finish
+
+    def accept(self):
+        self.accepted = True
+
+
+def _in_triangle(p: np.ndarray, a, b, c) -> np.ndarray:
+    """Independent inside test: barycentric coordinates all positive (float64)."""
+    p = p.astype(np.float64)
+    a, b, c = (np.asarray(t, dtype=np.float64) for t in (a, b, c))
+    v0, v1, v2 = c - a, b - a, p - a
+    d00, d01, d11 = v0 @ v0, v0 @ v1, v1 @ v1
+    d20, d21 = v2 @ v0, v2 @ v1
+    den = d00 * d11 - d01 * d01
+    u = (d11 * d20 - d01 * d21) / den
+    w = (d00 * d21 - d01 * d20) / den
+    return (u > 0) & (w > 0) & (u + w < 1)
+
+
+def test_lasso_selection_lists_points_inside(qtbot, views):
+    from PySide6.QtCore import QPointF, Qt
+
+    v = views(clustered(n_snaps=1))
+    _drawn(qtbot, v, 0)
+    hv = v.hammer_view
+    ham = v.frames[0].hammer
+    tri = [(-2.5, -1.2), (2.6, -0.9), (0.3, 1.3)]
+    want = np.flatnonzero(_in_triangle(ham, *tri))
+    assert 0 < want.size < ham.shape[0]
+    # the public call (as a ctrl + drag ends)
+    with qtbot.waitSignal(v.region_changed, timeout=5000):
+        got = hv.select_polygon(np.array(tri))
+    assert sorted(got.tolist()) == sorted(want.tolist())
+    assert sorted(v.panel.region_rows()) == sorted(want.tolist())
+    # the drag handler itself: ctrl + drag through the triangle's corners, in box coordinates
+    vb = hv.getPlotItem().getViewBox()
+    corners = [vb.mapFromView(QPointF(*t)) for t in tri]
+    pts = [(c.x(), c.y()) for c in corners]
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    v._region_selected(np.zeros(0, dtype=np.int64))
+    evs = [_FakeDrag(pts[0], pts[1], True, False, ctrl), _FakeDrag(pts[0], pts[2], False, False, ctrl)]
+    for ev in evs:
+        vb.mouseDragEvent(ev)
+        assert ev.accepted
+    assert vb._lasso_item.isVisible()  # the lasso is drawn while dragging
+    with qtbot.waitSignal(v.region_changed, timeout=5000):
+        vb.mouseDragEvent(_FakeDrag(pts[0], pts[0], False, True, ctrl))
+    assert not vb._lasso_item.isVisible()
+    # the closing segment runs back to the first corner; rows on the edges may differ by pixel rounding
+    got = set(v.panel.region_rows())
+    assert len(got ^ set(want.tolist())) <= max(2, want.size // 50)
+    # shift + drag is still the rectangle
+    shift = Qt.KeyboardModifier.ShiftModifier
+    r0, r1 = vb.mapFromView(QPointF(-0.5, 1.5)), vb.mapFromView(QPointF(2.9, -0.2))
+    with qtbot.waitSignal(v.region_changed, timeout=5000):
+        vb.mouseDragEvent(_FakeDrag((r0.x(), r0.y()), (r1.x(), r1.y()), False, True, shift))
+    inside = np.flatnonzero((ham[:, 0] >= -0.5) & (ham[:, 0] <= 2.9) & (ham[:, 1] >= -0.2) & (ham[:, 1] <= 1.5))
     assert sorted(v.panel.region_rows()) == sorted(inside.tolist())
 
 
