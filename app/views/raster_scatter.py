@@ -209,19 +209,21 @@ class RasterScatter(pg.GraphicsObject):
             self._paint_vector(p)
 
     def _target_rect(self, p: QPainter, t: QTransform) -> QRectF:
-        """The device-pixel rectangle worth drawing: the view box's area (and the clip) on
-        the device, within the device. ``t`` maps item coordinates to device pixels."""
+        """The device-pixel rectangle worth drawing: the view box's area, and the clip, on
+        the device. ``t`` maps item coordinates to device pixels. A widget's own size is
+        no bound: when a parent is grabbed, the painter is redirected into the parent's
+        pixmap and ``t`` carries the offset there."""
         dev = p.device()
-        if isinstance(dev, (QImage, QPixmap)):
-            full = QRectF(0, 0, dev.width(), dev.height())  # already device pixels
-        else:
-            dpr = float(dev.devicePixelRatioF()) or 1.0
-            full = QRectF(0, 0, dev.width() * dpr, dev.height() * dpr)
         vb = self.getViewBox()
-        area = full if vb is None else t.mapRect(self.mapRectFromItem(vb, vb.rect())).intersected(full)
+        if vb is not None:
+            area = t.mapRect(self.mapRectFromItem(vb, vb.rect()))
+        else:
+            area = QRectF(0, 0, 16384, 16384)
+        if isinstance(dev, (QImage, QPixmap)):
+            area = area.intersected(QRectF(0, 0, dev.width(), dev.height()))  # device pixels
         if p.hasClipping():
             area = area.intersected(t.mapRect(p.clipBoundingRect()))
-        return area
+        return area.intersected(QRectF(-16384, -16384, 32768, 32768))
 
     def _paint_raster(self, p: QPainter) -> None:
         # deviceTransform: item -> device pixels, with the device pixel ratio (HiDPI screens,

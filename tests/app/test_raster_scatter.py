@@ -215,3 +215,35 @@ def test_high_dpi_screens_get_discs_at_device_resolution(tmp_path):
     assert out["dpr"] == 2.0
     assert out["n"] == disc_offsets(10.0)[0].size
     assert abs(out["cx"] - 2 * out["lx"]) <= 1.0 and abs(out["cy"] - 2 * out["ly"]) <= 1.0
+
+
+def test_points_show_when_a_parent_is_grabbed(qtbot):
+    """Grabbing a window (screenshots, the tab export) paints each view redirected into
+    the parent's pixmap at an offset: the points must still land where they belong."""
+    from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+    from app.plots import configure_pyqtgraph
+    from app.views.scatter import MapView
+
+    configure_pyqtgraph()
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    lay = QHBoxLayout(parent)
+    lay.addWidget(QLabel("a label that pushes the view to the right " * 2))
+    v = MapView("inside a parent")
+    lay.addWidget(v)
+    parent.resize(900, 300)
+    parent.show()
+    qtbot.waitExposed(parent)
+    brushes = np.empty(1, dtype=object)
+    brushes[:] = [QBrush(QColor("#d62728"))]
+    v.set_points(np.arange(1), np.array([[0.5, 0.5]], np.float32), brushes)
+    v.fixed_range(2.0, 2.0)
+    qtbot.wait(10)
+    img = parent.grab().toImage()
+    col, row = _device_pixel(v, 0.5, 0.5)
+    origin = v.viewport().mapTo(parent, v.viewport().rect().topLeft())
+    assert QColor(img.pixel(col + origin.x(), row + origin.y())).name() == "#d62728"
+    argb = img.convertToFormat(img.Format.Format_ARGB32)  # kept alive while its bits are read
+    arr = np.frombuffer(argb.constBits(), dtype=np.uint32, count=argb.width() * argb.height())
+    assert int(np.count_nonzero((arr & 0xFFFFFF) == 0xD62728)) == disc_offsets(5.0)[0].size

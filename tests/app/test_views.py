@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage
 
 from app.model import RunModel
 from app.selection import Selection
@@ -85,8 +85,17 @@ def test_views_receive_snapshots_and_draw_the_projections(qtbot, views):
     _drawn(qtbot, v, last)
     qtbot.waitUntil(lambda: v.umap_view.rows.size == P, timeout=TIMEOUT)
     assert np.allclose(v.umap_view.xy, v.umap[last][v.umap_view.rows])
-    img = v.grab().toImage()
+    # the whole tab grabbed (as screenshots and exports do: each view is painted redirected
+    # into the tab's pixmap): every map shows its points, in the colouring's colours
+    img = v.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
     assert not img.isNull()
+    pix = np.frombuffer(img.constBits(), dtype=np.uint32, count=img.width() * img.height()).reshape(img.height(), -1)
+    palette = {QColor(c).rgb() & 0xFFFFFF for c in v.colouring.colors}
+    for mv in v.map_views:
+        tl = mv.mapTo(v, mv.rect().topLeft())
+        region = pix[tl.y():tl.y() + mv.height(), tl.x():tl.x() + mv.width()] & 0xFFFFFF
+        shown = set(np.unique(region).tolist()) & palette
+        assert len(shown) >= len(TOPICS) - 1, (mv, len(shown))
 
 
 def test_timeline_scrub_changes_positions(qtbot, views):
