@@ -1,13 +1,13 @@
 """A scatter item that rasterises its points with numpy: many points, one image a frame.
 
 pyqtgraph's ``ScatterPlotItem`` hands every point to ``QPainter.drawPixmapFragments``
-and spends about as long again in Python around it: ~6 ms a view at 20,000 points on a
-2-core machine, so four such views cannot redraw 30 times a second. :class:`RasterScatter`
+and spends about as long again in Python around it: 6-8 ms a view at 20,000 points on a
+2-core machine, so four such views could not redraw 30 times a second. :class:`RasterScatter`
 draws the same picture (discs of ``size`` pixels, later points on top, pen-less, one
-colour a point) into an image with a few vectorised numpy passes (~2 ms at 20k points,
-about independent of how they overlap) and paints that image with one ``drawImage``. The
-image is kept until the points, the colours, the size or the view transform change, so a
-repaint for an overlay or a tooltip costs a blit.
+colour a point) into an image with vectorised numpy (about half the time at 20k points,
+a third at 100k: ``bench/scatter_paint.py``) and paints that image with one
+``drawImage``. The image is kept until the points, the colours, the size or the view
+transform change, so a repaint for an overlay or a tooltip costs a blit.
 
 How a frame is rasterised (:func:`rasterise`): the points are mapped to device pixels with
 the painter's transform; every (point, footprint pixel) pair is written into a padded
@@ -15,7 +15,9 @@ uint32 image by one fancy assignment in point order, so a pixel ends up with the
 of the last point covering it, exactly what painting the discs one by one would give.
 
 Devices that are not raster images (the SVG exporter, ``QPicture``) get vector discs,
-one ``QPainterPath`` a colour, so exported figures stay vector graphics.
+one ``QPainterPath`` a colour, so exported figures stay vector graphics (there, where
+discs of different colours overlap, the colour drawn last wins rather than the later
+point).
 
 Only what the studio's 2D views need is offered: ``setData(x, y, brush)``,
 ``set_positions``, ``setSize``, ``getData``, ``colors``; picking is done by
@@ -81,13 +83,23 @@ def premultiplied(rgba8: np.ndarray) -> np.ndarray:
     return (a << 24) | (r << 16) | (g << 8) | b
 
 
+def unpremultiplied(argb: int) -> QColor:
+    """The QColor of one premultiplied ARGB value."""
+    a = argb >> 24
+
+    def un(v: int) -> int:
+        return min(255, (v * 255 + a // 2) // a) if a else 0
+
+    return QColor(un((argb >> 16) & 255), un((argb >> 8) & 255), un(argb & 255), a)
+
+
 def brush_argb(brushes) -> np.ndarray:
     """Premultiplied ARGB (n,) for a per-point sequence of brushes, looked up once per
     distinct brush object (a colouring shares one ``QBrush`` per group)."""
     seq = list(brushes) if not isinstance(brushes, np.ndarray) else brushes
     n = len(seq)
     ids = np.fromiter((id(b) for b in seq), dtype=np.int64, count=n)
-    uniq, first, inv = np.unique(ids, return_index=True, return_inverse=True)
+    _, first, inv = np.unique(ids, return_index=True, return_inverse=True)
     table = np.array([QColor(seq[i].color() if isinstance(seq[i], QBrush) else pg.mkBrush(seq[i]).color()).getRgb()
                       for i in first], dtype=np.uint8).reshape(-1, 4)
     return premultiplied(table)[inv.reshape(-1)]
@@ -209,10 +221,12 @@ class RasterScatter(pg.GraphicsObject):
             self._paint_vector(p)
 
     def _target_rect(self, p: QPainter, t: QTransform) -> QRectF:
-        """The device-pixel rectangle worth drawing: the view box's area, and the clip, on
-        the device. ``t`` maps item coordinates to device pixels. A widget's own size is
-        no bound: when a parent is grabbed, the painter is redirected into the parent's
-        pixmap and ``t`` carries the offset there."""
+        """The device-pixel rectangle worth drawing: the view box's area on the device
+        (``t`` maps item coordinates to device pixels). A widget's own size is no bound:
+        when a parent is grabbed, the painter is redirected into the parent's pixmap and
+        ``t`` carries the offset there. The painter's clip is not used: a partial update
+        (a tooltip, the selection rectangle being dragged) then reuses the cached image
+        instead of rasterising just the updated strip."""
         dev = p.device()
         vb = self.getViewBox()
         if vb is not None:
@@ -221,8 +235,6 @@ class RasterScatter(pg.GraphicsObject):
             area = QRectF(0, 0, 16384, 16384)
         if isinstance(dev, (QImage, QPixmap)):
             area = area.intersected(QRectF(0, 0, dev.width(), dev.height()))  # device pixels
-        if p.hasClipping():
-            area = area.intersected(t.mapRect(p.clipBoundingRect()))
         return area.intersected(QRectF(-16384, -16384, 32768, 32768))
 
     def _paint_raster(self, p: QPainter) -> None:
@@ -278,8 +290,6 @@ class RasterScatter(pg.GraphicsObject):
             path = QPainterPath()
             for xi, yi in zip(px[ok & (self.colors == c)].tolist(), py[ok & (self.colors == c)].tolist()):
                 path.addEllipse(QPointF(xi, yi), r, r)
-            a = int(c) >> 24
-            un = (lambda v: min(255, (v * 255 + a // 2) // a) if a else 0)
-            p.setBrush(QBrush(QColor(un((int(c) >> 16) & 255), un((int(c) >> 8) & 255), un(int(c) & 255), a)))
+            p.setBrush(QBrush(unpremultiplied(int(c))))
             p.drawPath(path)
         p.restore()

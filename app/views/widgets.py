@@ -31,6 +31,10 @@ from PySide6.QtWidgets import (
 from .engine import Colouring
 
 
+REGION_HINT = "On a 2D view: shift + drag selects a rectangle, ctrl + drag a free-hand lasso."
+REGION_TITLE = "Region (shift / ctrl + drag on a 2D view)"
+
+
 class TimelineBar(QWidget):
     """Slider over the run's snapshots, Play/Pause, speed, "follow newest", and the
     UMAP refresh interval. Signals: ``index_changed(int)`` (-1: follow the newest),
@@ -308,7 +312,9 @@ class NeighbourPanel(QWidget):
         dl.addWidget(self.drift_plot, 3, 0, 1, 2)
         lay.addWidget(drift, 3)
 
-        rbox = QGroupBox("Region (on a 2D view: shift + drag = rectangle, ctrl + drag = lasso)")
+        rbox = QGroupBox(REGION_TITLE)
+        rbox.setToolTip(REGION_HINT)
+        self.region_box = rbox
         rl = QVBoxLayout(rbox)
         self.region = QListWidget()
         rl.addWidget(self.region)
@@ -381,6 +387,9 @@ class NeighbourPanel(QWidget):
 
     def show_region(self, rows: np.ndarray, texts: list[str]) -> None:
         self._fill_list(self.region, rows[:5000], texts)
+        n = len(rows)
+        self.region_box.setTitle(f"Region: {n:,} sentence{'s' if n != 1 else ''}"
+                                 + (" (first 5,000 listed)" if n > 5000 else ""))
 
     def region_rows(self) -> list[int]:
         return [int(self.region.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.region.count())]

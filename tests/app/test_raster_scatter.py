@@ -122,6 +122,10 @@ def test_the_image_is_reused_until_something_changes(map_view):
     v.set_overlays(selected=xy[:1])  # an overlay changes: the points' image is reused
     v.grab()
     assert v.scatter.rasterised == n
+    from PySide6.QtCore import QRect
+
+    v.viewport().repaint(QRect(20, 20, 30, 30))  # a partial update (a tooltip, a rubber band)
+    assert v.scatter.rasterised == n
     v.set_points(v.rows, xy + 0.1, brushes)  # the points move: a new image
     v.grab()
     assert v.scatter.rasterised == n + 1
@@ -247,3 +251,16 @@ def test_points_show_when_a_parent_is_grabbed(qtbot):
     argb = img.convertToFormat(img.Format.Format_ARGB32)  # kept alive while its bits are read
     arr = np.frombuffer(argb.constBits(), dtype=np.uint32, count=argb.width() * argb.height())
     assert int(np.count_nonzero((arr & 0xFFFFFF) == 0xD62728)) == disc_offsets(5.0)[0].size
+
+
+def test_unpremultiplied_inverts_premultiplied():
+    from app.views.raster_scatter import unpremultiplied
+
+    rgba = np.array([[214, 39, 40, 255], [31, 119, 180, 200], [0, 0, 0, 0]], dtype=np.uint8)
+    for (r, g, b, a), c in zip(rgba.tolist(), premultiplied(rgba).tolist()):
+        q = unpremultiplied(int(c))
+        assert q.alpha() == a
+        if a == 255:
+            assert (q.red(), q.green(), q.blue()) == (r, g, b)
+        elif a:
+            assert max(abs(q.red() - r), abs(q.green() - g), abs(q.blue() - b)) <= 2  # 8-bit rounding

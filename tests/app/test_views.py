@@ -262,6 +262,7 @@ def test_lasso_selection_lists_points_inside(qtbot, views):
         got = hv.select_polygon(np.array(tri))
     assert sorted(got.tolist()) == sorted(want.tolist())
     assert sorted(v.panel.region_rows()) == sorted(want.tolist())
+    assert v.panel.region_box.title().startswith(f"Region: {want.size:,} sentences")
     # the drag handler itself: ctrl + drag through the triangle's corners, in box coordinates
     vb = hv.getPlotItem().getViewBox()
     corners = [vb.mapFromView(QPointF(*t)) for t in tri]
