@@ -17,6 +17,7 @@ runs while the tab is hidden; showing it catches up.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ from .engine import (
     Frame,
     build_frame,
     cluster_colouring,
+    corpus_only_matches,
     label_colouring,
     overlap_at_k,
     place_by_neighbours,
@@ -131,6 +133,27 @@ def _umap_job(model: RunModel, tracker: UmapTracker, hav: UmapTracker | None, in
 _ENCODERS: dict[str, Any] = {}  # touched by the job thread only
 
 
+def _corpus_job(train_file: str | None, text_column: str | None, mode: str) -> tuple[list[str] | None, str]:
+    """(the run's corpus sentences, "") or (None, why not): the demo corpus when the run
+    names no file; for supervised runs every sentence of the triplets."""
+    from simcse_core.data import read_corpus, read_triplets
+    from simcse_core.errors import DataError
+
+    try:
+        if not train_file:
+            from simcse_core.data import load_default_corpus
+
+            return load_default_corpus(text_column=text_column).sentences, ""
+        if not Path(train_file).is_file():
+            return None, f"file {train_file} not found (searching the probe set only)"
+        if mode == "sup":
+            t = read_triplets(train_file)
+            return list(dict.fromkeys(t.sent0 + t.sent1 + (t.hard_neg or []))), ""
+        return read_corpus(train_file, text_column=text_column).sentences, ""
+    except DataError as e:
+        return None, str(e)
+
+
 def _encode_job(text: str, spec: str, kw: dict[str, Any]) -> tuple[str, np.ndarray, str]:
     from simcse_core.model import load_model
 
@@ -192,6 +215,11 @@ class EmbeddingViews(QWidget):
         self.neighbour_sims = np.zeros(0, dtype=np.float32)
         self.region_rows = np.zeros(0, dtype=np.int64)
         self.embedded_item: dict[str, Any] | None = None
+        # the run's corpus, read in a worker on the first search, for hits outside the probe set
+        self.corpus_texts: list[str] | None = None
+        self._corpus_state = ""  # "" | "reading" | "read" | "unavailable: <why>"
+        self._probe_set: set[str] = set()
+        self._probe_set_key: Any = None
         self._matrix_cache: dict[int, np.ndarray] = {}
         self._shown_key: Any = None
         self._shown: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -407,6 +435,7 @@ class EmbeddingViews(QWidget):
         self.neighbour_rows = np.zeros(0, dtype=np.int64)
         self.region_rows = np.zeros(0, dtype=np.int64)
         self.embedded_item = None
+        self.corpus_texts, self._corpus_state = None, ""
         self.colouring = None
         self._shown_key = None
         self.hidden = set()
@@ -542,6 +571,12 @@ class EmbeddingViews(QWidget):
                 self.request_redraw()
         elif channel == "encode":
             self._embedded_done(*result)
+        elif channel == "corpus":
+            texts, why = result
+            self.corpus_texts = texts
+            self._corpus_state = "read" if texts is not None else f"unavailable: {why}"
+            if self.panel.search.text().strip():
+                self.search(self.panel.search.text())
 
     def _job_failed(self, channel: str, token: Any, message: str) -> None:
         self.panel.status.setText(f"{channel} failed: {message}")
@@ -835,13 +870,41 @@ class EmbeddingViews(QWidget):
 
     # ================================================================ search / embed
     def search(self, query: str) -> list[int]:
-        """Probe rows whose text contains ``query`` (case-insensitive); listed in the panel."""
+        """Probe rows whose text contains ``query`` (case-insensitive), listed in the panel,
+        followed by the run's corpus sentences outside the probe set that contain it
+        (clicking one embeds and places it). The corpus is read in a worker on the first
+        search; the list fills in when it arrives."""
         rows = search_texts(self._texts(), query)
-        self.panel.show_results(rows, self._texts())
-        if query.strip():
-            self.panel.status.setText(f"{len(rows)} probe sentence(s) contain “{query.strip()}”"
-                                      + (" (first 200)" if len(rows) >= 200 else ""))
+        q = query.strip()
+        extra: list[str] = []
+        if q and self.corpus_texts is None and not self._corpus_state:
+            self._request_corpus()
+        if q and self.corpus_texts is not None:
+            extra = corpus_only_matches(self.corpus_texts, self._probe_text_set(), q)
+        self.panel.show_results(rows, self._texts(), extra)
+        if q:
+            msg = f"{len(rows)} probe sentence(s) contain “{q}”" + (" (first 200)" if len(rows) >= 200 else "")
+            if extra:
+                msg += (f"; {len(extra)}{'+' if len(extra) >= 100 else ''} more in the corpus outside the probe "
+                        "set (＋: click one to embed it)")
+            elif self._corpus_state == "reading":
+                msg += "; searching the corpus…"
+            elif self._corpus_state.startswith("unavailable"):
+                msg += f"; corpus {self._corpus_state}"
+            self.panel.status.setText(msg)
         return rows
+
+    def _probe_text_set(self) -> set[str]:
+        key = ("probe-texts", self._generation)
+        if self._probe_set_key != key:
+            self._probe_set, self._probe_set_key = set(self._texts()), key
+        return self._probe_set
+
+    def _request_corpus(self) -> None:
+        cfg = self.model.config or {}
+        self._corpus_state = "reading"
+        self.jobs.submit("corpus", _corpus_job, cfg.get("train_file"), cfg.get("text_column"),
+                         cfg.get("mode", "unsup"), token=("corpus", self._generation))
 
     def model_for_step(self) -> tuple[str, dict[str, Any], str]:
         """(model spec, load_model kwargs, label) of the run's model at the shown step."""

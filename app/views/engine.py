@@ -195,6 +195,23 @@ def search_texts(texts: list[str], query: str, limit: int = 200) -> list[int]:
     return out
 
 
+def corpus_only_matches(corpus: list[str], probe_texts: set[str], query: str, limit: int = 100) -> list[str]:
+    """Corpus sentences containing ``query`` (case-insensitive) that are not in the probe
+    set (those are found as probe rows), each once, in corpus order, at most ``limit``."""
+    q = query.strip().casefold()
+    if not q:
+        return []
+    out: list[str] = []
+    seen: set[str] = set()
+    for t in corpus:
+        if q in t.casefold() and t not in probe_texts and t not in seen:
+            seen.add(t)
+            out.append(t)
+            if len(out) >= limit:
+                break
+    return out
+
+
 def in_polygon(xy: np.ndarray, rows: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     """The ``rows`` whose point ``xy[row]`` lies inside ``polygon`` ((k, 2) vertices, closed
     implicitly; even-odd rule, so a lasso that crosses itself selects what a fill shows)."""

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from .engine import Colouring
 
 
+CORPUS_TEXT_ROLE = Qt.ItemDataRole.UserRole + 1  # a search hit outside the probe set: its text
 REGION_HINT = "On a 2D view: shift + drag selects a rectangle, ctrl + drag a free-hand lasso."
 REGION_TITLE = "Region (shift / ctrl + drag on a 2D view)"
 
@@ -343,6 +344,10 @@ class NeighbourPanel(QWidget):
             self.row_activated.emit(int(v))
 
     def _list_clicked(self, item: QListWidgetItem) -> None:
+        text = item.data(CORPUS_TEXT_ROLE)
+        if text:  # a corpus sentence outside the probe set: embed it and place it
+            self.embed_requested.emit(str(text))
+            return
         self._row_from(item.data(Qt.ItemDataRole.UserRole))
 
     @staticmethod
@@ -356,8 +361,17 @@ class NeighbourPanel(QWidget):
             w.addItem(item)
 
     # ---------------------------------------------------------------- filled by the controller
-    def show_results(self, rows: list[int], texts: list[str]) -> None:
+    def show_results(self, rows: list[int], texts: list[str], corpus_only: list[str] = ()) -> None:
+        """Probe rows found, then corpus sentences outside the probe set (marked ＋;
+        clicking one embeds it with the run's model and places it)."""
         self._fill_list(self.results, rows, texts)
+        for t in corpus_only:
+            item = QListWidgetItem("＋ " + t)
+            item.setData(Qt.ItemDataRole.UserRole, -1)
+            item.setData(CORPUS_TEXT_ROLE, t)
+            item.setToolTip(f"{t}\n(in the corpus, not in the probe set: click to embed it and place it ★)")
+            item.setForeground(QColor("#555555"))
+            self.results.addItem(item)
 
     def show_neighbours(self, rows: np.ndarray, sims: np.ndarray, texts: list[str]) -> None:
         self.neighbours.clear()

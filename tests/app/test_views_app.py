@@ -44,6 +44,47 @@ def test_run_folder_search_and_embed(qtbot, make_window, finished_run):
     assert "★" in v.panel.selected_label.text()
 
 
+def test_search_also_finds_corpus_sentences_outside_the_probe_set(qtbot, make_window, finished_run, small_corpus):
+    from PySide6.QtCore import Qt
+
+    from app.views.widgets import CORPUS_TEXT_ROLE
+    from simcse_core.data import read_corpus
+
+    win = make_window()
+    win.show_embedding_views()
+    with qtbot.waitSignal(win.run_updated, timeout=TIMEOUT):
+        assert win.open_run(finished_run)
+    v = win.embedding
+    qtbot.waitUntil(lambda: v.drawn_index is not None, timeout=TIMEOUT)
+    probe = set(win.model.probe_texts)
+    corpus = read_corpus(small_corpus).sentences
+    outside = [t for t in corpus if t not in probe]
+    assert len(probe) == 64 and len(outside) > 100  # 200 sentences, 64 probed
+    word = next(w for w in outside[0].split() if len(w) > 4)
+    want = [t for t in dict.fromkeys(corpus) if word.casefold() in t.casefold() and t not in probe]
+    v.panel.search.setText(word)  # typing searches (the corpus is read in a worker)
+    qtbot.waitUntil(lambda: v.corpus_texts is not None, timeout=TIMEOUT)
+
+    def corpus_items():
+        res = v.panel.results
+        return [res.item(i) for i in range(res.count()) if res.item(i).data(CORPUS_TEXT_ROLE)]
+
+    qtbot.waitUntil(lambda: len(corpus_items()) == len(want), timeout=TIMEOUT)
+    assert [it.data(CORPUS_TEXT_ROLE) for it in corpus_items()] == want
+    assert "more in the corpus outside the probe set" in v.panel.status.text()
+    # clicking such a hit embeds it with the run's model and places it
+    with qtbot.waitSignal(v.embedded, timeout=TIMEOUT):
+        v.panel.results.itemClicked.emit(corpus_items()[0])
+    assert v.embedded_item is not None and v.embedded_item["text"] == want[0]
+    sx, _ = v.hammer_view.star_item.getData()
+    assert len(sx) == 1
+    # probe hits still come first and select their row
+    probe_hits = [v.panel.results.item(i) for i in range(v.panel.results.count())
+                  if not v.panel.results.item(i).data(CORPUS_TEXT_ROLE)]
+    for it in probe_hits:
+        assert word.casefold() in win.model.probe_texts[int(it.data(Qt.ItemDataRole.UserRole))].casefold()
+
+
 def test_lazy_run_folder_loads_probe_arrays_on_demand(qtbot, make_window, finished_run):
     reader = RunReader(finished_run)
     update = read_run_updates(reader, True, True, lazy=True)
