@@ -86,8 +86,21 @@ def _parse_sets(items: list[str]):
         yield key.strip(), value
 
 
-def save_screenshots(win, prefix: str) -> list[str]:
-    """Grab the window once per main tab (when the centre is a tab widget) as PNGs."""
+def _views_settled(tab) -> bool:
+    """Whether an embedding tab has drawn its newest UMAP layout (other tabs: True)."""
+    umap_view = getattr(tab, "umap_view", None)
+    if umap_view is None or not getattr(tab, "umap_enabled", False):
+        return True
+    return bool(getattr(tab, "umap", None)) and umap_view.rows.size > 0
+
+
+def save_screenshots(win, prefix: str, settle_s: float = 120.0) -> list[str]:
+    """Grab the window once per main tab (when the centre is a tab widget) as PNGs.
+
+    The embedding tab computes UMAP only while it is shown, so its screenshot waits (at
+    most ``settle_s`` seconds) until a UMAP layout is drawn; the printed line says whether
+    it was ("UMAP drawn" / "UMAP still computing")."""
+    import time
     from pathlib import Path
 
     from PySide6.QtWidgets import QApplication, QTabWidget
@@ -97,14 +110,24 @@ def save_screenshots(win, prefix: str) -> list[str]:
     tabs = win.centralWidget().findChild(QTabWidget) if win.centralWidget() is not None else None
     names = [tabs.tabText(i) for i in range(tabs.count())] if tabs is not None else ["window"]
     for i, name in enumerate(names):
+        note = ""
         if tabs is not None:
             tabs.setCurrentIndex(i)
         for _ in range(5):
             QApplication.processEvents()
+        page = tabs.widget(i) if tabs is not None else None
+        if page is not None and hasattr(page, "umap_view"):
+            t0 = time.monotonic()
+            while not _views_settled(page) and time.monotonic() - t0 < settle_s:
+                QApplication.processEvents()
+                time.sleep(0.05)
+            for _ in range(5):
+                QApplication.processEvents()
+            note = " (UMAP drawn)" if _views_settled(page) else " (UMAP still computing)"
         slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or f"tab{i}"
         path = f"{prefix}-{slug}.png"
         win.grab().save(path)
-        out.append(path)
+        out.append(path + note)
     return out
 
 

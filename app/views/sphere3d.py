@@ -5,6 +5,13 @@ no when ``SIMCSE_STUDIO_NO_GL`` is set, when PyOpenGL or ``pyqtgraph.opengl`` ca
 imported, or when Qt cannot create and make current an OpenGL context (the offscreen
 platform, a remote session without GL). The embedding views then put a 2D equal-area
 map in the sphere's place instead, never crashing.
+
+Also no, by default, when the context is software rendering (Mesa's llvmpipe or
+softpipe, SwiftShader, Microsoft's GDI renderer: a VM, a remote X session, Xvfb): one
+OpenGL widget makes Qt compose the whole window through OpenGL, which in software made
+every redraw of the studio 3-4x slower (bench/views_fps.py under Xvfb: whole embedding
+tab 13.5 frames/s with the 3D sphere, 40.7 with the 2D map). ``SIMCSE_STUDIO_GL=1``
+builds the 3D sphere anyway.
 """
 
 from __future__ import annotations
@@ -20,10 +27,23 @@ _GL_STATE: tuple[bool, str] | None = None
 BASE_DISTANCE = 2.7  # camera distance that frames the unit sphere in a square view
 
 
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swiftshader", "software rasterizer", "gdi generic", "swrast")
+
+
+def is_software_renderer(renderer: str) -> bool:
+    """Whether a GL_RENDERER string names a CPU rasteriser rather than a GPU."""
+    r = renderer.casefold()
+    return any(name in r for name in SOFTWARE_RENDERERS)
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip() not in ("", "0")
+
+
 def gl_available(force_check: bool = False) -> tuple[bool, str]:
     """(usable, reason when not). Needs a QGuiApplication."""
     global _GL_STATE
-    if os.environ.get("SIMCSE_STUDIO_NO_GL", "").strip() not in ("", "0"):
+    if _flag("SIMCSE_STUDIO_NO_GL"):
         return False, "SIMCSE_STUDIO_NO_GL is set"
     if _GL_STATE is not None and not force_check:
         return _GL_STATE
@@ -41,8 +61,13 @@ def gl_available(force_check: bool = False) -> tuple[bool, str]:
             if not ctx.makeCurrent(surf):
                 _GL_STATE = (False, "the OpenGL context cannot be made current")
             else:
+                renderer = str(ctx.functions().glGetString(0x1F01) or "")  # GL_RENDERER
                 ctx.doneCurrent()
-                _GL_STATE = (True, "")
+                if is_software_renderer(renderer) and not _flag("SIMCSE_STUDIO_GL"):
+                    _GL_STATE = (False, f"software OpenGL ({renderer.split(' (')[0]}) would slow every "
+                                        "redraw; SIMCSE_STUDIO_GL=1 turns the 3D sphere on")
+                else:
+                    _GL_STATE = (True, "")
     except Exception as e:  # ImportError, a broken driver...
         _GL_STATE = (False, f"OpenGL unavailable ({type(e).__name__}: {e})")
     return _GL_STATE

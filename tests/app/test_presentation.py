@@ -168,6 +168,7 @@ def test_xvfb_screenshots_presentation_and_compare(tmp_path, finished_run, tiny_
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     env["NUMBA_NUM_THREADS"] = "1"
+    env["SIMCSE_STUDIO_GL"] = "1"  # the 3D sphere despite Xvfb's software GL
     r = subprocess.run([xvfb, "-a", "-s", "-screen 0 1920x1080x24", sys.executable, str(script), str(warm), str(hot),
                         str(OUT), str(tmp_path)], capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
     assert r.returncode == 0 and "done" in r.stdout, f"{r.stdout}\n{r.stderr[-3000:]}"
