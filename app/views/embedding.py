@@ -116,6 +116,19 @@ def _drift_job(model: RunModel, first: int, indices: list[int], done: dict[int, 
         yield i, mean_knn_overlap(X0, Xi, k=DRIFT_K, max_rows=rows)
 
 
+def umap_order(missing: list[int], shown: int | None) -> list[int]:
+    """The order to compute missing UMAP layouts in: first the one the views would show
+    for snapshot ``shown`` (the latest wanted at or before it; the newest while following a
+    live run), then the rest oldest first, so the warm-start chain runs forward. Opening the
+    tab late in a long run thus shows the current layout after one refresh instead of
+    after every older one."""
+    if len(missing) < 2 or shown is None:
+        return list(missing)
+    at_or_before = [i for i in missing if i <= shown]
+    first = max(at_or_before) if at_or_before else min(missing)
+    return [first] + [i for i in missing if i != first]
+
+
 def _umap_job(model: RunModel, tracker: UmapTracker, hav: UmapTracker | None, indices: list[int],
               done: dict[int, Any]):
     for i in indices:
@@ -507,6 +520,7 @@ class EmbeddingViews(QWidget):
             if self.model.finished and probe_idx[-1] not in want:
                 want.append(probe_idx[-1])
             missing = [i for i in want if i not in self.umap]
+            missing = umap_order(missing, self.index)
             if missing:
                 self.umap_jobs.submit("umap", _umap_job, self.model, self._tracker, self._hav_tracker, missing,
                                       self.umap, token=("umap", gen))

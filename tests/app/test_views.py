@@ -98,6 +98,29 @@ def test_views_receive_snapshots_and_draw_the_projections(qtbot, views):
         assert len(shown) >= len(TOPICS) - 1, (mv, len(shown))
 
 
+def test_umap_computes_the_shown_snapshot_first():
+    from app.views.embedding import umap_order
+
+    assert umap_order([0, 5, 10, 15], 15) == [15, 0, 5, 10]  # following a live run: the newest first
+    assert umap_order([0, 5, 10, 15], 12) == [10, 0, 5, 15]  # scrubbed back: what that step shows
+    assert umap_order([5, 10], 2) == [5, 10]  # nothing at or before: the oldest
+    assert umap_order([3], 9) == [3] and umap_order([0, 5], None) == [0, 5]
+
+
+def test_opening_the_tab_late_draws_the_current_umap_first(qtbot, views):
+    v = views(None)
+    v.hide()  # nothing heavy runs while the tab is hidden: the snapshots pile up
+    v.set_umap_every(1)
+    for s in clustered(n_snaps=6):
+        v.model.add(s)
+    order: list[int] = []
+    v.umap_updated.connect(order.append)
+    v.show()
+    qtbot.waitUntil(lambda: len(order) >= 2, timeout=60_000)
+    assert order[0] == 5  # the newest (followed) snapshot's layout comes first
+    qtbot.waitUntil(lambda: len(v.umap) == 6, timeout=60_000)
+
+
 def test_timeline_scrub_changes_positions(qtbot, views):
     v = views(clustered(n_snaps=4))
     _drawn(qtbot, v, 3)
