@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         # central tabs: the live training plots, and the embedding views (sphere, maps,
         # S1, UMAP, timeline); the embedding tab computes nothing heavy while hidden
         self.embedding = EmbeddingViews(self.model, self.selection)
+        self.embedding.trainer_running = self._trainer_running  # UMAP rests between layouts meanwhile
         self.tabs = QTabWidget()
         self.tabs.setObjectName("centralTabs")
         self.tabs.addTab(self.plots, "Training")
@@ -246,6 +247,11 @@ class MainWindow(QMainWindow):
 
     def _train_clicked(self) -> None:
         self.start_training()
+
+    def _trainer_running(self) -> bool:
+        """Whether a training run is going in this process (sharing the GIL and the cores)."""
+        w = getattr(self, "worker", None)
+        return w is not None and w.isRunning()
 
     def start_training(self, config: TrainConfig | None = None) -> bool:
         """Start a run (the setup panel's config unless one is given) in a new run

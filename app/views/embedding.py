@@ -17,6 +17,8 @@ runs while the tab is hidden; showing it catches up.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,7 @@ MAX_POINTS = 20_000  # above this a deterministic subsample is drawn
 DRIFT_K = 10
 DRIFT_MAX_ROWS = 2000  # mean kNN overlap on a fixed subsample of query points above this
 REDRAW_MS = 50
+UMAP_REST = 2.0  # while training runs in this process: rest 2x a layout's time after it (UMAP <= 1/3)
 
 
 def _lambert_outline() -> list[np.ndarray]:
@@ -256,6 +259,12 @@ class EmbeddingViews(QWidget):
         self._redraw_timer.timeout.connect(self._redraw)
         self._sched_timer = QTimer(self, singleShot=True, interval=150)
         self._sched_timer.timeout.connect(self._schedule_background)
+        # while training runs in this process, UMAP (whose numba epochs hold the GIL) takes
+        # at most 1 / (1 + UMAP_REST) of the time: one layout, then a rest of UMAP_REST x its time
+        self.trainer_running: Callable[[], bool] = lambda: False  # set by the main window
+        self._umap_rest_until = 0.0
+        self._umap_rest_timer = QTimer(self, singleShot=True)
+        self._umap_rest_timer.timeout.connect(self._schedule_background)
 
         model.subscribe(self._on_model)
         selection.selected.connect(self._on_selected)
@@ -521,6 +530,14 @@ class EmbeddingViews(QWidget):
                 want.append(probe_idx[-1])
             missing = [i for i in want if i not in self.umap]
             missing = umap_order(missing, self.index)
+            if missing and self.trainer_running():
+                wait = self._umap_rest_until - time.monotonic()
+                if wait > 0:  # resting: let the trainer have the GIL
+                    missing = []
+                    if not self._umap_rest_timer.isActive():
+                        self._umap_rest_timer.start(int(wait * 1000) + 1)
+                else:
+                    missing = missing[:1]
             if missing:
                 self.umap_jobs.submit("umap", _umap_job, self.model, self._tracker, self._hav_tracker, missing,
                                       self.umap, token=("umap", gen))
@@ -580,6 +597,10 @@ class EmbeddingViews(QWidget):
             if sph is not None:
                 self.umap_sphere[i] = sph
             self.umap_timings.append(timings)
+            if self.trainer_running():
+                rest = UMAP_REST * float(timings.get("total", 0.0))
+                self._umap_rest_until = time.monotonic() + rest
+                self._umap_rest_timer.start(int(rest * 1000) + 1)  # then the next layout
             self.umap_updated.emit(i)
             if self._nearest(self.umap, self.index) == i:
                 self.request_redraw()

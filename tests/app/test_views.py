@@ -121,6 +121,36 @@ def test_opening_the_tab_late_draws_the_current_umap_first(qtbot, views):
     qtbot.waitUntil(lambda: len(v.umap) == 6, timeout=60_000)
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_umap_rests_between_layouts_while_training_runs(qtbot, views, monkeypatch, training):
+    """While a trainer runs in this process UMAP computes one layout, then rests
+    UMAP_REST x its time (its numba epochs hold the GIL the trainer needs); otherwise it
+    catches up back to back."""
+    import time
+
+    import app.views.embedding as emb
+
+    monkeypatch.setattr(emb, "UMAP_REST", 3.0)
+    v = views(None)
+    v.hide()
+    v.trainer_running = lambda: training
+    v.set_umap_every(1)
+    for s in clustered(n_snaps=4):
+        v.model.add(s)
+    arrivals: list[tuple[float, int]] = []
+    v.umap_updated.connect(lambda i: arrivals.append((time.monotonic(), i)))
+    v.show()
+    qtbot.waitUntil(lambda: len(arrivals) >= 3, timeout=90_000)
+    totals = [t["total"] for t in v.umap_timings]
+    gaps = [b[0] - a[0] for a, b in zip(arrivals, arrivals[1:])]
+    if training:
+        for gap, prev in zip(gaps, totals):
+            assert gap >= 3.0 * prev, (gaps, totals)  # rested 3x the previous layout's time
+    else:
+        assert any(gap < 3.0 * prev for gap, prev in zip(gaps, totals)), (gaps, totals)
+    assert arrivals[0][1] == 3  # the followed (newest) snapshot first, either way
+
+
 def test_timeline_scrub_changes_positions(qtbot, views):
     v = views(clustered(n_snaps=4))
     _drawn(qtbot, v, 3)
