@@ -87,7 +87,7 @@ def _parse_sets(items: list[str]):
 
 
 def _views_settled(tab) -> bool:
-    """Whether an embedding tab has drawn its newest UMAP layout (other tabs: True)."""
+    """Whether an embedding tab has drawn a UMAP layout (other tabs, UMAP off: True)."""
     umap_view = getattr(tab, "umap_view", None)
     if umap_view is None or not getattr(tab, "umap_enabled", False):
         return True
