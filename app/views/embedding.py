@@ -45,7 +45,8 @@ from .engine import (
     Frame,
     build_frame,
     cluster_colouring,
-    corpus_only_matches,
+    corpus_matches,
+    corpus_outside_probe,
     label_colouring,
     overlap_at_k,
     place_by_neighbours,
@@ -149,9 +150,11 @@ def _umap_job(model: RunModel, tracker: UmapTracker, hav: UmapTracker | None, in
 _ENCODERS: dict[str, Any] = {}  # touched by the job thread only
 
 
-def _corpus_job(train_file: str | None, text_column: str | None, mode: str) -> tuple[list[str] | None, str]:
-    """(the run's corpus sentences, "") or (None, why not): the demo corpus when the run
-    names no file; for supervised runs every sentence of the triplets."""
+def _corpus_job(train_file: str | None, text_column: str | None, mode: str,
+                probe_texts: set[str]) -> tuple[tuple[list[str], list[str]] | None, str]:
+    """((the run's corpus sentences outside the probe set, casefolded), "") or (None, why
+    not): the demo corpus when the run names no file; for supervised runs every sentence
+    of the triplets."""
     from simcse_core.data import read_corpus, read_triplets
     from simcse_core.errors import DataError
 
@@ -159,15 +162,17 @@ def _corpus_job(train_file: str | None, text_column: str | None, mode: str) -> t
         if not train_file:
             from simcse_core.data import load_default_corpus
 
-            return load_default_corpus(text_column=text_column).sentences, ""
-        if not Path(train_file).is_file():
+            sentences = load_default_corpus(text_column=text_column).sentences
+        elif not Path(train_file).is_file():
             return None, f"file {train_file} not found (searching the probe set only)"
-        if mode == "sup":
+        elif mode == "sup":
             t = read_triplets(train_file)
-            return list(dict.fromkeys(t.sent0 + t.sent1 + (t.hard_neg or []))), ""
-        return read_corpus(train_file, text_column=text_column).sentences, ""
+            sentences = t.sent0 + t.sent1 + (t.hard_neg or [])
+        else:
+            sentences = read_corpus(train_file, text_column=text_column).sentences
     except DataError as e:
         return None, str(e)
+    return corpus_outside_probe(sentences, probe_texts), ""
 
 
 def _encode_job(text: str, spec: str, kw: dict[str, Any]) -> tuple[str, np.ndarray, str]:
@@ -231,11 +236,12 @@ class EmbeddingViews(QWidget):
         self.neighbour_sims = np.zeros(0, dtype=np.float32)
         self.region_rows = np.zeros(0, dtype=np.int64)
         self.embedded_item: dict[str, Any] | None = None
-        # the run's corpus, read in a worker on the first search, for hits outside the probe set
+        # the run's corpus sentences outside the probe set (and casefolded), read in a worker
+        # on the first search; each search of them runs in the worker too
         self.corpus_texts: list[str] | None = None
+        self._corpus_folded: list[str] = []
         self._corpus_state = ""  # "" | "reading" | "read" | "unavailable: <why>"
-        self._probe_set: set[str] = set()
-        self._probe_set_key: Any = None
+        self._search_rows: list[int] = []
         self._matrix_cache: dict[int, np.ndarray] = {}
         self._shown_key: Any = None
         self._shown: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -457,7 +463,7 @@ class EmbeddingViews(QWidget):
         self.neighbour_rows = np.zeros(0, dtype=np.int64)
         self.region_rows = np.zeros(0, dtype=np.int64)
         self.embedded_item = None
-        self.corpus_texts, self._corpus_state = None, ""
+        self.corpus_texts, self._corpus_folded, self._corpus_state = None, [], ""
         self.colouring = None
         self._shown_key = None
         self.hidden = set()
@@ -607,11 +613,17 @@ class EmbeddingViews(QWidget):
         elif channel == "encode":
             self._embedded_done(*result)
         elif channel == "corpus":
-            texts, why = result
-            self.corpus_texts = texts
-            self._corpus_state = "read" if texts is not None else f"unavailable: {why}"
+            prepared, why = result
+            if prepared is not None:
+                self.corpus_texts, self._corpus_folded = prepared
+            self._corpus_state = "read" if prepared is not None else f"unavailable: {why}"
             if self.panel.search.text().strip():
                 self.search(self.panel.search.text())
+        elif channel == "corpus_search":
+            q = token[2]
+            if q == self.panel.search.text().strip():  # a newer query supersedes it
+                self.panel.show_results(self._search_rows, self._texts(), result)
+                self._search_status(q, self._search_rows, result)
 
     def _job_failed(self, channel: str, token: Any, message: str) -> None:
         self.panel.status.setText(f"{channel} failed: {message}")
@@ -908,38 +920,36 @@ class EmbeddingViews(QWidget):
         """Probe rows whose text contains ``query`` (case-insensitive), listed in the panel,
         followed by the run's corpus sentences outside the probe set that contain it
         (clicking one embeds and places it). The corpus is read in a worker on the first
-        search; the list fills in when it arrives."""
+        search, and searched in the worker; its hits fill in when they arrive."""
         rows = search_texts(self._texts(), query)
         q = query.strip()
-        extra: list[str] = []
-        if q and self.corpus_texts is None and not self._corpus_state:
-            self._request_corpus()
-        if q and self.corpus_texts is not None:
-            extra = corpus_only_matches(self.corpus_texts, self._probe_text_set(), q)
-        self.panel.show_results(rows, self._texts(), extra)
+        self._search_rows = rows
+        self.panel.show_results(rows, self._texts())
         if q:
-            msg = f"{len(rows)} probe sentence(s) contain “{q}”" + (" (first 200)" if len(rows) >= 200 else "")
-            if extra:
-                msg += (f"; {len(extra)}{'+' if len(extra) >= 100 else ''} more in the corpus outside the probe "
-                        "set (＋: click one to embed it)")
-            elif self._corpus_state == "reading":
-                msg += "; searching the corpus…"
-            elif self._corpus_state.startswith("unavailable"):
-                msg += f"; corpus {self._corpus_state}"
-            self.panel.status.setText(msg)
+            if self.corpus_texts is None and not self._corpus_state:
+                self._request_corpus()
+            if self.corpus_texts is not None:
+                self.jobs.submit("corpus_search", corpus_matches, self.corpus_texts, self._corpus_folded, q,
+                                 token=("corpus_search", self._generation, q))
+            self._search_status(q, rows, None)
         return rows
 
-    def _probe_text_set(self) -> set[str]:
-        key = ("probe-texts", self._generation)
-        if self._probe_set_key != key:
-            self._probe_set, self._probe_set_key = set(self._texts()), key
-        return self._probe_set
+    def _search_status(self, q: str, rows: list[int], extra: list[str] | None) -> None:
+        msg = f"{len(rows)} probe sentence(s) contain “{q}”" + (" (first 200)" if len(rows) >= 200 else "")
+        if extra:
+            msg += (f"; {len(extra)}{'+' if len(extra) >= 100 else ''} more in the corpus outside the probe "
+                    "set (＋: click one to embed it)")
+        elif extra is None and self._corpus_state in ("reading", "read"):
+            msg += "; searching the corpus…"
+        elif self._corpus_state.startswith("unavailable"):
+            msg += f"; corpus {self._corpus_state}"
+        self.panel.status.setText(msg)
 
     def _request_corpus(self) -> None:
         cfg = self.model.config or {}
         self._corpus_state = "reading"
         self.jobs.submit("corpus", _corpus_job, cfg.get("train_file"), cfg.get("text_column"),
-                         cfg.get("mode", "unsup"), token=("corpus", self._generation))
+                         cfg.get("mode", "unsup"), set(self._texts()), token=("corpus", self._generation))
 
     def model_for_step(self) -> tuple[str, dict[str, Any], str]:
         """(model spec, load_model kwargs, label) of the run's model at the shown step."""

@@ -195,17 +195,22 @@ def search_texts(texts: list[str], query: str, limit: int = 200) -> list[int]:
     return out
 
 
-def corpus_only_matches(corpus: list[str], probe_texts: set[str], query: str, limit: int = 100) -> list[str]:
-    """Corpus sentences containing ``query`` (case-insensitive) that are not in the probe
-    set (those are found as probe rows), each once, in corpus order, at most ``limit``."""
+def corpus_outside_probe(corpus: list[str], probe_texts: set[str]) -> tuple[list[str], list[str]]:
+    """(the corpus sentences not in the probe set, each once, in corpus order; their
+    casefolded copies): prepared once, searched on every keystroke."""
+    texts = [t for t in dict.fromkeys(corpus) if t not in probe_texts]
+    return texts, [t.casefold() for t in texts]
+
+
+def corpus_matches(texts: list[str], folded: list[str], query: str, limit: int = 100) -> list[str]:
+    """The ``texts`` whose casefolded copy contains ``query`` (case-insensitive), in
+    order, at most ``limit``."""
     q = query.strip().casefold()
     if not q:
         return []
     out: list[str] = []
-    seen: set[str] = set()
-    for t in corpus:
-        if q in t.casefold() and t not in probe_texts and t not in seen:
-            seen.add(t)
+    for t, f in zip(texts, folded):
+        if q in f:
             out.append(t)
             if len(out) >= limit:
                 break

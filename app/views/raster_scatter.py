@@ -288,7 +288,8 @@ class RasterScatter(pg.GraphicsObject):
         ok = np.isfinite(px) & np.isfinite(py)
         for c in np.unique(self.colors[ok]):
             path = QPainterPath()
-            for xi, yi in zip(px[ok & (self.colors == c)].tolist(), py[ok & (self.colors == c)].tolist()):
+            mine = ok & (self.colors == c)
+            for xi, yi in zip(px[mine].tolist(), py[mine].tolist()):
                 path.addEllipse(QPointF(xi, yi), r, r)
             p.setBrush(QBrush(unpremultiplied(int(c))))
             p.drawPath(path)
