@@ -46,7 +46,7 @@ def default_torch_threads(requested: int | None) -> int | None:
 
 def create_window(args: argparse.Namespace, settings=None):  # -> MainWindow
     """Build (but do not run) the window for parsed ``args``; a QApplication must exist."""
-    from .main_window import MainWindow
+    from app.shell.main_window import MainWindow
 
     win = MainWindow(settings=settings, runs_root=args.runs_root, torch_threads=default_torch_threads(args.torch_threads),
                      restore=not args.reset)
@@ -143,14 +143,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
     from PySide6.QtWidgets import QApplication
 
-    from .settings import APPLICATION, ORGANIZATION
+    from app.shell.settings import APPLICATION, ORGANIZATION
 
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("SimCSE Studio")
     app.setStyle("Fusion")
-    from . import main_thread_gc
+    from app.shell import main_thread_gc
 
     main_thread_gc.install(app)  # cycles (and the Qt objects in them) die on the GUI thread only
     win = create_window(args)

@@ -46,7 +46,7 @@ def measure(args: argparse.Namespace) -> dict:
     from PySide6.QtWidgets import QApplication
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from app.main_window import MainWindow
+    from app.shell.main_window import MainWindow
     from simcse_core.config import TrainConfig
 
     import torch

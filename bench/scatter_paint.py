@@ -31,9 +31,9 @@ def measure(points: list[int], frames: int) -> list[dict]:
     from PySide6.QtGui import QBrush, QColor, QImage, QPainter
     from PySide6.QtWidgets import QApplication
 
-    from app.plots import configure_pyqtgraph
-    from app.views.engine import PALETTE
-    from app.views.raster_scatter import RasterScatter
+    from app.training_tab.plots import configure_pyqtgraph
+    from app.embedding_tab.geometry import PALETTE
+    from app.embedding_tab.raster_scatter import RasterScatter
 
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()

@@ -59,12 +59,12 @@ def measure(args: argparse.Namespace) -> dict:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    import app.views.embedding as emb
-    from app.model import RunModel
-    from app.plots import configure_pyqtgraph
-    from app.selection import Selection
-    from app.views import EmbeddingViews
-    from app.workers import TrainWorker
+    import app.embedding_tab.tab as emb
+    from app.state.run_model import RunModel
+    from app.training_tab.plots import configure_pyqtgraph
+    from app.state.selection import Selection
+    from app.embedding_tab import EmbeddingViews
+    from app.runs.workers import TrainWorker
     from simcse_core.config import TrainConfig
 
     qapp = QApplication.instance() or QApplication([])

@@ -57,10 +57,10 @@ def measure(args: argparse.Namespace) -> dict:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.model import RunModel
-    from app.plots import configure_pyqtgraph
-    from app.selection import Selection
-    from app.views import EmbeddingViews
+    from app.state.run_model import RunModel
+    from app.training_tab.plots import configure_pyqtgraph
+    from app.state.selection import Selection
+    from app.embedding_tab import EmbeddingViews
 
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()
@@ -125,7 +125,7 @@ def measure(args: argparse.Namespace) -> dict:
     out["idle_map_fps"] = round(bench_map(args.seconds), 1)
     out["idle_all_fps"] = round(bench_all(args.seconds), 1)
     if args.model:
-        from app.workers import TrainWorker
+        from app.runs.workers import TrainWorker
         from simcse_core.config import TrainConfig
 
         tmp = Path(tempfile.mkdtemp(prefix="views-fps-"))

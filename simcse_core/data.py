@@ -30,7 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -523,6 +523,49 @@ def default_corpus_path() -> Path:
 def load_default_corpus(**kw: object) -> Corpus:
     """``read_corpus(default_corpus_path(), **kw)``."""
     return read_corpus(default_corpus_path(), **kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class RunSentences:
+    """The sentences one training run uses, numbered as the trainer numbers them.
+
+    - ``by_id``: corpus id -> sentence (the ids in ``Snapshot.batch_ids`` and
+      ``probe_ids``): the corpus's sentences (unsup), or each row's ``sent0`` (sup).
+    - ``extra``: sentences the run also trains on that have no corpus id of their own
+      (sup: ``sent1`` and ``hard_neg``); empty for unsupervised runs.
+    - ``columns``: the corpus's label columns, aligned with ``by_id`` (unsup only).
+    - ``summary``: one line for the person (counts, duplicates, the file's name).
+    """
+
+    by_id: list[str]
+    extra: list[str]
+    columns: dict[str, list[str]]
+    summary: str
+
+    @property
+    def all_texts(self) -> list[str]:
+        """Every sentence the run trains on (``by_id`` then ``extra``)."""
+        return self.by_id + self.extra
+
+
+def run_sentences(config: Any) -> RunSentences:
+    """The one answer to "which sentences does this run use": from a
+    :class:`~simcse_core.config.TrainConfig` or its dict (``mode``, ``train_file``,
+    ``text_column``, ``drop_duplicates``). No file means the demo corpus. Raises
+    :class:`DataError` naming the file, as the readers do."""
+    get = config.get if isinstance(config, dict) else (lambda k, d=None: getattr(config, k, d))
+    mode = get("mode", "unsup") or "unsup"
+    train_file = get("train_file", None)
+    if mode == "sup":
+        if not train_file:
+            raise DataError("supervised mode needs a csv with sent0,sent1[,hard_neg] (config field 'train_file')")
+        tr = read_triplets(train_file)
+        extra = list(tr.sent1) + (list(tr.hard_neg) if tr.hard_neg else [])
+        summary = f"{Path(train_file).name}: {len(tr):,} supervised rows" + (" with hard negatives" if tr.hard_neg else "")
+        return RunSentences(list(tr.sent0), extra, {}, summary)
+    corpus = read_corpus(train_file or default_corpus_path(), text_column=get("text_column", None),
+                         drop_duplicates=bool(get("drop_duplicates", False)))
+    return RunSentences(list(corpus.sentences), [], {k: list(v) for k, v in corpus.columns.items()}, corpus.summary())
 
 
 # ---------------------------------------------------------------------------------------

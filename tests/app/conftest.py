@@ -28,7 +28,7 @@ def _gc_on_the_gui_thread(qapp):
     """As the studio does (app/main_thread_gc.py): no automatic cycle collection, which
     could run in a worker thread and destroy a previous test's widgets there (a
     deadlock seen in this suite); cycles are collected on the GUI thread."""
-    from app import main_thread_gc
+    from app.shell import main_thread_gc
 
     collector = main_thread_gc.install(qapp)
     yield
@@ -57,7 +57,7 @@ def settings_path(tmp_path) -> Path:
 @pytest.fixture
 def make_window(qtbot, tmp_path, settings_path):
     """Build MainWindows whose settings live in tmp_path; closed at teardown."""
-    from app.main_window import MainWindow
+    from app.shell.main_window import MainWindow
 
     made = []
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 def main() -> int:
     app = QApplication(sys.argv)
-    from app.views.sphere3d import gl_available, make_sphere_view
+    from app.embedding_tab.sphere3d import gl_available, make_sphere_view
 
     ok, why = gl_available()
     if not ok:

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from app.compare import CompareWindow, load_run
+from app.tools.compare import CompareWindow, load_run
 from simcse_core.projection import mean_knn_overlap
 from simcse_core.runs import RunReader
 
@@ -112,7 +112,7 @@ def test_preset_folder_and_bad_folder(qtbot, compare, tmp_path):
 
 
 def test_preset_end_to_end_from_the_studio(qtbot, make_window, tiny_model, small_corpus, tmp_path):
-    from app import demo_docks
+    from app.tools import toolbox as demo_docks
     from simcse_core.presets import load_preset, read_preset_folder
 
     w = make_window()
@@ -146,7 +146,7 @@ def test_preset_end_to_end_from_the_studio(qtbot, make_window, tiny_model, small
 
 
 def test_preset_stop_cancels(qtbot, make_window, tiny_model, small_corpus, tmp_path):
-    from app import demo_docks
+    from app.tools import toolbox as demo_docks
     from simcse_core.presets import load_preset, read_preset_folder
 
     w = make_window()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from app.exporting import export_image, image_targets
+from app.tools.exporting import export_image, image_targets
 
 
 @pytest.mark.parametrize("size", [(800, 500), (640, 960)])

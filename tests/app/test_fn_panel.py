@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.analysis_docks import install
-from app.fn_panel import STATUS_BRUSHES
+from app.panels.analysis import install
+from app.panels.fn_panel import STATUS_BRUSHES
 from simcse_core.false_negatives import Candidate, TriageBook, precision_recall
 from simcse_core.snapshot import Snapshot
 
@@ -223,7 +223,7 @@ def test_selecting_a_row_highlights_the_pair_and_selects_the_anchor(qtbot, fn_wi
 
 def test_confirm_and_policy_send_live_changes_while_training():
     """Without a trainer: what the panel sends, and when."""
-    from app.fn_panel import FalseNegativePanel
+    from app.panels.fn_panel import FalseNegativePanel
 
     sent: list[dict] = []
     training = [True]

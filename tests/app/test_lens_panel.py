@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from app.analysis_docks import install
-from app.lens_panel import HELP_TEXT, N_EDGES, TOP_BARS, slider_to_t, t_to_slider
+from app.panels.analysis import install
+from app.panels.lens_panel import HELP_TEXT, N_EDGES, TOP_BARS, slider_to_t, t_to_slider
 from simcse_core.snapshot import Snapshot
 
 TIMEOUT = 60_000

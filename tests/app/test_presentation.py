@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app.presentation import DEFAULT_SCALE
+from app.tools.presentation import DEFAULT_SCALE
 
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 OUT = ROOT / "test-output" / "xvfb"
@@ -103,8 +103,9 @@ SCRIPT = textwrap.dedent("""
     run_a, run_b, out, tmp = sys.argv[1:5]
     app = QApplication([sys.argv[0]])
     app.setStyle("Fusion")
-    from app.main_window import MainWindow
-    from app import analysis_docks, demo_docks
+    from app.shell.main_window import MainWindow
+    from app.panels import analysis as analysis_docks
+    from app.tools import toolbox as demo_docks
 
     def wait(pred, seconds):
         end = time.time() + seconds

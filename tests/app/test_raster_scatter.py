@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QBrush, QColor
 
-from app.views.raster_scatter import RasterScatter, brush_argb, disc_offsets, premultiplied, rasterise
+from app.embedding_tab.raster_scatter import RasterScatter, brush_argb, disc_offsets, premultiplied, rasterise
 
 
 def painter_loop(px, py, argb, width, height, size_px):
@@ -69,8 +69,8 @@ def test_colours_are_premultiplied_argb():
 
 @pytest.fixture
 def map_view(qtbot):
-    from app.plots import configure_pyqtgraph
-    from app.views.scatter import MapView
+    from app.training_tab.plots import configure_pyqtgraph
+    from app.embedding_tab.map_view import MapView
 
     configure_pyqtgraph()
     v = MapView("test")
@@ -154,7 +154,7 @@ def test_presentation_size_grows_the_discs(map_view):
 
 
 def test_svg_export_draws_vector_discs(map_view, tmp_path):
-    from app.exporting import export_image
+    from app.tools.exporting import export_image
 
     v = map_view
     brushes = np.empty(3, dtype=object)
@@ -183,8 +183,8 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QBrush, QColor, QImage
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from app.plots import configure_pyqtgraph
-from app.views.scatter import MapView
+from app.training_tab.plots import configure_pyqtgraph
+from app.embedding_tab.map_view import MapView
 configure_pyqtgraph()
 v = MapView("t"); v.resize(400, 300); v.show(); app.processEvents()
 b = np.empty(1, dtype=object); b[:] = [QBrush(QColor("#d62728"))]
@@ -226,8 +226,8 @@ def test_points_show_when_a_parent_is_grabbed(qtbot):
     the parent's pixmap at an offset: the points must still land where they belong."""
     from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-    from app.plots import configure_pyqtgraph
-    from app.views.scatter import MapView
+    from app.training_tab.plots import configure_pyqtgraph
+    from app.embedding_tab.map_view import MapView
 
     configure_pyqtgraph()
     parent = QWidget()
@@ -254,7 +254,7 @@ def test_points_show_when_a_parent_is_grabbed(qtbot):
 
 
 def test_unpremultiplied_inverts_premultiplied():
-    from app.views.raster_scatter import unpremultiplied
+    from app.embedding_tab.raster_scatter import unpremultiplied
 
     rgba = np.array([[214, 39, 40, 255], [31, 119, 180, 200], [0, 0, 0, 0]], dtype=np.uint8)
     for (r, g, b, a), c in zip(rgba.tolist(), premultiplied(rgba).tolist()):

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from app.model import RunModel, Series
+from app.state.run_model import RunModel, Series
 from simcse_core.snapshot import Snapshot
 
 

@@ -7,8 +7,9 @@ import shutil
 
 import pytest
 
-from app import analysis_docks, demo_docks
-from app.session import FORMAT, SessionError, read_session
+from app.panels import analysis as analysis_docks
+from app.tools import toolbox as demo_docks
+from app.tools.session import FORMAT, SessionError, read_session
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
 
-from app.settings import StudioSettings
+from app.shell.settings import StudioSettings
 
 
 def test_fields_and_layout_persist(qtbot, make_window, small_corpus, settings_path):

@@ -51,7 +51,7 @@ _GL_CHECK = """
 import json
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from app.views.sphere3d import gl_available
+from app.embedding_tab.sphere3d import gl_available
 ok, why = gl_available()
 print(json.dumps({"ok": ok, "why": why}))
 """
@@ -79,7 +79,7 @@ def test_software_gl_falls_back_to_the_2d_map_unless_forced(xvfb_run, tmp_path, 
 
 
 def test_software_renderer_names():
-    from app.views.sphere3d import is_software_renderer
+    from app.embedding_tab.sphere3d import is_software_renderer
 
     for r in ("llvmpipe (LLVM 15.0.6, 256 bits)", "softpipe", "Google SwiftShader", "GDI Generic",
               "Software Rasterizer"):

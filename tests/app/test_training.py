@@ -197,7 +197,7 @@ def test_apply_temperature_marks_the_plots(qtbot, make_window, tiny_config, tiny
 
 
 def test_error_text_is_one_line_without_traceback():
-    from app.workers import error_text
+    from app.runs.workers import error_text
 
     assert error_text(TrainingError("the loss became nan")) == "the loss became nan"
     assert error_text(MemoryError()).startswith("out of memory")

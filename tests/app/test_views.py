@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
 
-from app.model import RunModel
-from app.selection import Selection
+from app.state.run_model import RunModel
+from app.state.selection import Selection
 from simcse_core.projection import hammer, kmeans, mean_knn_overlap, pca_basis, to_circle, to_sphere
 
 from views_helpers import TOPICS, clustered
@@ -19,7 +19,7 @@ TIMEOUT = 30_000
 @pytest.fixture
 def views(qtbot, monkeypatch):
     """An EmbeddingViews on a fresh model, shown, UMAP on; threads stopped at teardown."""
-    from app.views import EmbeddingViews
+    from app.embedding_tab import EmbeddingViews
 
     made = []
 
@@ -99,7 +99,7 @@ def test_views_receive_snapshots_and_draw_the_projections(qtbot, views):
 
 
 def test_umap_computes_the_shown_snapshot_first():
-    from app.views.embedding import umap_order
+    from app.embedding_tab.tab import umap_order
 
     assert umap_order([0, 5, 10, 15], 15) == [15, 0, 5, 10]  # following a live run: the newest first
     assert umap_order([0, 5, 10, 15], 12) == [10, 0, 5, 15]  # scrubbed back: what that step shows
@@ -128,7 +128,7 @@ def test_umap_rests_between_layouts_while_training_runs(qtbot, views, monkeypatc
     catches up back to back."""
     import time
 
-    import app.views.embedding as emb
+    import app.embedding_tab.tab as emb
 
     monkeypatch.setattr(emb, "UMAP_REST", 3.0)
     v = views(None)
@@ -364,8 +364,8 @@ def test_edges_and_pair_highlight_are_drawn(qtbot, views):
 
 
 def test_forced_no_gl_falls_back_to_a_2d_map(qtbot, views, monkeypatch):
-    from app.views.scatter import MapView
-    from app.views.sphere3d import gl_available
+    from app.embedding_tab.map_view import MapView
+    from app.embedding_tab.sphere3d import gl_available
 
     monkeypatch.setenv("SIMCSE_STUDIO_NO_GL", "1")
     assert gl_available() == (False, "SIMCSE_STUDIO_NO_GL is set")

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.workers import read_run_updates
+from app.runs.workers import read_run_updates
 from simcse_core.runs import RunReader, final_model_path
 
 TIMEOUT = 60_000
 
 
 def test_run_folder_search_and_embed(qtbot, make_window, finished_run):
-    from app.views.engine import place_vector, top_k
+    from app.embedding_tab.geometry import place_vector, top_k
     from simcse_core.model import load_model
 
     win = make_window()
@@ -47,7 +47,7 @@ def test_run_folder_search_and_embed(qtbot, make_window, finished_run):
 def test_search_also_finds_corpus_sentences_outside_the_probe_set(qtbot, make_window, finished_run, small_corpus):
     from PySide6.QtCore import Qt
 
-    from app.views.widgets import CORPUS_TEXT_ROLE
+    from app.embedding_tab.widgets import CORPUS_TEXT_ROLE
     from simcse_core.data import read_corpus
 
     win = make_window()
@@ -91,7 +91,7 @@ def test_lazy_run_folder_loads_probe_arrays_on_demand(qtbot, make_window, finish
     assert update.lazy_steps == [0, 2, 4, 6]
     assert all(s.probe_embeddings is None and s.batch_sim is not None for s in update.snapshots)
     win = make_window()
-    import app.model as model_mod
+    import app.state.run_model as model_mod
 
     orig = model_mod.EAGER_BYTES
     model_mod.EAGER_BYTES = 1  # every folder is "large"

@@ -21,7 +21,7 @@ point).
 
 Only what the studio's 2D views need is offered: ``setData(x, y, brush)``,
 ``set_positions``, ``setSize``, ``getData``, ``colors``; picking is done by
-:class:`~app.views.scatter.MapView` on its own arrays.
+:class:`~app.embedding_tab.map_view.MapView` on its own arrays.
 """
 
 from __future__ import annotations

@@ -48,11 +48,11 @@ from superqt.utils import qthrottled
 
 from simcse_core.errors import SimCSEError
 
-from .compare import CompareWindow
-from .exporting import CompareFrames, DataExports, EmbeddingFrames, TimelineExport, export_image, image_targets
-from .presentation import PresentationMode
-from .session import SUFFIX, SessionError, load_session, save_session
-from .workers import StudioControl, error_text
+from app.tools.compare import CompareWindow
+from app.tools.exporting import CompareFrames, DataExports, EmbeddingFrames, TimelineExport, export_image, image_targets
+from app.tools.presentation import PresentationMode
+from app.tools.session import SUFFIX, SessionError, load_session, save_session
+from app.runs.workers import StudioControl, error_text
 
 log = logging.getLogger(__name__)
 

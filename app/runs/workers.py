@@ -181,8 +181,8 @@ def read_run_updates(reader: Any, with_probe: bool, with_config: bool, lazy: boo
 
     ``lazy``: leave the probe embeddings on disk (their steps go to ``lazy_steps``; the
     studio loads one when it is shown). ``None`` decides by size: lazy when the folder's
-    probe embeddings would exceed ``eager_bytes`` (default :data:`app.model.EAGER_BYTES`)."""
-    from .model import EAGER_BYTES, load_npz_arrays
+    probe embeddings would exceed ``eager_bytes`` (default :data:`app.state.run_model.EAGER_BYTES`)."""
+    from app.state.run_model import EAGER_BYTES, load_npz_arrays
 
     records = reader.poll()
     if lazy is None:

@@ -2,12 +2,12 @@
 S1 circle and UMAP of the probe embeddings, a colour legend, the timeline bar, and
 the "Neighbours" panel (placed in a dock by the main window).
 
-:class:`EmbeddingViews` is the controller. It reads the :class:`~app.model.RunModel`
+:class:`EmbeddingViews` is the controller. It reads the :class:`~app.state.run_model.RunModel`
 (subscribing to new snapshots) and talks to the rest of the studio only through the
-shared :class:`~app.selection.Selection` (corpus ids): it emits ``select`` on a click,
+shared :class:`~app.state.selection.Selection` (corpus ids): it emits ``select`` on a click,
 and draws ``selected``, ``pair_highlighted``, ``edges_changed`` and ``step_changed``.
 
-Work off the GUI thread (:class:`~app.projection_worker.JobThread`, newest request
+Work off the GUI thread (:class:`~app.embedding_tab.job_thread.JobThread`, newest request
 wins): PCA frames (cached per snapshot, Procrustes-chained), k-means colourings, the
 mean-kNN-overlap drift curve, encoding a typed sentence; UMAP (warm-started
 :class:`~simcse_core.projection.UmapTracker`) on a thread of its own. Nothing heavy
@@ -37,10 +37,10 @@ from simcse_core.projection import (
     warm_up_umap,
 )
 
-from ..model import RunModel
-from ..projection_worker import JobThread
-from ..selection import Selection
-from .engine import (
+from app.state.run_model import RunModel
+from app.embedding_tab.job_thread import JobThread
+from app.state.selection import Selection
+from app.embedding_tab.geometry import (
     Colouring,
     Frame,
     build_frame,
@@ -55,9 +55,9 @@ from .engine import (
     single_colouring,
     top_k,
 )
-from .scatter import MapView
-from .sphere3d import gl_available, make_sphere_view
-from .widgets import Legend, NeighbourPanel, TimelineBar
+from app.embedding_tab.map_view import MapView
+from app.embedding_tab.sphere3d import gl_available, make_sphere_view
+from app.embedding_tab.widgets import Legend, NeighbourPanel, TimelineBar
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """A 2D scatter view of probe points (Hammer map, UMAP, S1 circle, 3D fallback).
 
-One :class:`MapView` owns one :class:`~app.views.raster_scatter.RasterScatter` created
+One :class:`MapView` owns one :class:`~app.embedding_tab.raster_scatter.RasterScatter` created
 once and updated in place: brushes come from a palette built once per colouring (one
 shared ``QBrush`` per group, passed as a per-point array, turned into colours once per
 colouring); a frame that only moves the points rewrites the positions and rasterises the
@@ -24,8 +24,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QToolTip
 
-from .engine import in_polygon, in_rect
-from .raster_scatter import RasterScatter
+from app.embedding_tab.geometry import in_polygon, in_rect
+from app.embedding_tab.raster_scatter import RasterScatter
 
 PICK_PX = 8.0  # a click or hover within this many pixels of a point picks it
 

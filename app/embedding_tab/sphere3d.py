@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .scatter import edge_width
+from app.embedding_tab.map_view import edge_width
 
 _GL_STATE: tuple[bool, str] | None = None
 BASE_DISTANCE = 2.7  # camera distance that frames the unit sphere in a square view

@@ -20,8 +20,8 @@ from superqt.utils import create_worker
 
 from simcse_core.snapshot import Snapshot
 
-from .fn_panel import FalseNegativePanel
-from .lens_panel import LensPanel
+from app.panels.fn_panel import FalseNegativePanel
+from app.panels.lens_panel import LensPanel
 
 log = logging.getLogger(__name__)
 

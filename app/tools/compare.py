@@ -18,7 +18,7 @@ and the neighbour overlap of the probe sentences between runs.
   sentence's 10 nearest neighbours, about k/P = chance.
 
 Threads: run folders are read in superqt workers (:func:`load_run`, plain data back);
-projections and overlaps run in one :class:`~app.projection_worker.JobThread` (the
+projections and overlaps run in one :class:`~app.embedding_tab.job_thread.JobThread` (the
 newest request wins, so scrubbing never queues stale work). Plot items are created once
 per run and updated with ``setData``.
 """
@@ -55,12 +55,12 @@ from superqt.utils import create_worker
 
 from simcse_core.projection import mean_knn_overlap, procrustes
 
-from .model import RunModel
-from .plots import _pen
-from .projection_worker import JobThread
-from .views.engine import PALETTE, build_frame, label_colouring, single_colouring
-from .views.scatter import MapView
-from .workers import error_text, read_run_updates
+from app.state.run_model import RunModel
+from app.training_tab.plots import _pen
+from app.embedding_tab.job_thread import JobThread
+from app.embedding_tab.geometry import PALETTE, build_frame, label_colouring, single_colouring
+from app.embedding_tab.map_view import MapView
+from app.runs.workers import error_text, read_run_updates
 
 log = logging.getLogger(__name__)
 

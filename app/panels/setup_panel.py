@@ -36,7 +36,7 @@ from superqt.utils import create_worker
 from simcse_core.config import LOSS_VARIANTS, MODES, POOLERS, TrainConfig
 from simcse_core.data import default_corpus_path
 
-from .workers import CorpusPreview, error_text, read_corpus_preview
+from app.runs.workers import CorpusPreview, error_text, read_corpus_preview
 
 MODEL_KINDS = {
     "default": "Default: all-MiniLM-L6-v2 (packaged)",

@@ -1,6 +1,6 @@
 """The studio's main window: setup dock, run controls, message bar, live plot grid.
 
-Threads: training runs in a :class:`~app.workers.TrainWorker` (QThread); corpus
+Threads: training runs in a :class:`~app.runs.workers.TrainWorker` (QThread); corpus
 reading, run-folder polling and model copying run as superqt workers. Snapshots
 arrive as queued signals; each one's scalars go into the :class:`RunModel` at once,
 and the plots redraw at most 20 times a second from the model's newest state.
@@ -34,14 +34,14 @@ from simcse_core.errors import ConfigError, SimCSEError
 from simcse_core.runs import RunReader, final_model_path
 from simcse_core.snapshot import Snapshot
 
-from .controls import MessageBar, RunControls
-from .model import RunModel
-from .plots import PlotGrid, configure_pyqtgraph
-from .selection import Selection
-from .settings import StudioSettings, default_runs_root, new_run_dir
-from .setup_panel import SetupPanel
-from .views import EmbeddingViews
-from .workers import RunUpdate, TrainWorker, copy_model, error_text, read_run_updates
+from app.shell.run_controls import MessageBar, RunControls
+from app.state.run_model import RunModel
+from app.training_tab.plots import PlotGrid, configure_pyqtgraph
+from app.state.selection import Selection
+from app.shell.settings import StudioSettings, default_runs_root, new_run_dir
+from app.panels.setup_panel import SetupPanel
+from app.embedding_tab import EmbeddingViews
+from app.runs.workers import RunUpdate, TrainWorker, copy_model, error_text, read_run_updates
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self._follow_timer.setInterval(FOLLOW_MS)
         self._follow_timer.timeout.connect(self._poll)
         # presets, comparison, presentation mode, exports and sessions (issue 7)
-        from . import demo_docks
+        from app.tools import toolbox as demo_docks
 
         demo_docks.install(self)
         if restore:
@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         act.triggered.connect(self.setup_panel.reset_to_defaults)
         view_menu.addAction(act)
         # temperature lens and false-negative docks (issue 5), before _restore() restores their state
-        from .analysis_docks import install as install_analysis_docks
+        from app.panels.analysis import install as install_analysis_docks
 
         self.lens_panel, self.fn_panel = install_analysis_docks(self)
 

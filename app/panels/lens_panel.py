@@ -17,7 +17,7 @@ Everything comes from :func:`simcse_core.false_negatives.lens` and
 temperature, clicking another anchor recomputes nothing. No retraining.
 
 The panel talks to the rest of the studio only through the shared
-:class:`~app.selection.Selection` (follows ``selected``; publishes the anchor's
+:class:`~app.state.selection.Selection` (follows ``selected``; publishes the anchor's
 hardest negatives with ``set_edges``) and an optional ``send_live`` callable
 (``MainWindow.send_live``) for "Apply t' to training".
 """

@@ -1,6 +1,6 @@
 """Small widgets of the embedding views: the timeline bar, the colour legend and the
 "Neighbours" side panel. They hold no data of their own beyond what they show; the
-:class:`~app.views.embedding.EmbeddingViews` controller fills them."""
+:class:`~app.embedding_tab.tab.EmbeddingViews` controller fills them."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .engine import Colouring
+from app.embedding_tab.geometry import Colouring
 
 
 CORPUS_TEXT_ROLE = Qt.ItemDataRole.UserRole + 1  # a search hit outside the probe set: its text

@@ -170,6 +170,24 @@ class RunModel:
     _lru: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _listeners: list[Callable[[Snapshot | None], None]] = field(default_factory=list, repr=False)
+    _probe_rows: tuple[np.ndarray, dict[int, int]] | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ corpus ids
+    def probe_row(self, corpus_id: int) -> int | None:
+        """The probe row of a corpus id (None when the sentence is not in the probe set).
+        The one map from corpus ids to probe rows for the whole studio."""
+        if self.probe_ids is None:
+            return None
+        rows = self._probe_rows
+        if rows is None or rows[0] is not self.probe_ids:
+            rows = (self.probe_ids, {int(c): i for i, c in enumerate(self.probe_ids)})
+            self._probe_rows = rows
+        return rows[1].get(int(corpus_id))
+
+    def probe_rows(self, corpus_ids: Any) -> np.ndarray:
+        """Probe rows of several corpus ids, -1 where a sentence is not in the probe set."""
+        return np.array([(-1 if (r := self.probe_row(int(c))) is None else r) for c in np.ravel(corpus_ids)],
+                        dtype=np.int64)
 
     # ------------------------------------------------------------------ events
     def subscribe(self, fn: Callable[[Snapshot | None], None]) -> None:

@@ -1,7 +1,7 @@
 """Live plots of a run (pyqtgraph), each a small view owning its plot items.
 
 Every view creates its items once and updates them in place with ``setData`` from the
-:class:`~app.model.RunModel`'s series (numpy views, no copies). Pens and brushes are
+:class:`~app.state.run_model.RunModel`'s series (numpy views, no copies). Pens and brushes are
 built once. Line curves downsample (peak) and clip to the view, so a 100k-step run
 stays smooth.
 """
@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QPen
 
-from .model import RunModel
+from app.state.run_model import RunModel
 
 # A readable palette (Tableau 10) and pens built once.
 COLORS = {

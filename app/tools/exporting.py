@@ -36,7 +36,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QProgressDialog, QWidget
 from superqt.utils import create_worker
 
-from .workers import error_text
+from app.runs.workers import error_text
 
 log = logging.getLogger(__name__)
 

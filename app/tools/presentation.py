@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence, QPen
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
-from .views.raster_scatter import RasterScatter
+from app.embedding_tab.raster_scatter import RasterScatter
 
 DEFAULT_SCALE = 1.8
 

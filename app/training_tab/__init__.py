@@ -1,0 +1,1 @@
+"""The "Training" tab: the live plot grid of the run's metrics (one cell per metric spec)."""
