@@ -86,12 +86,12 @@ def _parse_sets(items: list[str]):
         yield key.strip(), value
 
 
-def _views_settled(tab) -> bool:
-    """Whether an embedding tab has drawn a UMAP layout (other tabs, UMAP off: True)."""
-    umap_view = getattr(tab, "umap_view", None)
-    if umap_view is None or not getattr(tab, "umap_enabled", False):
+def _views_settled(win, tab) -> bool:
+    """Whether a tab is ready for its screenshot: the embedding tab once a UMAP layout is
+    drawn (UMAP off: at once); other tabs at once."""
+    if tab is not win.embedding or not win.view_state.umap_enabled:
         return True
-    return bool(getattr(tab, "umap", None)) and umap_view.rows.size > 0
+    return bool(tab.umap) and tab.umap_view.rows.size > 0
 
 
 def save_screenshots(win, prefix: str, settle_s: float = 120.0) -> list[str]:
@@ -116,14 +116,14 @@ def save_screenshots(win, prefix: str, settle_s: float = 120.0) -> list[str]:
         for _ in range(5):
             QApplication.processEvents()
         page = tabs.widget(i) if tabs is not None else None
-        if page is not None and hasattr(page, "umap_view"):
+        if page is not None and page is win.embedding:
             t0 = time.monotonic()
-            while not _views_settled(page) and time.monotonic() - t0 < settle_s:
+            while not _views_settled(win, page) and time.monotonic() - t0 < settle_s:
                 QApplication.processEvents()
                 time.sleep(0.05)
             for _ in range(5):
                 QApplication.processEvents()
-            note = " (UMAP drawn)" if _views_settled(page) else " (UMAP still computing)"
+            note = " (UMAP drawn)" if _views_settled(win, page) else " (UMAP still computing)"
         slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or f"tab{i}"
         path = f"{prefix}-{slug}.png"
         win.grab().save(path)

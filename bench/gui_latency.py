@@ -98,7 +98,7 @@ def measure(args: argparse.Namespace) -> dict:
         if (os.cpu_count() or 1) <= 2:
             os.environ.setdefault("NUMBA_NUM_THREADS", "1")
         win.show_embedding_views()  # the embedding tab draws (and UMAPs) the live probe set too
-        jobs = win.embedding.umap_jobs
+        jobs = win.embedding.controller.umap_jobs
         rng = np.random.default_rng(0)
         P, D = args.umap_points, 384
         base = (rng.standard_normal((12, D))[np.arange(P) % 12] + 0.8 * rng.standard_normal((P, D)))
@@ -148,7 +148,7 @@ def measure(args: argparse.Namespace) -> dict:
         if not first_step:
             first_step.append(time.perf_counter())
 
-    win.worker.progress.connect(on_progress)
+    win.runs.source.worker.progress.connect(on_progress)
     while not first_step and win.training:
         loop = QEventLoop()
         QTimer.singleShot(20, loop.quit)

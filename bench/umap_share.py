@@ -4,7 +4,7 @@ UMAP's numba epochs hold the GIL, and the trainer needs it between torch ops. Th
 therefore lets UMAP take at most 1 / (1 + UMAP_REST) of the time while a trainer runs in
 the same process (one layout, then a rest of UMAP_REST x its time). This script trains
 the given model in a ``TrainWorker`` (1 torch thread, as the studio on <= 2 cores) with
-frequent snapshots, feeding an ``EmbeddingViews`` (UMAP every snapshot) exactly as the
+frequent snapshots, feeding an ``EmbeddingTab`` (UMAP every snapshot) exactly as the
 main window does, and measures steps/s in phases, one after the other in the same run:
 
 - ``hidden``: the embedding tab hidden (no UMAP: the baseline);
@@ -59,11 +59,12 @@ def measure(args: argparse.Namespace) -> dict:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    import app.embedding_tab.tab as emb
+    import app.embedding_tab.controller as emb
     from app.state.run_model import RunModel
     from app.training_tab.plots import configure_pyqtgraph
     from app.state.selection import Selection
-    from app.embedding_tab import EmbeddingViews
+    from app.embedding_tab import EmbeddingTab
+    from app.state.view_state import ViewState
     from app.runs.workers import TrainWorker
     from simcse_core.config import TrainConfig
 
@@ -71,9 +72,10 @@ def measure(args: argparse.Namespace) -> dict:
     configure_pyqtgraph()
     default_rest = emb.UMAP_REST
     model, sel = RunModel(), Selection()
-    views = EmbeddingViews(model, sel)
+    trainer: list = []  # the worker, once made: UMAP rests while it runs
+    views = EmbeddingTab(model, ViewState(umap_every=1), sel,
+                         trainer_running=lambda: bool(trainer) and trainer[0].isRunning())
     views.resize(1200, 800)
-    views.set_umap_every(1)
     views.start_warmup()
     tmp = Path(tempfile.mkdtemp(prefix="umap-share-"))
     model_spec = small_bert(tmp / "small-bert") if args.model == "small" else args.model
@@ -82,12 +84,12 @@ def measure(args: argparse.Namespace) -> dict:
                       probe_size=args.probe_size, align_probe_size=128, checkpoint_every=10**9, device="cpu",
                       output_dir=str(tmp / "run"))
     worker = TrainWorker(cfg, torch_threads=1 if (os.cpu_count() or 1) <= 2 else None)
-    views.trainer_running = worker.isRunning
+    trainer.append(worker)
     steps: list[tuple[float, int]] = []
     worker.snapshot.connect(model.add)
     worker.progress.connect(lambda s, _t, _r: steps.append((time.monotonic(), s)))
     layouts: list[tuple[float, float]] = []  # (arrival, seconds it took)
-    views.umap_updated.connect(lambda _i: layouts.append((time.monotonic(), views.umap_timings[-1]["total"])))
+    views.umap_updated.connect(lambda _i: layouts.append((time.monotonic(), views.controller.umap_timings[-1]["total"])))
 
     def pump(seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -110,7 +112,7 @@ def measure(args: argparse.Namespace) -> dict:
     worker.start()
     while not steps:
         pump(0.2)
-    while views.umap_jobs.busy:
+    while views.controller.umap_jobs.busy:
         pump(0.2)  # numba warm-up (cached on disk after the first launch)
     out: dict = {"model": args.model, "batch": args.batch, "probe_size": args.probe_size,
                  "snapshot_every": args.snapshot_every, "seconds": args.seconds, "cpu_count": os.cpu_count()}

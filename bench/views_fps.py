@@ -6,7 +6,7 @@ views offscreen. Each frame moves every point a little and redraws in place
 ``repaint()``), as a live run or the timeline does:
 
 - ``map``: one 2D view (the Hammer map's ``MapView``) alone;
-- ``whole tab``: the whole embedding tab (:meth:`EmbeddingViews.redraw_now`: Hammer, S1
+- ``whole tab``: the whole embedding tab (:meth:`EmbeddingTab.redraw_now`: Hammer, S1
   circle + vMF curve, UMAP, and the sphere's 2D fallback) and a repaint of the tab.
 
 Each is measured idle and with a training run going in a ``TrainWorker`` (torch 1
@@ -60,13 +60,13 @@ def measure(args: argparse.Namespace) -> dict:
     from app.state.run_model import RunModel
     from app.training_tab.plots import configure_pyqtgraph
     from app.state.selection import Selection
-    from app.embedding_tab import EmbeddingViews
+    from app.embedding_tab import EmbeddingTab
+    from app.state.view_state import ViewState
 
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()
     model, sel = RunModel(), Selection()
-    views = EmbeddingViews(model, sel)
-    views.umap_enabled = False
+    views = EmbeddingTab(model, ViewState(umap_enabled=False), sel)
     views.resize(1400, 900)
     views.show()
     model.add(synthetic(args.points, 64))

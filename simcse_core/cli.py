@@ -24,8 +24,9 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from .config import LOSS_VARIANTS, MODES, POOLERS, TrainConfig  # noqa: E402
+from .config import MODES, POOLERS, TrainConfig  # noqa: E402
 from .errors import SimCSEError  # noqa: E402
+from .losses import loss_choices  # noqa: E402  (no torch: names and one-line descriptions)
 
 
 def _bool(s: str) -> bool:
@@ -74,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dropout", type=float, help="hidden and attention dropout (model default: 0.1)")
     t.add_argument("--same_dropout_mask", type=_bool, nargs="?", const=True,
                    help="ablation: both views share one dropout mask (the space collapses)")
-    t.add_argument("--loss_variant", choices=LOSS_VARIANTS, help="simcse: N x N (reference); ntxent: 2N x 2N")
+    t.add_argument("--loss_variant", choices=[name for name, _ in loss_choices()],
+                   help="; ".join(f"{name}: {text}" for name, text in loss_choices()))
+    t.add_argument("--loss_option", action="append", default=None, metavar="NAME=VALUE",
+                   help="a setting of the chosen loss beyond the flags here (repeatable; VALUE is JSON when it "
+                        "parses as JSON)")
     t.add_argument("--hard_negative_weight", type=float)
     t.add_argument("--tau_plus", type=float, help="> 0: debiased contrastive loss with this class prior")
     t.add_argument("--fn_policy", choices=("none", "eliminate", "attract"))
@@ -144,6 +149,8 @@ def _config_from_args(args: argparse.Namespace) -> TrainConfig:
     for k, v in vars(args).items():
         if k in fields and v is not None and not (k == "allow_pickle" and not v):
             base[k] = v
+    if getattr(args, "loss_option", None):
+        base["loss_options"] = {**base.get("loss_options", {}), **_parse_sets(args.loss_option, "--loss_option")}
     if not base.get("output_dir"):
         base["output_dir"] = str(Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
     return TrainConfig.from_dict(base).validate()
@@ -203,12 +210,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------ preset
-def _parse_sets(items: list[str]) -> dict[str, Any]:
+def _parse_sets(items: list[str], flag: str = "--set") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise SimCSEError(f"--set {item!r}: expected FIELD=VALUE")
+            raise SimCSEError(f"{flag} {item!r}: expected {'FIELD' if flag == '--set' else 'NAME'}=VALUE")
         try:
             out[key.strip()] = json.loads(value)
         except json.JSONDecodeError:

@@ -220,6 +220,8 @@ def _type_ok(value: Any, annotation: str) -> bool:
             return True
         if part.startswith("list") and isinstance(value, list):
             return True
+        if part.startswith("dict") and isinstance(value, dict):
+            return True
     return False
 
 

@@ -15,35 +15,11 @@ from typing import Any
 
 import numpy as np
 
-# Scalars a snapshot may carry; every one is also a key of a metrics.jsonl record.
-SCALAR_KEYS = (
-    "step",  # optimizer steps done
-    "total_steps",
-    "epoch",  # fractional epoch
-    "loss",  # mean training loss over the steps since the previous snapshot
-    "loss_last",  # loss of the last step
-    "chance_loss",  # log N (simcse) or log(2N-1) (ntxent): the loss of a blind model
-    "lr",
-    "temperature",
-    "top1_acc",  # last batch: share of anchors whose positive is the most similar
-    "pos_cos_mean",
-    "pos_cos_p95",
-    "neg_cos_mean",
-    "neg_cos_p95",
-    "neg_cos_max",
-    "hardness_entropy",  # mean entropy of r_ij over the last batch's anchors
-    "effective_negatives",  # mean exp(entropy)
-    "top1_weight",  # mean share of r on each anchor's hardest negative
-    "alignment",  # probe set, two dropout views, alpha=2
-    "uniformity",  # probe set, t=2
-    "anisotropy",  # probe set: mean cosine of random pairs
-    "sts_spearman",  # eval_file Spearman x 100 (at eval steps)
-    "sts_alignment",  # eval_file pairs with gold > 4 (SimCSE's definition)
-    "sts_uniformity",
-    "n_masked",  # negatives removed from the denominator in the last step (fn_mask)
-    "steps_per_sec",
-    "elapsed",  # seconds since the run (or resume) started
-)
+from .metric_specs import scalar_keys
+
+# Scalars a snapshot may carry; every one is also a key of a metrics.jsonl record. The
+# list, with what each means and where the studio shows it, is simcse_core.metric_specs.
+SCALAR_KEYS = scalar_keys()
 
 
 @dataclass

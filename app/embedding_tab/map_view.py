@@ -112,6 +112,12 @@ class SelectViewBox(pg.ViewBox):
         super().mouseDragEvent(ev, axis)
 
 
+class EdgeCurve(pg.PlotCurveItem):
+    """One edge line; ``edge_width``: the pen width it is drawn with (for tests)."""
+
+    edge_width = 0.0
+
+
 class MapView(pg.PlotWidget):
     """A 2D scatter of probe rows. Signals: ``point_clicked(row)``,
     ``region_selected(rows ndarray)``.
@@ -145,7 +151,7 @@ class MapView(pg.PlotWidget):
         self.addItem(self.extra_item)
         self.scatter = RasterScatter(size=point_size)
         self.addItem(self.scatter)
-        self.edge_items: list[pg.PlotCurveItem] = []
+        self.edge_items: list[EdgeCurve] = []
         self.neighbour_item = self._overlay(size=11, pen=NEIGHBOUR_PEN, brush=None)
         self.positive_item = self._overlay(size=24, pen=POSITIVE_PEN, brush=None)
         self.selected_item = self._overlay(size=13, pen=SELECTED_PEN, brush=QBrush(QColor("#ffffff")))
@@ -158,6 +164,16 @@ class MapView(pg.PlotWidget):
         self.redraws = 0
         self.scene().sigMouseMoved.connect(self._hover)
         self.scene().sigMouseClicked.connect(self._clicked)
+
+    @property
+    def view_box(self) -> pg.ViewBox:
+        """The plot's view box (range, aspect, auto-range), read-only."""
+        return self._vb
+
+    @property
+    def brushes(self) -> np.ndarray | list | None:
+        """The brushes of the points drawn (None when none are), read-only."""
+        return self._brushes
 
     def _overlay(self, size: float, pen: QPen, brush: QBrush | None, symbol: str = "o") -> pg.ScatterPlotItem:
         item = pg.ScatterPlotItem(pxMode=True, size=size, pen=pen, brush=brush if brush is not None else QBrush(Qt.BrushStyle.NoBrush),
@@ -240,7 +256,7 @@ class MapView(pg.PlotWidget):
         n = 0 if anchor is None else len(targets)
         w = np.asarray(weights, dtype=np.float64)
         while len(self.edge_items) < n:
-            item = pg.PlotCurveItem()
+            item = EdgeCurve()
             item.setZValue(15)
             self.addItem(item)
             self.edge_items.append(item)
@@ -250,7 +266,7 @@ class MapView(pg.PlotWidget):
                 width = edge_width(float(w[i]))
                 item.setPen(cosmetic_pen(EDGE_COLOR, width))
                 item.setData(x=np.array([anchor[0], t[0]]), y=np.array([anchor[1], t[1]]))
-                item.edge_width = width  # type: ignore[attr-defined]
+                item.edge_width = width
                 item.show()
             else:
                 item.setData(x=np.zeros(0), y=np.zeros(0))

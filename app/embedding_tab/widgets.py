@@ -1,6 +1,7 @@
 """Small widgets of the embedding views: the timeline bar, the colour legend and the
-"Neighbours" side panel. They hold no data of their own beyond what they show; the
-:class:`~app.embedding_tab.tab.EmbeddingViews` controller fills them."""
+"Neighbours" side panel. They hold no data of their own beyond what they show: the
+:class:`~app.embedding_tab.tab.EmbeddingTab` writes what a person changes into the
+view state and fills them from it."""
 
 from __future__ import annotations
 
@@ -102,6 +103,15 @@ class TimelineBar(QWidget):
         finally:
             self._quiet = False
 
+    def set_follow(self, on: bool) -> None:
+        """Tick or clear "follow newest" (without emitting)."""
+        if self.follow.isChecked() != on:
+            self._quiet = True
+            try:
+                self.follow.setChecked(on)
+            finally:
+                self._quiet = False
+
     def set_position(self, index: int, step: int | None, total: int | None) -> None:
         """Show where the views are (without emitting)."""
         self._quiet = True
@@ -133,6 +143,8 @@ class TimelineBar(QWidget):
         if on:
             self.slider.setValue(self.slider.maximum())
             self.index_changed.emit(-1)
+        else:  # stay where the views are
+            self.index_changed.emit(self.slider.value())
 
     def _play_toggled(self, on: bool) -> None:
         self.play_button.setText("⏸ Pause" if on else "▶ Play")
@@ -165,9 +177,11 @@ def _swatch(color: str) -> QIcon:
 
 class Legend(QWidget):
     """"Colour by" chooser plus a legend whose entries toggle their group's visibility.
-    Signals: ``colour_by_changed(str)``, ``group_toggled(int, bool)``."""
+    Signals: ``colour_by_changed(str)``, ``k_changed(int)`` (clusters for k-means),
+    ``group_toggled(int, bool)``."""
 
     colour_by_changed = Signal(str)
+    k_changed = Signal(int)
     group_toggled = Signal(int, bool)
 
     def __init__(self, parent=None) -> None:
@@ -190,8 +204,7 @@ class Legend(QWidget):
         self.list.setToolTip("click an entry to hide or show its group")
         lay.addWidget(self.list, 1)
         self.combo.currentTextChanged.connect(self.colour_by_changed.emit)
-        self.k.valueChanged.connect(lambda _v: self.combo.currentText().startswith("k-means")
-                                    and self.colour_by_changed.emit(self.combo.currentText()))
+        self.k.valueChanged.connect(self.k_changed.emit)
         self.list.itemChanged.connect(self._item_changed)
         self.list.itemClicked.connect(self._item_clicked)
         self._quiet = False

@@ -1,2 +1,10 @@
-"""Dock panels: the run setup, the temperature lens and the false-negative panel. Each
-takes the studio context and follows the run model; none knows the main window."""
+"""Dock panels: the run setup, the temperature lens and the false-negative panel.
+
+The lens and the false-negative panel take the studio context and follow its run
+model (:func:`app.panels.analysis.add_analysis_panels` docks them); none knows the
+main window. The setup panel is a form built from one table of field specs
+(:mod:`app.panels.setup_fields`). Work that is not drawing lives beside each panel in
+its own module: the lens's inputs (:mod:`app.panels.lens_inputs`, no Qt), the
+false-negative detection in worker threads (:mod:`app.panels.fn_detector`) and the
+candidate table (:mod:`app.panels.fn_table`).
+"""

@@ -20,7 +20,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QWidget
 
 if TYPE_CHECKING:  # imported for types only: the context must not pull every part in
-    from app.embedding_tab.tab import EmbeddingViews
+    from app.embedding_tab.tab import EmbeddingTab
     from app.panels.fn_panel import FalseNegativePanel
     from app.panels.lens_panel import LensPanel
     from app.panels.setup_panel import SetupPanel
@@ -55,7 +55,7 @@ class StudioParts:
 
     tabs: QTabWidget | None = None
     training: PlotGrid | None = None
-    embedding: EmbeddingViews | None = None
+    embedding: EmbeddingTab | None = None
     setup: SetupPanel | None = None
     lens: LensPanel | None = None
     false_negatives: FalseNegativePanel | None = None
@@ -102,6 +102,13 @@ class StudioContext:
     # ------------------------------------------------------------------ services
     @property
     def dialog_parent(self) -> QWidget:
+        """The widget dialogs and tool windows are parented to."""
+        return self._window
+
+    @property
+    def top_window(self) -> QMainWindow:
+        """The top-level window, for window-wide modes only (presentation mode turns it
+        full screen, hides its bars, saves and restores its layout)."""
         return self._window
 
     def show_message(self, text: str, kind: str = "error") -> None:

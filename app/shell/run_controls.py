@@ -5,6 +5,8 @@ errors in the window."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QStyle, QToolButton, QWidget
@@ -135,3 +137,45 @@ class MessageBar(QFrame):
     @property
     def text(self) -> str:
         return self.label.text()
+
+
+def bind_run_controls(controls: RunControls, runs: Any, run_label: QLabel, device_label: QLabel,
+                      chosen_device: Callable[[], str]) -> None:
+    """Make the run bar, the run label and the device label follow the run controller
+    (``runs``: :class:`~app.runs.controller.RunController`), whichever source is active:
+    live training, a preset, a replayed or a followed run folder."""
+
+    def on_state(state: str) -> None:
+        controls.set_state(state, can_save=runs.can_save() if state in ("idle", "viewing") else None)
+        if state == "starting":
+            device_label.setText(f"device: {chosen_device()} (starting…)")
+
+    def on_begun(kind: str, label: str) -> None:
+        run_label.setText(label if kind in ("preset", "replay", "following") else f"run: {label}")
+        device_label.setText(f"device: {chosen_device()}" + (" (starting…)" if kind in ("training", "preset") else ""))
+
+    def on_progress(step: int, total: int, sps: float) -> None:
+        if controls.state in ("running", "pausing", "stopping", "viewing"):
+            controls.set_progress(step, total, sps)
+            if controls.state == "stopping":
+                controls.set_state("stopping")
+        device = runs.model.device
+        if device:
+            device_label.setText(f"device: {device}")
+
+    def on_finished(end: Any) -> None:
+        last = runs.model.latest
+        bar = controls.progress
+        if last is not None:
+            controls.set_progress(last.step, last.total_steps, float(last.scalars.get("steps_per_sec", 0.0)))
+            what = "stopped" if last.stopped else "finished"
+            bar.setFormat(f"{what} at step {last.step:,} / {last.total_steps:,}")
+        elif runs.last_error is not None:
+            bar.setFormat("failed")
+        if bar.maximum() == 0:
+            bar.setRange(0, 1)
+
+    runs.state_changed.connect(on_state)
+    runs.run_begun.connect(on_begun)
+    runs.progress.connect(on_progress)
+    runs.run_finished.connect(on_finished)

@@ -28,23 +28,13 @@ from typing import Any
 
 import numpy as np
 
+from simcse_core.metric_specs import series_keys
 from simcse_core.snapshot import Snapshot
 
-# Scalars drawn over steps (one point per snapshot that carries a finite value).
-SERIES_KEYS = (
-    "loss",
-    "top1_acc",
-    "pos_cos_mean",
-    "pos_cos_p95",
-    "neg_cos_mean",
-    "neg_cos_p95",
-    "alignment",
-    "uniformity",
-    "sts_spearman",
-    "lr",
-    "temperature",
-    "steps_per_sec",
-)
+# Scalars drawn over steps (one point per snapshot that carries a finite value): those the
+# metric specs plot, compare or track (simcse_core.metric_specs; series_keys() is read
+# again for each new RunModel, so a spec added at run time gets its series).
+SERIES_KEYS = series_keys()
 
 
 EAGER_BYTES = 512 * 1024 * 1024  # a run folder's probe embeddings (float16) loaded up front below this
@@ -149,7 +139,7 @@ class RunModel:
     """
 
     snapshots: list[Snapshot] = field(default_factory=list)
-    series: dict[str, Series] = field(default_factory=lambda: {k: Series() for k in SERIES_KEYS})
+    series: dict[str, Series] = field(default_factory=lambda: {k: Series() for k in series_keys()})
     step_loss: Series = field(default_factory=lambda: Series(1024))
     trajectory: Series = field(default_factory=Series)  # x = uniformity, y = alignment
     trajectory_steps: Series = field(default_factory=Series)  # x = index, y = step

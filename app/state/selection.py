@@ -3,8 +3,9 @@
 Views (sphere, maps, UMAP, neighbour panel) and the temperature/false-negative panels
 never call each other: they talk through one :class:`Selection` owned by the main
 window. Everything is in **corpus ids** (the ids in ``Snapshot.batch_ids`` and
-``Snapshot.probe_ids``): a view maps a corpus id to its probe row itself, and simply
-shows nothing for a sentence that is not in the probe set.
+``Snapshot.probe_ids``): a view maps a corpus id to its probe row itself
+(``RunModel.probe_row``), and simply shows nothing for a sentence that is not in the
+probe set. The snapshot shown is not here: it is ``ViewState.snapshot_index``.
 """
 
 from __future__ import annotations
@@ -21,20 +22,17 @@ class Selection(QObject):
       false-negative candidate), or None.
     - ``edges_changed(object)``: (anchor id, target ids (k,), weights (k,)) for edges
       from an anchor to its hardest negatives, thickness by weight; or None.
-    - ``step_changed(int)``: the snapshot index the timeline shows (-1: the newest).
     """
 
     selected = Signal(object)
     pair_highlighted = Signal(object)
     edges_changed = Signal(object)
-    step_changed = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.current: int | None = None
         self.pair: tuple[int, int] | None = None
         self.edges: tuple[int, np.ndarray, np.ndarray] | None = None
-        self.snapshot_index = -1
 
     def select(self, corpus_id: int | None) -> None:
         cid = None if corpus_id is None else int(corpus_id)
@@ -54,8 +52,3 @@ class Selection(QObject):
         else:
             self.edges = (int(anchor), np.asarray(targets, dtype=np.int64), np.asarray(weights, dtype=np.float64))
         self.edges_changed.emit(self.edges)
-
-    def show_snapshot(self, index: int) -> None:
-        if index != self.snapshot_index:
-            self.snapshot_index = int(index)
-            self.step_changed.emit(self.snapshot_index)

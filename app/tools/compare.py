@@ -4,9 +4,10 @@ and the neighbour overlap of the probe sentences between runs.
 :class:`CompareWindow` opens two or more run folders (or a preset's output folder,
 :func:`~simcse_core.presets.read_preset_folder`):
 
-- **Curves** (top): loss (snapshot means), alignment, uniformity, the alignment-uniformity
-  trajectory (SimCSE paper Figure 2) and STS Spearman when a run has it; one colour per
-  run, one legend per plot, a dashed line at the shown step.
+- **Curves** (top): one plot per metric spec marked ``compare`` (loss, alignment,
+  uniformity, STS Spearman; :func:`curve_plots`) and the alignment-uniformity trajectory
+  (SimCSE paper Figure 2); one colour per run, one legend per plot, a dashed line at the
+  shown step.
 - **Side by side** (bottom): one 2D view per run (the PCA sphere's Hammer map, the S1
   circle, or UMAP) at the same step. A shared slider runs over the union of the runs'
   snapshot steps; each run shows its snapshot nearest that step. Every run's picture
@@ -53,10 +54,11 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
+from simcse_core import metric_specs as MS
 from simcse_core.projection import mean_knn_overlap, procrustes
 
 from app.state.run_model import RunModel
-from app.training_tab.plots import _pen
+from app.training_tab.plots import make_pen
 from app.embedding_tab.job_thread import JobThread
 from app.embedding_tab.geometry import PALETTE, build_frame, label_colouring, single_colouring
 from app.embedding_tab.map_view import MapView
@@ -67,13 +69,16 @@ log = logging.getLogger(__name__)
 OVERLAP_K = 10
 RUN_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 METHODS = {"hammer": "Sphere (PCA-3), Hammer map", "circle": "S1 circle (PCA-2)", "umap": "UMAP"}
-CURVE_PLOTS = (  # key, title, series key (None: the trajectory), y label
-    ("loss", "InfoNCE loss (snapshot mean)", "loss", "loss"),
-    ("alignment", "Alignment (lower: closer pairs)", "alignment", "alignment"),
-    ("uniformity", "Uniformity (lower: more uniform)", "uniformity", "uniformity"),
-    ("trajectory", "Alignment–uniformity trajectory", None, "alignment"),
-    ("sts", "STS Spearman ×100", "sts_spearman", "Spearman"),
-)
+TRAJECTORY = ("trajectory", "Alignment–uniformity trajectory", None, "alignment")
+
+
+def curve_plots() -> list[tuple[str, str, str | None, str]]:
+    """The comparison's plots: (key, title, series key or None for the trajectory, y
+    label), one per metric spec with ``compare`` (:mod:`simcse_core.metric_specs`),
+    then the alignment-uniformity trajectory."""
+    plots = [(s.key, s.compare_title or s.title or s.label or s.key, s.key, s.axis or s.label or s.key)
+             for s in MS.compare_specs()]
+    return plots + [TRAJECTORY]
 
 
 # ---------------------------------------------------------------------- data (no Qt)
@@ -198,7 +203,8 @@ def _positions_job(models: list[RunModel], indices: list[int | None], method: st
 
 # ---------------------------------------------------------------------- curves
 class CompareCurves(pg.GraphicsLayoutWidget):
-    """Loss, alignment, uniformity, trajectory and STS, one curve per run."""
+    """The :func:`curve_plots` (the compared metrics and the trajectory), one curve per
+    run; ``plots``, ``curves``, ``legends`` and ``step_lines`` are keyed by plot key."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent)
@@ -208,9 +214,12 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         self.curves: dict[str, list[pg.PlotDataItem]] = {}
         self.step_lines: dict[str, pg.InfiniteLine] = {}
         self.markers: pg.ScatterPlotItem | None = None
-        for n, (key, title, _series, ylabel) in enumerate(CURVE_PLOTS):
+        self.layout_plots = curve_plots()  # read once a window: a spec added at run time shows in the next one
+        self.titles: dict[str, str] = {}
+        for n, (key, title, _series, ylabel) in enumerate(self.layout_plots):
             p = self.ci.addPlot(row=0, col=n)
             p.setTitle(title, size="10pt")
+            self.titles[key] = title
             p.showGrid(x=True, y=True, alpha=0.25)
             p.setLabel("bottom", "uniformity" if key == "trajectory" else "step")
             p.setLabel("left", ylabel)
@@ -218,16 +227,16 @@ class CompareCurves(pg.GraphicsLayoutWidget):
             self.plots[key] = p
             self.curves[key] = []
             if key != "trajectory":
-                line = pg.InfiniteLine(pos=0, angle=90, pen=_pen("#555555", 1.0, Qt.PenStyle.DashLine), movable=False)
+                line = pg.InfiniteLine(pos=0, angle=90, pen=make_pen("#555555", 1.0, Qt.PenStyle.DashLine), movable=False)
                 line.hide()
                 p.addItem(line, ignoreBounds=True)
                 self.step_lines[key] = line
-        self.markers = pg.ScatterPlotItem(size=13, pen=_pen("#000000", 1.5), pxMode=True)
+        self.markers = pg.ScatterPlotItem(size=13, pen=make_pen("#000000", 1.5), pxMode=True)
         self.plots["trajectory"].addItem(self.markers)
 
     def set_runs(self, runs: list[ComparedRun]) -> None:
         """One curve per run in each plot (items rebuilt only when the runs change)."""
-        for key, _title, series, _y in CURVE_PLOTS:
+        for key, _title, series, _y in self.layout_plots:
             p = self.plots[key]
             for item in self.curves[key]:
                 p.removeItem(item)
@@ -235,18 +244,19 @@ class CompareCurves(pg.GraphicsLayoutWidget):
             items = []
             for run in runs:
                 kw = {"symbol": "o", "symbolSize": 5, "symbolPen": None, "symbolBrush": pg.mkBrush(run.color)}
-                item = p.plot([], [], pen=_pen(run.color, 2.0), name=run.label, **kw)
+                item = p.plot([], [], pen=make_pen(run.color, 2.0), name=run.label, **kw)
                 m = run.model
                 if series is None:
                     item.setData(m.trajectory.x, m.trajectory.y)
-                else:
+                elif series in m.series:
                     s = m.series[series]
                     item.setData(s.x, s.y)
                 items.append(item)
             self.curves[key] = items
-        has_sts = any(len(r.model.series["sts_spearman"]) for r in runs)
-        self.plots["sts"].setTitle("STS Spearman ×100" if has_sts else "STS Spearman ×100 (no eval file in these runs)",
-                                   size="10pt")
+            if series is not None:
+                has_data = any(series in r.model.series and len(r.model.series[series]) for r in runs)
+                p.setTitle(self.titles[key] if has_data or not runs else f"{self.titles[key]} (not in these runs)",
+                           size="10pt")
 
     def show_step(self, step: int | None, runs: list[ComparedRun], shown: list[int | None]) -> None:
         for line in self.step_lines.values():
@@ -266,6 +276,80 @@ class CompareCurves(pg.GraphicsLayoutWidget):
                 ys.append(float(a))
                 brushes.append(pg.mkBrush(run.color))
         self.markers.setData(x=xs, y=ys, brush=brushes)
+
+
+# ---------------------------------------------------------------------- overlap panel
+class OverlapPanel(QWidget):
+    """The neighbour-overlap side panel: a run x run table of mean kNN overlap@k, a
+    one-line reading of it, and the window's status line."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMaximumWidth(420)
+        self.table = QTableWidget(0, 0)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.label = QLabel(f"Neighbour overlap@{OVERLAP_K} between runs (shared probe sentences)")
+        self.label.setWordWrap(True)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color: #555;")
+        side = QVBoxLayout(self)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(self.label)
+        side.addWidget(self.table, 1)
+        side.addWidget(self.status)
+
+    def set_runs(self, labels: list[str]) -> None:
+        """An empty n x n table headed by the runs' labels."""
+        self.table.setRowCount(len(labels))
+        self.table.setColumnCount(len(labels))
+        self.table.setHorizontalHeaderLabels(labels)
+        self.table.setVerticalHeaderLabels(labels)
+
+    def show_overlap(self, overlap: np.ndarray, labels: list[str], step: int | None) -> None:
+        """Fill the table (shaded by overlap) and the reading line for ``step``."""
+        n = len(labels)
+        for a in range(n):
+            for b in range(n):
+                v = overlap[a, b] if overlap.shape == (n, n) else math.nan
+                item = QTableWidgetItem("–" if not math.isfinite(v) else f"{v:.3f}")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if math.isfinite(v) and a != b:
+                    shade = int(255 - 120 * v)
+                    item.setBackground(QBrush(QColor(shade, 255, shade)))
+                self.table.setItem(a, b, item)
+        at = f"{step:,}" if step is not None else "–"
+        if n == 2 and overlap.shape == (2, 2) and math.isfinite(overlap[0, 1]):
+            self.label.setText(f"Neighbour overlap@{OVERLAP_K} between {labels[0]} and {labels[1]} at step {at}: "
+                               f"<b>{overlap[0, 1]:.3f}</b> (1 = the same 10 nearest neighbours for every shared "
+                               "probe sentence)")
+        else:
+            self.label.setText(f"Neighbour overlap@{OVERLAP_K} between runs at step {at} "
+                               "(shared probe sentences; 1 = identical neighbourhoods)")
+
+
+def colour_brushes(runs: list[ComparedRun], name: str) -> list[np.ndarray]:
+    """Per run, an object array of one brush per probe row: coloured by the label
+    column ``name`` (each run by its own probe labels), or one colour. Brushes are
+    built once per colouring and shared by every point and run."""
+    out: list[np.ndarray] = []
+    table: dict[str, QBrush] = {}
+    for r in runs:
+        m = r.model
+        P = len(m.probe_ids) if m.probe_ids is not None else len(m.probe_texts or [])
+        cols = m.probe_columns or {}
+        c = label_colouring(name, list(cols[name])) if name in cols else single_colouring(P)
+        codes_brush = []
+        for g, col in enumerate(c.colors):
+            key = c.names[g] if name in cols else "all"
+            if key not in table:
+                table[key] = QBrush(QColor(col if name in cols else PALETTE[0]))
+            codes_brush.append(table[key])
+        arr = np.empty(len(codes_brush), dtype=object)
+        arr[:] = codes_brush
+        out.append(arr[c.codes])
+    return out
 
 
 # ---------------------------------------------------------------------- the window
@@ -355,28 +439,16 @@ class CompareWindow(QMainWindow):
         row.addWidget(self.slider, 1)
         row.addWidget(self.step_label)
 
-        self.overlap_table = QTableWidget(0, 0)
-        self.overlap_table.setMaximumWidth(420)
-        self.overlap_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.overlap_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.overlap_label = QLabel(f"Neighbour overlap@{OVERLAP_K} between runs (shared probe sentences)")
-        self.overlap_label.setWordWrap(True)
-        self.overlap_label.setMaximumWidth(420)
-        side = QVBoxLayout()
-        side.addWidget(self.overlap_label)
-        side.addWidget(self.overlap_table, 1)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setStyleSheet("color: #555;")
-        self.status.setMaximumWidth(420)
-        side.addWidget(self.status)
+        self.overlap_panel = OverlapPanel()
+        self.overlap_table = self.overlap_panel.table  # read by tests and exports
+        self.status = self.overlap_panel.status
 
         bottom = QWidget()
         bl = QVBoxLayout(bottom)
         bl.setContentsMargins(0, 0, 0, 0)
         top_row = QHBoxLayout()
         top_row.addWidget(self.views_box, 1)
-        top_row.addLayout(side)
+        top_row.addWidget(self.overlap_panel)
         bl.addLayout(top_row, 1)
         bl.addLayout(row)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -473,11 +545,7 @@ class CompareWindow(QMainWindow):
         self.slider.setRange(0, max(0, n - 1))
         self.slider.setValue(max(0, n - 1))
         self.slider.blockSignals(False)
-        self.overlap_table.setRowCount(len(self.runs))
-        self.overlap_table.setColumnCount(len(self.runs))
-        labels = [r.label for r in self.runs]
-        self.overlap_table.setHorizontalHeaderLabels(labels)
-        self.overlap_table.setVerticalHeaderLabels(labels)
+        self.overlap_panel.set_runs([r.label for r in self.runs])
         if n:
             self.position = -1
             self.set_position(n - 1)
@@ -508,7 +576,7 @@ class CompareWindow(QMainWindow):
     def _set_background(self, v: MapView) -> None:
         from simcse_core.projection import hammer_graticule
 
-        v._vb.setAspectLocked(True)
+        v.view_box.setAspectLocked(True)
         if self.method == "hammer":
             v.set_background(hammer_graticule())
             v.fixed_range(2.85, 1.45)
@@ -518,7 +586,7 @@ class CompareWindow(QMainWindow):
             v.fixed_range(1.15, 1.15)
         else:
             v.set_background([])
-            v._vb.enableAutoRange()
+            v.view_box.enableAutoRange()
 
     def set_method(self, method: str) -> None:
         """"hammer", "circle" or "umap" for the side-by-side views."""
@@ -544,30 +612,9 @@ class CompareWindow(QMainWindow):
     def _apply_colouring(self, redraw: bool = True) -> None:
         """One colouring for all runs (the chosen label column, by each run's own
         probe labels); brushes built once per colouring and shared by every point."""
-        name = self.colour_box.currentText()
-        self._brushes = []
-        legend_names: list[str] | None = None
-        table: dict[str, QBrush] = {}
-        for r in self.runs:
-            m = r.model
-            P = len(m.probe_ids) if m.probe_ids is not None else len(m.probe_texts or [])
-            cols = m.probe_columns or {}
-            c = label_colouring(name, list(cols[name])) if name in cols else single_colouring(P)
-            if legend_names is None:
-                legend_names = c.names
-            codes_brush = []
-            for g, col in enumerate(c.colors):
-                key = c.names[g] if name in cols else "all"
-                if key not in table:
-                    table[key] = QBrush(QColor(col if name in cols else PALETTE[0]))
-                codes_brush.append(table[key])
-            arr = np.empty(len(codes_brush), dtype=object)
-            arr[:] = codes_brush
-            self._brushes.append(arr[c.codes])
+        self._brushes = colour_brushes(self.runs, self.colour_box.currentText())
         if redraw:
-            for v in self.views:
-                v._brushes = None  # force setData with the new brushes
-            self._draw_positions()
+            self._draw_positions()  # new brush arrays: every view sets its colours again
 
     # ------------------------------------------------------------------ timeline
     @property
@@ -646,26 +693,10 @@ class CompareWindow(QMainWindow):
             rows = np.arange(xy.shape[0], dtype=np.int64)
             v.set_points(rows, xy, brushes)
             if self.method == "umap":
-                v._vb.autoRange(padding=0.05)
+                v.view_box.autoRange(padding=0.05)
 
     def _show_overlap(self) -> None:
-        n = len(self.runs)
-        for a in range(n):
-            for b in range(n):
-                v = self.overlap[a, b] if self.overlap.shape == (n, n) else math.nan
-                item = QTableWidgetItem("–" if not math.isfinite(v) else f"{v:.3f}")
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                if math.isfinite(v) and a != b:
-                    shade = int(255 - 120 * v)
-                    item.setBackground(QBrush(QColor(shade, 255, shade)))
-                self.overlap_table.setItem(a, b, item)
-        if n == 2 and self.overlap.shape == (2, 2) and math.isfinite(self.overlap[0, 1]):
-            self.overlap_label.setText(f"Neighbour overlap@{OVERLAP_K} between {self.runs[0].label} and "
-                                       f"{self.runs[1].label} at step {self.step:,}: <b>{self.overlap[0, 1]:.3f}</b> "
-                                       "(1 = the same 10 nearest neighbours for every shared probe sentence)")
-        else:
-            self.overlap_label.setText(f"Neighbour overlap@{OVERLAP_K} between runs at step {self.step:,} "
-                                       "(shared probe sentences; 1 = identical neighbourhoods)")
+        self.overlap_panel.show_overlap(self.overlap, [r.label for r in self.runs], self.step)
         self.overlap_updated.emit(self.overlap)
 
     def overlap_between(self, a: int, b: int) -> float:

@@ -191,26 +191,25 @@ def export_image(target: Any, path: str | Path, width: int, height: int) -> Path
     raise ValueError(f"{path}: choose a .png or .svg file")
 
 
-def image_targets(window: Any) -> list[tuple[str, Any]]:
-    """(name, target) of everything in the studio that can be exported as a figure."""
+def image_targets(parts: Any, compare_window: Any = None) -> list[tuple[str, Any]]:
+    """(name, target) of everything in the studio that can be exported as a figure
+    (``parts``: the context's :class:`~app.shell.context.StudioParts`)."""
     out: list[tuple[str, Any]] = []
-    plots = getattr(window, "plots", None)
+    plots = parts.training
     if plots is not None:
         out.append(("Training plots (all)", plots))
-        for v in getattr(plots, "views", []):
-            item = getattr(v, "plot", None)
-            if item is not None:
-                title = item.titleLabel.text if hasattr(item, "titleLabel") else "plot"
-                out.append((f"Training: {_plain(title)}", item))
-    emb = getattr(window, "embedding", None)
+        for v in plots.views:
+            item = v.plot
+            title = item.titleLabel.text if hasattr(item, "titleLabel") else "plot"
+            out.append((f"Training: {_plain(title)}", item))
+    emb = parts.embedding
     if emb is not None:
         out.append(("Embedding space (whole tab)", emb))
-        for name in ("sphere_view", "hammer_view", "circle_view", "umap_view"):
-            v = getattr(emb, name, None)
+        for v in (emb.sphere_view, emb.hammer_view, emb.circle_view, emb.umap_view):
             if v is not None:
                 title = v.getPlotItem().titleLabel.text if isinstance(v, pg.PlotWidget) else "Sphere (3D)"
                 out.append((f"Embedding: {_plain(title)}", v))
-    cw = getattr(window, "compare_window", None)
+    cw = compare_window
     if cw is not None and cw.runs:
         out.append(("Comparison: curves", cw.curves))
         out.append(("Comparison: side-by-side views", cw.views_box))
@@ -257,36 +256,39 @@ class FrameSource:
 
 
 class EmbeddingFrames(FrameSource):
-    """The "Embedding space" tab, one frame per snapshot with probe embeddings."""
+    """The "Embedding space" tab, one frame per snapshot with probe embeddings; the
+    shown snapshot is set through the view state and put back at the end."""
 
-    def __init__(self, views: Any, widget: QWidget | None = None, label: str = "") -> None:
-        self.views = views
-        self.widget = widget or views
+    def __init__(self, tab: Any, view_state: Any, model: Any, widget: QWidget | None = None, label: str = "") -> None:
+        self.tab = tab
+        self.view_state = view_state
+        self.model = model
+        self.widget = widget or tab
         self.label = label
-        self.indices = views.model.probe_indices()
+        self.indices = model.probe_indices()
         self._saved = -1
 
     def count(self) -> int:
         return len(self.indices)
 
     def begin(self) -> None:
-        self._saved = self.views.requested
+        self._saved = self.view_state.snapshot_index
 
     def end(self) -> None:
-        self.views.show_index(self._saved)
+        self.view_state.snapshot_index = self._saved
 
     def request(self, i: int) -> None:
-        self.views.show_index(self.indices[i])
+        self.view_state.snapshot_index = self.indices[i]
 
     def ready(self, i: int) -> bool:
         idx = self.indices[i]
-        if idx not in self.views.frames:
+        if idx not in self.tab.frames:
             return False
-        self.views.redraw_now()
-        return self.views.drawn_index == idx
+        self.tab.redraw_now()
+        return self.tab.drawn_index == idx
 
     def caption(self, i: int) -> str:
-        m = self.views.model
+        m = self.model
         snap = m.snapshots[self.indices[i]]
         who = self.label or (Path(m.run_dir).name if m.run_dir else "")
         return f"step {snap.step:,} / {snap.total_steps:,}" + (f"  ·  {who}" if who else "")

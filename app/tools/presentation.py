@@ -25,9 +25,10 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence, QPen
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 from app.embedding_tab.raster_scatter import RasterScatter
+from app.shell.context import StudioContext
 
 DEFAULT_SCALE = 1.8
 
@@ -138,13 +139,15 @@ def _scale_item(item: Any, f: float, undo: list[Callable[[], None]]) -> None:
 class PresentationMode(QObject):
     """Full screen, large type, docks hidden, keys for the talk (see the module doc).
 
-    ``window`` is the studio's MainWindow (``tabs``, ``plots``, ``embedding``; an
-    optional ``lens_dock``). Signal ``toggled(bool)``."""
+    It acts on the context's top window; the tabs, embedding tab and lens dock come
+    from ``ctx.parts``. Signal ``toggled(bool)``."""
 
     toggled = Signal(bool)
 
-    def __init__(self, window: QMainWindow, scale: float = DEFAULT_SCALE, full_screen: bool = True) -> None:
+    def __init__(self, ctx: StudioContext, scale: float = DEFAULT_SCALE, full_screen: bool = True) -> None:
+        window = ctx.top_window
         super().__init__(window)
+        self.ctx = ctx
         self.window = window
         self.scale = float(scale)
         self.full_screen = full_screen
@@ -199,7 +202,7 @@ class PresentationMode(QObject):
             "menu": w.menuBar().isVisible() if w.menuBar() is not None else False,
             "status": w.statusBar().isVisible(),
             "docks": {d: d.isVisible() for d in docks},
-            "tab": w.tabs.currentIndex() if hasattr(w, "tabs") else 0,
+            "tab": self.ctx.parts.tabs.currentIndex() if self.ctx.parts.tabs is not None else 0,
         }
         for d in docks:
             d.hide()
@@ -257,7 +260,7 @@ class PresentationMode(QObject):
 
     # ------------------------------------------------------------------ keys
     def _timeline(self) -> Any:
-        emb = getattr(self.window, "embedding", None)
+        emb = self.ctx.parts.embedding
         return None if emb is None else emb.timeline
 
     def play_pause(self) -> None:
@@ -267,34 +270,29 @@ class PresentationMode(QObject):
 
     def current_index(self) -> int:
         """The snapshot index the timeline shows."""
-        emb = self.window.embedding
-        n = len(emb.model.snapshots)
-        return n - 1 if emb.requested < 0 else min(emb.requested, n - 1)
+        n = len(self.ctx.run_model.snapshots)
+        i = self.ctx.view_state.snapshot_index
+        return n - 1 if i < 0 else min(i, n - 1)
 
     def step_by(self, delta: int) -> None:
         """Show the next (``delta`` = 1) or previous (-1) snapshot."""
-        emb = getattr(self.window, "embedding", None)
-        if emb is None or not emb.model.snapshots:
+        n = len(self.ctx.run_model.snapshots)
+        if n == 0:
             return
-        tl = emb.timeline
-        if tl.play_button.isChecked():
+        tl = self._timeline()
+        if tl is not None and tl.play_button.isChecked():
             tl.play_button.setChecked(False)
-        if tl.follow.isChecked():
-            tl.follow.blockSignals(True)
-            tl.follow.setChecked(False)
-            tl.follow.blockSignals(False)
-        n = len(emb.model.snapshots)
-        emb.show_index(int(min(max(self.current_index() + delta, 0), n - 1)))
+        self.ctx.view_state.snapshot_index = int(min(max(self.current_index() + delta, 0), n - 1))
 
     def show_view(self, which: int) -> None:
         """1: training curves, 2: embedding space, 3: toggle the temperature lens."""
-        w = self.window
-        if which == 1:
-            w.tabs.setCurrentWidget(w.plots)
-        elif which == 2:
-            w.tabs.setCurrentWidget(w.embedding)
+        parts = self.ctx.parts
+        if which == 1 and parts.training is not None:
+            self.ctx.show_tab(parts.training)
+        elif which == 2 and parts.embedding is not None:
+            self.ctx.show_tab(parts.embedding)
         elif which == 3:
-            dock = getattr(w, "lens_dock", None)
+            dock = parts.docks.get("lensDock")
             if dock is not None:
                 dock.setVisible(not dock.isVisible())
                 if dock.isVisible():

@@ -18,9 +18,9 @@ Paths are stored absolute. The triage decisions are embedded (the
 :class:`~simcse_core.false_negatives.TriageBook` fields of each decision) and the run
 folder's triage file is named too; on load the embedded decisions win.
 
-:func:`capture` reads a window (no I/O), :func:`save_session` / :func:`read_session`
-write and read the file, and :class:`SessionRestorer` applies a session to a window
-step by step: it opens the run (read in a worker by the window), waits for its
+:func:`capture` reads the studio context (no I/O), :func:`save_session` /
+:func:`read_session` write and read the file, and :class:`SessionRestorer` applies a
+session step by step: it opens the run (read in a worker by the run controller), waits for its
 snapshots, then restores the view settings, the timeline, the selection, the triage,
 the comparison and presentation mode, and emits ``restored``.
 """
@@ -38,6 +38,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from simcse_core.errors import DataError, SimCSEError
 from simcse_core.false_negatives import Decision, TriageBook
+
+from app.shell.context import StudioContext
 
 FORMAT = "simcse-studio-session"
 VERSION = 1
@@ -61,11 +63,11 @@ def book_from_list(items: list[dict[str, Any]], source: str = "session") -> Tria
         raise SessionError(f"{source}: bad triage decision ({e})") from None
 
 
-def _triage_of(window: Any) -> TriageBook | None:
-    fn = getattr(window, "fn_panel", None)
+def _triage_of(ctx: StudioContext) -> TriageBook | None:
+    fn = ctx.parts.false_negatives
     if fn is not None:
         return fn.book
-    run = getattr(window.model, "run_dir", None)
+    run = ctx.run_model.run_dir
     if run:
         try:
             return TriageBook.load_from_run(run)
@@ -75,20 +77,16 @@ def _triage_of(window: Any) -> TriageBook | None:
 
 
 # ---------------------------------------------------------------------- capture
-def capture(window: Any) -> dict[str, Any]:
-    """The session of a studio window, as a JSON-ready dict."""
-    model = window.model
-    emb = getattr(window, "embedding", None)
+def capture(ctx: StudioContext) -> dict[str, Any]:
+    """The session of a studio, as a JSON-ready dict (its view state, run, triage...)."""
+    model, vs = ctx.run_model, ctx.view_state
     run = model.run_dir
-    timeline: dict[str, Any] = {"index": -1, "step": None}
-    view: dict[str, Any] = {}
-    if emb is not None:
-        idx = emb.requested
-        timeline["index"] = int(idx)
-        if 0 <= idx < len(model.snapshots):
-            timeline["step"] = int(model.snapshots[idx].step)
-        view.update(colour_by=emb.colour_by or None, sphere_method=emb.sphere_method, umap_every=int(emb.umap_every))
-    tabs = getattr(window, "tabs", None)
+    idx = vs.snapshot_index
+    timeline: dict[str, Any] = {"index": int(idx), "step": int(model.snapshots[idx].step)
+                                if 0 <= idx < len(model.snapshots) else None}
+    view: dict[str, Any] = {"colour_by": vs.colour_by or None, "sphere_method": vs.sphere_method,
+                            "umap_every": int(vs.umap_every)}
+    tabs = ctx.parts.tabs
     if tabs is not None:
         view["tab"] = tabs.tabText(tabs.currentIndex())
         view["tab_index"] = int(tabs.currentIndex())
@@ -96,11 +94,11 @@ def capture(window: Any) -> dict[str, Any]:
     if run:
         f = Path(run) / "triage.json"
         triage["file"] = str(f.resolve()) if f.exists() else None
-    book = _triage_of(window)
+    book = _triage_of(ctx)
     if book is not None:
         triage["decisions"] = book_to_list(book)
-    pres = getattr(window, "presentation", None)
-    cw = getattr(window, "compare_window", None)
+    tools = ctx.parts.tools
+    cw = tools.compare_window if tools is not None else None
     compare = None
     if cw is not None and cw.runs:
         compare = {"runs": [{"path": str(Path(r.path).resolve()), "label": r.label} for r in cw.runs],
@@ -109,20 +107,20 @@ def capture(window: Any) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "run": str(Path(run).resolve()) if run else None,
-        "follow": bool(getattr(window, "_follow", False)),
-        "selected": window.selection.current,
+        "follow": ctx.runs.following,
+        "selected": ctx.selection.current,
         "timeline": timeline,
         "view": view,
-        "presentation": bool(pres is not None and pres.active),
+        "presentation": bool(tools is not None and tools.presentation.active),
         "triage": triage,
         "compare": compare,
     }
 
 
-def save_session(window: Any, path: str | Path) -> Path:
-    """Write the window's session to ``path`` (atomically)."""
+def save_session(ctx: StudioContext, path: str | Path) -> Path:
+    """Write the studio's session to ``path`` (atomically)."""
     path = Path(path)
-    text = json.dumps(capture(window), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(capture(ctx), indent=2, ensure_ascii=False) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -160,32 +158,35 @@ def read_session(path: str | Path) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- restore
 class SessionRestorer(QObject):
-    """Apply a session dict to a window. Signals ``restored(dict)`` and ``failed(str)``."""
+    """Apply a session dict to a studio. Signals ``restored(dict)`` and ``failed(str)``."""
 
     restored = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, window: Any, session: dict[str, Any], timeout_ms: int = 120_000) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, ctx: StudioContext, session: dict[str, Any], timeout_ms: int = 120_000) -> None:
+        super().__init__(ctx.dialog_parent)
+        self.ctx = ctx
         self.session = session
         self._timer = QTimer(self, singleShot=True, interval=timeout_ms)
         self._timer.timeout.connect(lambda: self._fail("the run folder took too long to read"))
-        self._waiting_compare = False
         self.done = False
         self._check = QTimer(self, interval=200)  # a poll that raced an earlier one never signals
         self._check.timeout.connect(self._check_loaded)
 
+    def _presentation(self) -> Any:
+        tools = self.ctx.parts.tools
+        return None if tools is None else tools.presentation
+
     def start(self) -> None:
-        w, s = self.window, self.session
-        pres = getattr(w, "presentation", None)
+        s, runs = self.session, self.ctx.runs
+        pres = self._presentation()
         if pres is not None and pres.active:
             pres.leave()
         run = s.get("run")
         if run:
-            w.run_updated.connect(self._run_loaded)
-            if not w.open_run(run, follow=bool(s.get("follow"))):
-                w.run_updated.disconnect(self._run_loaded)
+            runs.run_updated.connect(self._run_loaded)
+            if not runs.open_run(run, follow=bool(s.get("follow"))):
+                runs.run_updated.disconnect(self._run_loaded)
                 self._fail(f"the run {run} could not be opened")
                 return
             self._timer.start()
@@ -194,8 +195,9 @@ class SessionRestorer(QObject):
             QTimer.singleShot(0, self._apply)
 
     def _check_loaded(self) -> None:
-        m = self.window.model
-        if m.snapshots and m.run_dir == self.session.get("run") and getattr(self.window, "_poll_worker", 1) is None:
+        m, src = self.ctx.run_model, self.ctx.runs.source
+        reading = src is not None and src.reading
+        if m.snapshots and m.run_dir == self.session.get("run") and not reading:
             self._run_loaded()
 
     def _run_loaded(self) -> None:
@@ -203,7 +205,7 @@ class SessionRestorer(QObject):
             return
         self._check.stop()
         try:
-            self.window.run_updated.disconnect(self._run_loaded)
+            self.ctx.runs.run_updated.disconnect(self._run_loaded)
         except (RuntimeError, TypeError):
             pass
         self._timer.stop()
@@ -215,35 +217,27 @@ class SessionRestorer(QObject):
         self.failed.emit(msg)
 
     def _apply(self) -> None:
-        w, s = self.window, self.session
+        ctx, s = self.ctx, self.session
         view = s.get("view") or {}
-        emb = getattr(w, "embedding", None)
-        tabs = getattr(w, "tabs", None)
+        tabs = ctx.parts.tabs
         if tabs is not None:
             names = [tabs.tabText(i) for i in range(tabs.count())]
             if view.get("tab") in names:
                 tabs.setCurrentIndex(names.index(view["tab"]))
             elif isinstance(view.get("tab_index"), int) and 0 <= view["tab_index"] < tabs.count():
                 tabs.setCurrentIndex(view["tab_index"])
-        if emb is not None:
-            if view.get("sphere_method") in ("pca", "umap"):
-                emb.set_sphere_method(view["sphere_method"])
-            if isinstance(view.get("umap_every"), int):
-                emb.set_umap_every(view["umap_every"])
-            if view.get("colour_by"):
-                emb.set_colour_by(view["colour_by"])
-            self._restore_timeline(emb, s.get("timeline") or {})
+        ctx.view_state.restore({k: view[k] for k in ("sphere_method", "umap_every", "colour_by") if view.get(k)})
+        self._restore_timeline(s.get("timeline") or {})
         sel = s.get("selected")
-        w.selection.select(None if sel is None else int(sel))
+        ctx.selection.select(None if sel is None else int(sel))
         self._restore_triage(s.get("triage") or {})
         comp = s.get("compare")
-        demo = getattr(w, "demo", None)
-        if comp and comp.get("runs") and demo is not None:
-            cw = demo.open_compare([r["path"] for r in comp["runs"]], [r.get("label") for r in comp["runs"]],
-                                   show=bool(comp.get("visible", True)))
+        tools = ctx.parts.tools
+        if comp and comp.get("runs") and tools is not None:
+            cw = tools.open_compare([r["path"] for r in comp["runs"]], [r.get("label") for r in comp["runs"]],
+                                    show=bool(comp.get("visible", True)))
             if comp.get("method") in ("hammer", "circle", "umap"):
                 cw.set_method(comp["method"])
-            self._waiting_compare = True
             step = comp.get("step")
 
             def loaded(_n: int, cw=cw, step=step) -> None:
@@ -256,24 +250,16 @@ class SessionRestorer(QObject):
         else:
             self._finish()
 
-    def _restore_timeline(self, emb: Any, tl: dict[str, Any]) -> None:
-        snaps = emb.model.snapshots
+    def _restore_timeline(self, tl: dict[str, Any]) -> None:
+        snaps = self.ctx.run_model.snapshots
         index = int(tl.get("index", -1) if tl.get("index") is not None else -1)
         step = tl.get("step")
         if index >= 0 and step is not None:
             hit = [i for i, sn in enumerate(snaps) if sn.step == int(step)]
             index = hit[0] if hit else min(index, len(snaps) - 1)
-        if index >= 0 and snaps:
-            t = emb.timeline
-            t.follow.blockSignals(True)
-            t.follow.setChecked(False)
-            t.follow.blockSignals(False)
-            emb.show_index(index)
-        else:
-            emb.show_index(-1)
+        self.ctx.view_state.snapshot_index = index if index >= 0 and snaps else -1
 
     def _restore_triage(self, tri: dict[str, Any]) -> None:
-        w = self.window
         items = tri.get("decisions")
         book = None
         if items:
@@ -283,29 +269,23 @@ class SessionRestorer(QObject):
                 book = TriageBook.from_json(tri["file"])
             except SimCSEError:
                 book = None
-        if book is None:
-            return
-        fn = getattr(w, "fn_panel", None)
-        if fn is not None:
-            fn._set_book(book)
-            fn._update_counts()
-        else:
-            w.session_triage = book  # kept for a false-negative panel installed later
+        fn = self.ctx.parts.false_negatives
+        if book is not None and fn is not None:
+            fn.set_book(book)
 
     def _finish(self) -> None:
-        w = self.window
         if self.session.get("presentation"):
-            pres = getattr(w, "presentation", None)
+            pres = self._presentation()
             if pres is not None:
                 pres.enter()
         self.done = True
         self.restored.emit(self.session)
 
 
-def load_session(window: Any, path: str | Path) -> SessionRestorer:
-    """Read ``path`` and start restoring it into ``window``; returns the restorer (its
+def load_session(ctx: StudioContext, path: str | Path) -> SessionRestorer:
+    """Read ``path`` and start restoring it into the studio; returns the restorer (its
     ``restored``/``failed`` signals say when it is done). Raises SessionError for an
     unreadable file."""
-    r = SessionRestorer(window, read_session(path))
+    r = SessionRestorer(ctx, read_session(path))
     r.start()
     return r

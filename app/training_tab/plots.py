@@ -4,6 +4,10 @@ Every view creates its items once and updates them in place with ``setData`` fro
 :class:`~app.state.run_model.RunModel`'s series (numpy views, no copies). Pens and brushes are
 built once. Line curves downsample (peak) and clip to the view, so a 100k-step run
 stays smooth.
+
+The grid's cells and the curves in them come from the metric specs
+(:func:`simcse_core.metric_specs.live_layout`): a metric added there is drawn here
+without a change to this file.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QPen
 
+from simcse_core import metric_specs as MS
+
 from app.state.run_model import RunModel
 
 # A readable palette (Tableau 10) and pens built once.
@@ -24,7 +30,8 @@ COLORS = {
 }
 
 
-def _pen(color: str, width: float = 1.6, style: Qt.PenStyle = Qt.PenStyle.SolidLine, alpha: int = 255) -> QPen:
+def make_pen(color: str, width: float = 1.6, style: Qt.PenStyle = Qt.PenStyle.SolidLine, alpha: int = 255) -> QPen:
+    """A cosmetic pen (its width in pixels whatever the zoom) of ``color`` (a name or #rgb)."""
     c = QColor(color)
     c.setAlpha(alpha)
     p = pg.mkPen(c, width=width)
@@ -33,8 +40,8 @@ def _pen(color: str, width: float = 1.6, style: Qt.PenStyle = Qt.PenStyle.SolidL
     return p
 
 
-CHANCE_PEN = _pen("#555555", 1.2, Qt.PenStyle.DashLine)
-EVENT_PEN = _pen(COLORS["red"], 1.0, Qt.PenStyle.DotLine)
+CHANCE_PEN = make_pen("#555555", 1.2, Qt.PenStyle.DashLine)
+EVENT_PEN = make_pen(COLORS["red"], 1.0, Qt.PenStyle.DotLine)
 N_TRAJ_COLORS = 64
 SYMBOL_LIMIT = 300  # curves with markers drop them beyond this many points
 _VIRIDIS = pg.colormap.get("viridis")
@@ -51,7 +58,7 @@ def _curve(plot: pg.PlotItem, color: str, name: str, width: float = 1.6,
     kw = {}
     if symbol:
         kw = {"symbol": symbol, "symbolSize": 6, "symbolPen": None, "symbolBrush": pg.mkBrush(color)}
-    item = plot.plot([], [], pen=_pen(color, width, style, alpha), name=name, **kw)
+    item = plot.plot([], [], pen=make_pen(color, width, style, alpha), name=name, **kw)
     item.setDownsampling(auto=True, method="peak")
     item.setClipToView(True)
     item.setSkipFiniteCheck(True)  # the model's series hold finite values only
@@ -106,8 +113,9 @@ class StepPlot:
     def update(self, model: RunModel) -> None:
         self._reset_if_new(model)
         for key, item in self.curves.items():
-            s = model.series[key] if key in model.series else model.step_loss
-            _set_curve(item, s.x, s.y)
+            s = model.series.get(key)
+            if s is not None:
+                _set_curve(item, s.x, s.y)
         if self.event_key:
             self._sync_events(model.event_steps(self.event_key), self.event_key)
 
@@ -125,13 +133,14 @@ class StepPlot:
 
 
 class LossPlot(StepPlot):
-    """InfoNCE loss: every step's loss, the snapshot means, and the chance line."""
+    """The loss: every step's loss, the snapshot means (and any other curve of its
+    cell), and the chance line of the run's loss."""
 
-    def __init__(self, plot: pg.PlotItem) -> None:
-        super().__init__(plot, "InfoNCE loss", [
-            ("step_loss", "per step", COLORS["blue"], {"width": 1.0, "alpha": 150}),
-            ("loss", "snapshot mean", COLORS["blue"], {"width": 2.2, "symbol": "o"}),
-        ], event_key="temperature")
+    def __init__(self, plot: pg.PlotItem, title: str = "InfoNCE loss", curves: list[tuple[str, str, str, dict]] | None = None,
+                 y_label: str = "", event_key: str | None = "temperature") -> None:
+        curves = curves if curves is not None else [("loss", "snapshot mean", COLORS["blue"], {"width": 2.2, "symbol": "o"})]
+        super().__init__(plot, title, [("step_loss", "per step", COLORS["blue"], {"width": 1.0, "alpha": 150})] + curves,
+                         y_label=y_label, event_key=event_key)
         self.chance = pg.InfiniteLine(pos=0.0, angle=0, pen=CHANCE_PEN, movable=False,
                                       label="chance",
                                       labelOpts={"position": 0.1, "color": "#555555", "anchors": [(0, 1), (0, 1)]})
@@ -141,10 +150,8 @@ class LossPlot(StepPlot):
         plot.addItem(self.chance, ignoreBounds=False)
 
     def update(self, model: RunModel) -> None:
-        self._reset_if_new(model)
+        super().update(model)  # the snapshot curves and the event lines
         _set_curve(self.curves["step_loss"], model.step_loss.x, model.step_loss.y)
-        s = model.series["loss"]
-        _set_curve(self.curves["loss"], s.x, s.y)
         if math.isfinite(model.chance_loss):
             if not self.chance.isVisible() or self.chance.value() != model.chance_loss:
                 self.chance.show()  # the label only formats while visible
@@ -152,14 +159,16 @@ class LossPlot(StepPlot):
                 self.chance.label.setFormat("chance {value:.2f}")
         else:
             self.chance.hide()
-        self._sync_events(model.event_steps("temperature"), "temperature")
 
 
 class AccuracyPlot(StepPlot):
     """In-batch top-1 accuracy with its chance level 1/N."""
 
-    def __init__(self, plot: pg.PlotItem) -> None:
-        super().__init__(plot, "In-batch top-1 accuracy", [("top1_acc", "top-1", COLORS["green"], {"symbol": "o"})])
+    def __init__(self, plot: pg.PlotItem, title: str = "In-batch top-1 accuracy",
+                 curves: list[tuple[str, str, str, dict]] | None = None, y_label: str = "",
+                 event_key: str | None = None) -> None:
+        curves = curves if curves is not None else [("top1_acc", "top-1", COLORS["green"], {"symbol": "o"})]
+        super().__init__(plot, title, curves, y_label=y_label, event_key=event_key)
         plot.setYRange(0.0, 1.0, padding=0.02)
         plot.enableAutoRange(axis="y", enable=False)
         self.chance = pg.InfiniteLine(pos=0.0, angle=0, pen=CHANCE_PEN, movable=False)
@@ -178,16 +187,16 @@ class TrajectoryPlot:
     """Alignment against uniformity, one point a snapshot coloured by step (SimCSE
     paper Figure 2: lower is better on both axes)."""
 
-    def __init__(self, plot: pg.PlotItem) -> None:
+    def __init__(self, plot: pg.PlotItem, title: str = "Alignment–uniformity trajectory") -> None:
         self.plot = plot
-        plot.setTitle("Alignment–uniformity trajectory")
+        plot.setTitle(title)
         plot.setLabel("bottom", "uniformity (lower: more uniform)")
         plot.setLabel("left", "alignment (lower: closer pairs)")
         plot.showGrid(x=True, y=True, alpha=0.25)
-        self.path = plot.plot([], [], pen=_pen("#999999", 1.0))
+        self.path = plot.plot([], [], pen=make_pen("#999999", 1.0))
         self.scatter = pg.ScatterPlotItem(size=9, pen=None, pxMode=True)
         plot.addItem(self.scatter)
-        self.last = pg.ScatterPlotItem(size=15, pen=_pen("#000000", 1.5), brush=pg.mkBrush(0, 0, 0, 0), pxMode=True)
+        self.last = pg.ScatterPlotItem(size=15, pen=make_pen("#000000", 1.5), brush=pg.mkBrush(0, 0, 0, 0), pxMode=True)
         plot.addItem(self.last)
         self._n = -1
         self._generation = -1
@@ -211,48 +220,76 @@ class TrajectoryPlot:
             self.last.clear()
 
 
+class NotedStepPlot(StepPlot):
+    """A :class:`StepPlot` with a hint in its middle while none of its series has a
+    point (e.g. "set an STS eval file")."""
+
+    def __init__(self, plot: pg.PlotItem, title: str, curves: list[tuple[str, str, str, dict]], note: str,
+                 y_label: str = "", event_key: str | None = None) -> None:
+        super().__init__(plot, title, curves, y_label=y_label, event_key=event_key)
+        self.note = pg.TextItem(note, color="#888888", anchor=(0.5, 0.5))
+        self.note.setPos(0.5, 0.5)
+        plot.addItem(self.note, ignoreBounds=True)
+
+    def update(self, model: RunModel) -> None:
+        super().update(model)
+        empty = not any(len(model.series[k]) for k in self.curves if k in model.series)
+        self.note.setVisible(empty)
+        if empty:  # keep the hint centred whatever the x range is
+            (x0, x1), (y0, y1) = self.plot.viewRange()
+            self.note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
+
+def spec_curve(spec: MS.MetricSpec) -> tuple[str, str, str, dict]:
+    """A metric spec as a (key, legend name, colour, look) curve of a :class:`StepPlot`."""
+    kw: dict = {"width": spec.width}
+    if spec.dashed:
+        kw["style"] = Qt.PenStyle.DashLine
+    if spec.symbol:
+        kw["symbol"] = "o"
+    return spec.key, spec.label or spec.key, COLORS.get(spec.color, spec.color), kw
+
+
+def make_cell(plot: pg.PlotItem, cell: MS.PlotCell, specs: list[MS.MetricSpec]):
+    """The view of one grid cell, by its kind, with the specs' curves."""
+    if cell.kind == "trajectory":
+        return TrajectoryPlot(plot, cell.title)
+    curves = [spec_curve(s) for s in specs]
+    kw = {"y_label": cell.y_label, "event_key": cell.event_key}
+    if cell.kind == "loss":
+        return LossPlot(plot, cell.title, curves, **kw)
+    if cell.kind == "accuracy":
+        return AccuracyPlot(plot, cell.title, curves, **kw)
+    if cell.empty_note:
+        return NotedStepPlot(plot, cell.title, curves, cell.empty_note, **kw)
+    return StepPlot(plot, cell.title, curves, **kw)
+
+
 class PlotGrid(pg.GraphicsLayoutWidget):
-    """The live plot grid: loss, accuracy, cosines, alignment, uniformity, trajectory,
-    STS Spearman, learning rate and temperature."""
+    """The live plot grid, one cell per :func:`simcse_core.metric_specs.live_layout`
+    entry (row-major, :data:`~simcse_core.metric_specs.GRID_COLUMNS` a row): by default
+    loss, accuracy, cosines, alignment, uniformity, trajectory, STS Spearman, learning
+    rate and temperature. ``cells`` maps a cell's name to its view; the default cells
+    are also attributes (``grid.loss``, ``grid.sts`` ...)."""
 
     def __init__(self, model: RunModel, parent=None) -> None:
         super().__init__(parent=parent)
         self.model = model
         self.setMinimumSize(400, 300)
-        ci = self.ci
-        self.loss = LossPlot(ci.addPlot(row=0, col=0))
-        self.accuracy = AccuracyPlot(ci.addPlot(row=0, col=1))
-        self.cosine = StepPlot(ci.addPlot(row=0, col=2), "Cosine of positives and negatives", [
-            ("pos_cos_mean", "pos mean", COLORS["green"], {"symbol": "o"}),
-            ("pos_cos_p95", "pos p95", COLORS["green"], {"style": Qt.PenStyle.DashLine}),
-            ("neg_cos_mean", "neg mean", COLORS["red"], {"symbol": "o"}),
-            ("neg_cos_p95", "neg p95", COLORS["red"], {"style": Qt.PenStyle.DashLine}),
-        ])
-        self.alignment = StepPlot(ci.addPlot(row=1, col=0), "Alignment (probe, dropout views)",
-                                  [("alignment", "alignment", COLORS["purple"], {"symbol": "o"})])
-        self.uniformity = StepPlot(ci.addPlot(row=1, col=1), "Uniformity (probe, t=2)",
-                                   [("uniformity", "uniformity", COLORS["orange"], {"symbol": "o"})])
-        self.trajectory = TrajectoryPlot(ci.addPlot(row=1, col=2))
-        self.sts = StepPlot(ci.addPlot(row=2, col=0), "STS Spearman ×100",
-                            [("sts_spearman", "Spearman", COLORS["brown"], {"symbol": "o"})])
-        self.sts_note = pg.TextItem("set an STS eval file to see Spearman", color="#888888", anchor=(0.5, 0.5))
-        self.sts_note.setPos(0.5, 0.5)
-        self.sts.plot.addItem(self.sts_note, ignoreBounds=True)
-        self.lr = StepPlot(ci.addPlot(row=2, col=1), "Learning rate",
-                           [("lr", "lr", COLORS["cyan"], {"symbol": "o"})], event_key="learning_rate")
-        self.temperature = StepPlot(ci.addPlot(row=2, col=2), "Temperature",
-                                    [("temperature", "t", COLORS["red"], {"symbol": "o"})], event_key="temperature")
-        self.views = [self.loss, self.accuracy, self.cosine, self.alignment, self.uniformity, self.trajectory,
-                      self.sts, self.lr, self.temperature]
+        self.cells: dict[str, StepPlot | TrajectoryPlot] = {}
+        for i, (cell, specs) in enumerate(MS.live_layout()):
+            plot = self.ci.addPlot(row=i // MS.GRID_COLUMNS, col=i % MS.GRID_COLUMNS)
+            self.cells[cell.name] = make_cell(plot, cell, specs)
+        c = self.cells
+        self.loss, self.accuracy, self.cosine = c.get("loss"), c.get("accuracy"), c.get("cosine")
+        self.alignment, self.uniformity, self.trajectory = c.get("alignment"), c.get("uniformity"), c.get("trajectory")
+        self.sts, self.lr, self.temperature = c.get("sts"), c.get("lr"), c.get("temperature")
+        self.sts_note = getattr(self.sts, "note", None)
+        self.views = list(self.cells.values())
         self.redraws = 0
 
     def refresh(self) -> None:
         """Redraw every view from the model (called at most ~20 times a second)."""
         for v in self.views:
             v.update(self.model)
-        has_sts = len(self.model.series["sts_spearman"]) > 0
-        self.sts_note.setVisible(not has_sts)
-        if not has_sts:  # keep the hint centred whatever the x range is
-            (x0, x1), (y0, y1) = self.sts.plot.viewRange()
-            self.sts_note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
         self.redraws += 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from .info_nce import ntxent_logits, positive_index, simcse_logits
+from .functional import ntxent_logits, positive_index, simcse_logits
 
 
 def debiased_info_nce(

@@ -71,9 +71,10 @@ def make_window(qtbot, tmp_path, settings_path):
 
     yield make
     for w in made:
+        src = w.runs.source
         w.close()
-        if w.worker is not None:
-            assert w.worker.wait(60_000), "a training thread outlived its test"
+        if src is not None:
+            assert src.wait(60_000), "a training thread outlived its test"
 
 
 @pytest.fixture(scope="session")
@@ -119,11 +120,11 @@ def image_stats():
 
 @pytest.fixture
 def studio(qtbot, make_window, finished_run):
-    """(window, demo tools): a window showing ``finished_run`` on its embedding tab, with
-    the lens / false-negative docks and the demo tools (the window installs both)."""
+    """(window, tools): a window showing ``finished_run`` on its embedding tab, with the
+    lens / false-negative docks and the studio tools (the window builds both)."""
     w = make_window(restore=False)
-    with qtbot.waitSignal(w.run_updated, timeout=30_000):
+    with qtbot.waitSignal(w.runs.run_updated, timeout=30_000):
         w.open_run(finished_run)
     w.show_embedding_views()
     qtbot.waitUntil(lambda: w.embedding.drawn_index is not None, timeout=30_000)
-    return w, w.demo
+    return w, w.tools

@@ -31,7 +31,7 @@ def test_png_and_svg_of_a_plot_at_a_chosen_size(studio, tmp_path, size):
 
 def test_every_listed_target_exports(studio, tmp_path):
     w, tools = studio
-    targets = image_targets(w)
+    targets = image_targets(w.context.parts, w.tools.compare_window)
     names = [n for n, _t in targets]
     assert "Training plots (all)" in names and "Embedding space (whole tab)" in names
     assert any(n.startswith("Embedding: UMAP") or n.startswith("Embedding: Sphere") for n in names)
@@ -58,11 +58,11 @@ def test_timeline_gif_has_one_frame_per_snapshot(qtbot, studio, tmp_path):
     w, tools = studio
     n = len(w.model.probe_indices())
     assert n == 4  # steps 0, 2, 4, 6
-    before = w.embedding.requested
+    before = w.view_state.snapshot_index
     job = _run_timeline(qtbot, tools, tmp_path / "timeline.gif", fps=5, size=(400, 300))
     frames = iio.imread(tmp_path / "timeline.gif", index=None)
     assert frames.shape == (n, 300, 400, 3)
-    assert job.done == n and w.embedding.requested == before  # the timeline is put back
+    assert job.done == n and w.view_state.snapshot_index == before  # the timeline is put back
     assert not np.array_equal(frames[0], frames[-1])
 
 

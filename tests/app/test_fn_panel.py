@@ -1,18 +1,21 @@
-"""The false-negative panel: batch and probe detection, the candidate table (sort,
-filter), keyboard triage, export/import, autosave to the run folder, selection
-wiring, and confirmed pairs masking negatives in a running trainer."""
+"""The false-negative panel: batch and probe detection (in worker threads), the
+candidate table (sort, filter), keyboard triage, export/import, autosave to the run
+folder, selection wiring, and confirmed pairs masking negatives in a running trainer."""
 
 from __future__ import annotations
 
 import json
 import math
+import threading
 
 import numpy as np
 import pytest
+from panel_helpers import make_context
 from PySide6.QtCore import Qt
 
-from app.panels.analysis import install
-from app.panels.fn_panel import STATUS_BRUSHES
+from app.panels.analysis import add_analysis_panels
+from app.panels.fn_panel import STATUS_BRUSHES, FalseNegativePanel
+from app.state.run_model import Series
 from simcse_core.false_negatives import Candidate, TriageBook, precision_recall
 from simcse_core.snapshot import Snapshot
 
@@ -38,13 +41,27 @@ def _probe_snapshot(step: int = 0, t: float = 0.05, batch: bool = True) -> Snaps
 
 
 @pytest.fixture
-def fn_window(make_window, tmp_path):
-    win = make_window(restore=False)
-    lens, fn = install(win)
+def fn_ctx(qtbot, tmp_path):
+    """(context, lens, false-negative panel, run folder): both panels docked on a bare
+    window, the run model cleared for an empty run folder."""
+    ctx, _messages = make_context(qtbot, tmp_path)
+    _masked_series(ctx)
+    lens, fn = add_analysis_panels(ctx)
     run = tmp_path / "run-a"
     run.mkdir()
-    win.model.clear(run_dir=str(run), config={})
-    return win, lens, fn, run
+    ctx.run_model.clear(run_dir=str(run), config={})
+    return ctx, lens, fn, run
+
+
+def _masked_series(ctx) -> None:
+    """The run model's series of negatives masked per snapshot, which the panel plots.
+    Added here when the run model's series keys do not list ``n_masked`` yet."""
+    ctx.run_model.series.setdefault("n_masked", Series())
+
+
+def _settle(qtbot, fn) -> None:
+    """Wait until the batch detections queued so far have come back."""
+    qtbot.waitUntil(lambda: fn.idle, timeout=TIMEOUT)
 
 
 def _visible(fn) -> list[tuple[int, int]]:
@@ -58,11 +75,11 @@ def _cands() -> list[Candidate]:
             Candidate(4, 5, 0.62, "reference", None, "probe", ref_cosine=0.9)]
 
 
-def test_batch_detection_fills_the_table_with_reasons_and_weights(qtbot, fn_window):
-    win, _lens, fn, _run = fn_window
+def test_batch_detection_fills_the_table_with_reasons_and_weights(qtbot, fn_ctx):
+    ctx, _lens, fn, _run = fn_ctx
     snap = _probe_snapshot(step=4)
-    win.model.add(snap)
-    fn.flush()
+    ctx.run_model.add(snap)
+    _settle(qtbot, fn)
     rows = {r.pair: r for r in fn.table_model.rows}
     assert (0, 1) in rows
     r01 = rows[(0, 1)]
@@ -76,38 +93,81 @@ def test_batch_detection_fills_the_table_with_reasons_and_weights(qtbot, fn_wind
     row = fn.table_model.row_of((0, 1))
     idx = fn.table_model.index(row, 0)
     assert TEXTS[r01.anchor] in idx.data()
-    # the n_masked curve got its point
+    # the n_masked curve shows the run model's series
+    qtbot.waitUntil(lambda: fn.mask_curve.getData()[0] is not None and len(fn.mask_curve.getData()[0]) == 1)
     x, y = fn.mask_curve.getData()
     assert list(x) == [4.0] and list(y) == [0.0]
 
 
-def test_probe_scan_in_a_worker_with_precision_recall(qtbot, fn_window):
-    win, _lens, fn, _run = fn_window
-    win.model.add(_probe_snapshot(batch=False))
-    fn.flush()
-    fn.threshold.setValue(0.8)
+def test_detection_runs_off_the_gui_thread_on_captured_data(qtbot, fn_ctx, monkeypatch):
+    """Batch detection and the probe scan run in worker threads; a batch job keeps the
+    settings it was made with, and a job made before the run was cleared is dropped."""
+    from app.panels import fn_detector
+
+    ctx, _lens, fn, _run = fn_ctx
+    threads: list[int] = []
+    gate = threading.Event()
+    real_batch, real_all = fn_detector.detect_in_batch, fn_detector.detect_all
+
+    def batch_spy(*a, **kw):
+        threads.append(threading.get_ident())
+        assert gate.wait(30)
+        return real_batch(*a, **kw)
+
+    def all_spy(*a, **kw):
+        threads.append(threading.get_ident())
+        return real_all(*a, **kw)
+
+    monkeypatch.setattr(fn_detector, "detect_in_batch", batch_spy)
+    monkeypatch.setattr(fn_detector, "detect_all", all_spy)
+    ctx.run_model.add(_probe_snapshot(step=4))
+    assert not fn.idle  # queued in a worker, not done on the GUI thread
+    fn.detectors.use_threshold.setChecked(False)  # after the job was made: not seen by it
+    fn.detectors.use_topk.setChecked(False)
+    fn.detectors.use_duplicates.setChecked(False)
+    gate.set()
+    _settle(qtbot, fn)
+    assert any("threshold" in r.reason for r in fn.table_model.rows)
+    with qtbot.waitSignal(fn.scan_finished, timeout=TIMEOUT):
+        assert fn.scan_probe_set()
+    assert len(threads) == 2 and threading.get_ident() not in threads
+    # a run cleared while a batch is being detected: its candidates never arrive
+    gate.clear()
+    ctx.run_model.add(_probe_snapshot(step=6))
+    ctx.run_model.clear(run_dir=None, config={})
+    gate.set()
+    _settle(qtbot, fn)
+    qtbot.wait(50)
+    assert fn.table_model.rowCount() == 0
+
+
+def test_probe_scan_in_a_worker_with_precision_recall(qtbot, fn_ctx):
+    ctx, _lens, fn, _run = fn_ctx
+    ctx.run_model.add(_probe_snapshot(batch=False))
+    _settle(qtbot, fn)
+    fn.detectors.threshold.setValue(0.8)
     with qtbot.waitSignal(fn.scan_finished, timeout=TIMEOUT) as done:
         assert fn.scan_probe_set()
-        assert not fn.scan_button.isEnabled()  # the scan runs in a worker thread
+        assert not fn.detectors.scan_button.isEnabled()  # the scan runs in a worker thread
     res = done.args[0]
     assert res is not None and res.candidates
     pr = fn.last_pr
     expected = precision_recall(res.candidates, {i: g for i, g in enumerate(GROUPS)})
     assert pr == expected and pr.n_true == 3
-    assert "precision" in fn.pr_label.text() and "recall" in fn.pr_label.text()
+    assert "precision" in fn.detectors.pr_label.text() and "recall" in fn.detectors.pr_label.text()
     pairs = {c.pair for c in res.candidates}
     assert (0, 1) in pairs  # near duplicates
     dup = next(c for c in res.candidates if c.pair == (0, 1))
     assert "near_duplicate" in dup.reason
     # probe candidates get r_ij at the current temperature
     assert all(fn.table_model.rows[fn.table_model.row_of(p)].weight is not None for p in pairs)
-    assert qtbot.waitUntil(lambda: fn.scan_button.isEnabled(), timeout=5000) is None
+    assert qtbot.waitUntil(lambda: fn.detectors.scan_button.isEnabled(), timeout=5000) is None
 
 
-def test_table_sort_and_filter(qtbot, fn_window):
-    win, _lens, fn, _run = fn_window
-    win.model.add(_probe_snapshot(batch=False))
-    fn.flush()
+def test_table_sort_and_filter(qtbot, fn_ctx):
+    ctx, _lens, fn, _run = fn_ctx
+    ctx.run_model.add(_probe_snapshot(batch=False))
+    _settle(qtbot, fn)
     fn.add_candidates(_cands())
     fn.table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
     assert _visible(fn) == [(0, 1), (2, 3), (6, 7), (4, 5)]
@@ -126,10 +186,10 @@ def test_table_sort_and_filter(qtbot, fn_window):
     assert len(_visible(fn)) == 4
 
 
-def test_keyboard_triage_colours_and_autosaves(qtbot, fn_window):
-    win, _lens, fn, run = fn_window
-    win.model.add(_probe_snapshot(batch=False))
-    fn.flush()
+def test_keyboard_triage_colours_and_autosaves(qtbot, fn_ctx):
+    ctx, _lens, fn, run = fn_ctx
+    ctx.run_model.add(_probe_snapshot(batch=False))
+    _settle(qtbot, fn)
     fn.add_candidates(_cands())
     fn.table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
     fn.table.setFocus()
@@ -162,19 +222,19 @@ def test_keyboard_triage_colours_and_autosaves(qtbot, fn_window):
     assert fn.book.status(0, 1) == "pending" and fn.table.currentIndex().row() == 0
     assert TriageBook.load_from_run(run).status(0, 1) == "pending"
     # reopening the run folder loads the decisions back (rows included)
-    win.model.clear(run_dir=str(run), config={})
+    ctx.run_model.clear(run_dir=str(run), config={})
     assert fn.book.status(2, 3) == "rejected" and fn.table_model.row_of((2, 3)) is not None
     # a run folder without triage starts empty
     other = run.parent / "run-b"
     other.mkdir()
-    win.model.clear(run_dir=str(other), config={})
+    ctx.run_model.clear(run_dir=str(other), config={})
     assert len(fn.book) == 0 and fn.table_model.rowCount() == 0
 
 
-def test_export_import_round_trip_csv_and_json(qtbot, fn_window, tmp_path):
-    win, _lens, fn, _run = fn_window
-    win.model.add(_probe_snapshot(batch=False))
-    fn.flush()
+def test_export_import_round_trip_csv_and_json(qtbot, fn_ctx, tmp_path):
+    ctx, _lens, fn, _run = fn_ctx
+    ctx.run_model.add(_probe_snapshot(batch=False))
+    _settle(qtbot, fn)
     fn.add_candidates(_cands())
     fn.mark([(0, 1), (6, 7)], "confirmed")
     fn.mark([(2, 3)], "rejected")
@@ -186,7 +246,7 @@ def test_export_import_round_trip_csv_and_json(qtbot, fn_window, tmp_path):
     for path in (csv_path, json_path):
         other = tmp_path / f"fresh-{path.suffix[1:]}"
         other.mkdir()
-        win.model.clear(run_dir=str(other), config={})
+        ctx.run_model.clear(run_dir=str(other), config={})
         assert len(fn.book) == 0
         assert fn.import_file(path) == 4
         assert fn.book.decisions() == before
@@ -198,13 +258,13 @@ def test_export_import_round_trip_csv_and_json(qtbot, fn_window, tmp_path):
         fn.import_file(bad)
 
 
-def test_selecting_a_row_highlights_the_pair_and_selects_the_anchor(qtbot, fn_window):
-    win, lens, fn, _run = fn_window
-    win.model.add(_probe_snapshot(step=2))
-    fn.flush()
+def test_selecting_a_row_highlights_the_pair_and_selects_the_anchor(qtbot, fn_ctx):
+    ctx, lens, fn, _run = fn_ctx
+    ctx.run_model.add(_probe_snapshot(step=2))
+    _settle(qtbot, fn)
     fn.add_candidates(_cands())
     fn.table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
-    sel = win.selection
+    sel = ctx.selection
     pairs, selected = [], []
     sel.pair_highlighted.connect(pairs.append)
     sel.selected.connect(selected.append)
@@ -221,13 +281,13 @@ def test_selecting_a_row_highlights_the_pair_and_selects_the_anchor(qtbot, fn_wi
     assert pairs[-1] == want0 and sel.current == want0[0]
 
 
-def test_confirm_and_policy_send_live_changes_while_training():
+def test_confirm_and_policy_send_live_changes_while_training(qtbot, tmp_path):
     """Without a trainer: what the panel sends, and when."""
-    from app.panels.fn_panel import FalseNegativePanel
-
-    sent: list[dict] = []
-    training = [True]
-    fn = FalseNegativePanel(send_live=lambda **kw: sent.append(kw) or True, is_training=lambda: training[0])
+    ctx, _messages = make_context(qtbot, tmp_path)
+    ctx.runs.training = True
+    sent = ctx.runs.sent
+    fn = FalseNegativePanel(ctx)
+    qtbot.addWidget(fn)
     fn.add_candidates(_cands())
     fn.set_policy("attract")
     assert sent == [{"fn_policy": "attract"}]
@@ -238,31 +298,33 @@ def test_confirm_and_policy_send_live_changes_while_training():
     assert len(sent) == n
     fn.mark([(0, 1)], "rejected")
     assert len(sent) == n
-    training[0] = False
+    ctx.runs.training = False
     fn.mark([(6, 7)], "confirmed")
     assert len(sent) == n
-    fn.tau_plus.setValue(0.1)
     fn.set_policy("eliminate")
-    over = fn.config_overrides()
-    assert over == {"tau_plus": pytest.approx(0.1), "fn_pairs": [(2, 3), (6, 7)], "fn_policy": "eliminate"}
-    fn.deleteLater()
+    # a new run takes the confirmed pairs and the policy (tau_plus is the setup panel's)
+    assert fn.config_overrides() == {"fn_pairs": [(2, 3), (6, 7)], "fn_policy": "eliminate"}
 
 
-def test_confirming_a_pair_masks_negatives_in_later_steps(qtbot, make_window, tiny_config, tiny_model, tmp_path):
+def test_confirming_a_pair_masks_negatives_in_later_steps(qtbot, tiny_config, tiny_model, tmp_path):
     """Batch = corpus (8 sentences): the confirmed pair is in every batch, so with the
     eliminate policy each later step masks it twice (a->b and b->a)."""
+    from app.runs.controller import RunController
+
     corpus = tmp_path / "eight.txt"
     corpus.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
-    win = make_window(restore=False)
-    _lens, fn = install(win)
+    ctx, _messages = make_context(qtbot, tmp_path, runs=lambda m, vs: RunController(m, vs, tmp_path / "runs"))
+    _masked_series(ctx)
+    _lens, fn = add_analysis_panels(ctx)
+    runs = ctx.runs
     fn.set_policy("eliminate")
     cfg = tiny_config(tiny_model, str(corpus), tmp_path / "run", max_steps=400, snapshot_every=2,
                       checkpoint_every=1000, probe_size=8, align_probe_size=8)
     seen: list[Snapshot] = []
-    win.snapshot_received.connect(seen.append)
-    with qtbot.waitSignal(win.snapshot_received, timeout=TIMEOUT):
-        assert win.start_training(cfg)
-    with qtbot.waitSignal(win.snapshot_received, timeout=TIMEOUT):
+    runs.snapshot_received.connect(seen.append)
+    with qtbot.waitSignal(runs.snapshot_received, timeout=TIMEOUT):
+        assert runs.start_training(cfg)
+    with qtbot.waitSignal(runs.snapshot_received, timeout=TIMEOUT):
         pass  # a training step's snapshot: nothing confirmed yet
     assert all(s.scalars.get("n_masked") == 0 for s in seen)
     fn.add_candidates([Candidate(2, 6, 0.5, "threshold", None, "batch")])
@@ -270,35 +332,37 @@ def test_confirming_a_pair_masks_negatives_in_later_steps(qtbot, make_window, ti
     fn.table.selectRow(fn.proxy.mapFromSource(fn.table_model.index(fn.table_model.row_of((2, 6)), 0)).row())
     qtbot.keyClick(fn.table, Qt.Key.Key_C)
     assert fn.book.status(2, 6) == "confirmed"
-    with qtbot.waitSignal(win.snapshot_received, timeout=TIMEOUT,
+    with qtbot.waitSignal(runs.snapshot_received, timeout=TIMEOUT,
                           check_params_cb=lambda s: s.scalars.get("n_masked") == 2):
         pass
-    with qtbot.waitSignal(win.run_finished, timeout=TIMEOUT):
-        win.stop()
+    with qtbot.waitSignal(runs.run_finished, timeout=TIMEOUT):
+        runs.stop()
     masked = [s.scalars["n_masked"] for s in seen]
     first = masked.index(2.0)
     assert first >= 2 and all(m == 0 for m in masked[:first]) and all(m == 2 for m in masked[first:])
-    assert any("fn_pairs" in e for e in win.model.events)
+    assert any("fn_pairs" in e for e in ctx.run_model.events)
     # the panel's curve shows it, and the decision is in the run folder
-    fn.flush()
+    _settle(qtbot, fn)
+    qtbot.waitUntil(lambda: len(fn.mask_curve.getData()[1]) == len(seen), timeout=5000)
     x, y = fn.mask_curve.getData()
     assert len(y) == len(seen) and y[-1] == 2 and y[0] == 0
     assert TriageBook.load_from_run(tmp_path / "run").status(2, 6) == "confirmed"
     assert math.isclose(fn.temperature, 0.05)
+    runs.shutdown()
 
 
-def test_reference_model_scan_encodes_in_a_worker(qtbot, fn_window, tiny_model):
+def test_reference_model_scan_encodes_in_a_worker(qtbot, fn_ctx, tiny_model):
     """DCLR: a frozen reference model (a local folder) encodes the probe texts in the
     scan's worker; with a low threshold every pair is a reference candidate."""
-    win, _lens, fn, _run = fn_window
-    win.model.add(_probe_snapshot(batch=False))
-    fn.flush()
-    fn.use_threshold.setChecked(False)
-    fn.use_topk.setChecked(False)
-    fn.use_duplicates.setChecked(False)
-    fn.ref_kind.setCurrentIndex(fn.ref_kind.findData("folder"))
-    fn.ref_folder.setText(tiny_model)
-    fn.ref_threshold.setValue(-1.0)
+    ctx, _lens, fn, _run = fn_ctx
+    ctx.run_model.add(_probe_snapshot(batch=False))
+    _settle(qtbot, fn)
+    fn.detectors.use_threshold.setChecked(False)
+    fn.detectors.use_topk.setChecked(False)
+    fn.detectors.use_duplicates.setChecked(False)
+    fn.detectors.ref_kind.setCurrentIndex(fn.detectors.ref_kind.findData("folder"))
+    fn.detectors.ref_folder.setText(tiny_model)
+    fn.detectors.ref_threshold.setValue(-1.0)
     with qtbot.waitSignal(fn.scan_finished, timeout=TIMEOUT) as done:
         assert fn.scan_probe_set()
     res = done.args[0]
@@ -306,6 +370,6 @@ def test_reference_model_scan_encodes_in_a_worker(qtbot, fn_window, tiny_model):
     assert len(res.candidates) == 28 and all(c.reason == "reference" for c in res.candidates)
     assert all(c.ref_cosine is not None for c in res.candidates)
     # the next batch uses the cached reference embeddings (no second encode)
-    win.model.add(_probe_snapshot(step=2))
-    fn.flush()
+    ctx.run_model.add(_probe_snapshot(step=2))
+    _settle(qtbot, fn)
     assert any("reference" in r.reason and r.step == 2 for r in fn.table_model.rows)

@@ -9,8 +9,10 @@ import time
 
 import numpy as np
 import pytest
+from panel_helpers import make_context
+from PySide6.QtCore import Qt
 
-from app.panels.analysis import install
+from app.panels.analysis import add_analysis_panels
 from app.panels.lens_panel import HELP_TEXT, N_EDGES, TOP_BARS, slider_to_t, t_to_slider
 from simcse_core.snapshot import Snapshot
 
@@ -46,29 +48,51 @@ def _expected(row: np.ndarray, anchor: int, t: float) -> tuple[np.ndarray, np.nd
 
 
 @pytest.fixture
-def lens_window(make_window):
-    win = make_window(restore=False)
-    lens, fn = install(win)
-    return win, lens, fn
+def lens_ctx(qtbot, tmp_path):
+    """(context, lens, false-negative panel) docked on a bare window."""
+    ctx, _messages = make_context(qtbot, tmp_path)
+    lens, fn = add_analysis_panels(ctx)
+    return ctx, lens, fn
 
 
-def test_docks_installed_and_in_view_menu(lens_window):
-    win, lens, fn = lens_window
-    assert win.findChild(type(win.lens_dock), "lensDock") is win.lens_dock
-    assert win.findChild(type(win.fn_dock), "fnDock") is win.fn_dock
-    assert win.lens_dock.widget().widget() is lens and win.fn_dock.widget().widget() is fn  # in scroll areas
-    assert win.fn_dock in win.tabifiedDockWidgets(win.lens_dock)
-    view = next(a.menu() for a in win.menuBar().actions() if a.text() == "&View")
-    assert {"Temperature lens", "False negatives"} <= {a.text() for a in view.actions()}
+def test_docks_added_through_the_context_and_in_view_menu(lens_ctx):
+    ctx, lens, fn = lens_ctx
+    win = ctx.dialog_parent
+    lens_dock, fn_dock = ctx.parts.docks["lensDock"], ctx.parts.docks["fnDock"]
+    assert win.findChild(type(lens_dock), "lensDock") is lens_dock
+    assert win.findChild(type(fn_dock), "fnDock") is fn_dock
+    assert lens_dock.widget().widget() is lens and fn_dock.widget().widget() is fn  # in scroll areas
+    assert fn_dock in win.tabifiedDockWidgets(lens_dock)
+    assert win.dockWidgetArea(lens_dock) == win.dockWidgetArea(fn_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert ctx.parts.lens is lens and ctx.parts.false_negatives is fn
+    assert {"Temperature lens", "False negatives"} <= {a.text() for a in ctx.menu("view").actions()}
 
 
-def test_slider_updates_bars_to_the_formula(qtbot, lens_window):
-    win, lens, _fn = lens_window
+def test_the_lens_follows_the_view_states_snapshot(qtbot, lens_ctx):
+    """The timeline scrubs (ViewState.snapshot_index): the lens shows that snapshot's
+    batch; following the newest again shows the newest."""
+    ctx, lens, _fn = lens_ctx
+    first, second = _snapshot(16, seed=1), _snapshot(16, seed=2, first_id=3000)
+    second.step = 8
+    ctx.run_model.add(first)
+    ctx.run_model.add(second)
+    lens.recompute()
+    assert lens.current.anchor_id == 3000
+    with qtbot.waitSignal(lens.updated, timeout=5000):
+        ctx.view_state.snapshot_index = 0
+    assert lens.inputs.step == 6 and lens.current.anchor_id == 1000
+    with qtbot.waitSignal(lens.updated, timeout=5000):
+        ctx.view_state.snapshot_index = -1
+    assert lens.inputs.step == 8
+
+
+def test_slider_updates_bars_to_the_formula(qtbot, lens_ctx):
+    ctx, lens, _fn = lens_ctx
     snap = _snapshot(64, t=0.05)
     with qtbot.waitSignal(lens.updated, timeout=5000):
-        win.model.add(snap)
+        ctx.run_model.add(snap)
     anchor_id = 1017
-    win.selection.select(anchor_id)
+    ctx.selection.select(anchor_id)
     assert lens.anchor_id == anchor_id and lens.source == "batch"
     a = anchor_id - 1000
 
@@ -79,8 +103,8 @@ def test_slider_updates_bars_to_the_formula(qtbot, lens_window):
         assert lens.t_prime == pytest.approx(tp)
         order, r_tp = _expected(snap.batch_sim[a], a, tp)
         _, r_t = _expected(snap.batch_sim[a], a, 0.05)
-        h_tp = np.asarray(lens.bars_tp.opts["height"])
-        h_t = np.asarray(lens.bars_t.opts["height"])
+        h_tp = np.asarray(lens.plots.bars_tp.opts["height"])
+        h_t = np.asarray(lens.plots.bars_t.opts["height"])
         assert len(h_tp) == TOP_BARS == len(h_t)
         np.testing.assert_allclose(h_tp, r_tp[:TOP_BARS], rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(h_t, r_t[:TOP_BARS], rtol=1e-9, atol=1e-12)
@@ -110,16 +134,16 @@ def test_slider_updates_bars_to_the_formula(qtbot, lens_window):
     assert h.t_prime == pytest.approx(1.0)
 
 
-def test_set_edges_gets_the_lens_top_weights(qtbot, lens_window):
-    win, lens, _fn = lens_window
+def test_set_edges_gets_the_lens_top_weights(qtbot, lens_ctx):
+    ctx, lens, _fn = lens_ctx
     snap = _snapshot(64, seed=3, t=0.05)
-    win.model.add(snap)
+    ctx.run_model.add(snap)
     lens.recompute()
-    with qtbot.waitSignal(win.selection.edges_changed, timeout=5000) as got:
-        win.selection.select(1040)
+    with qtbot.waitSignal(ctx.selection.edges_changed, timeout=5000) as got:
+        ctx.selection.select(1040)
     anchor, targets, weights = got.args[0]
     assert anchor == 1040
-    with qtbot.waitSignal(win.selection.edges_changed, timeout=5000) as got:
+    with qtbot.waitSignal(ctx.selection.edges_changed, timeout=5000) as got:
         lens.set_t_prime(0.3)
     anchor, targets, weights = got.args[0]
     order, r = _expected(snap.batch_sim[40], 40, 0.3)
@@ -129,21 +153,21 @@ def test_set_edges_gets_the_lens_top_weights(qtbot, lens_window):
     np.testing.assert_allclose(weights, lens.current.weight_tp[:N_EDGES])
 
 
-def test_anchor_list_and_probe_anchor(qtbot, lens_window):
-    win, lens, _fn = lens_window
+def test_anchor_list_and_probe_anchor(qtbot, lens_ctx):
+    ctx, lens, _fn = lens_ctx
     snap = _snapshot(32, seed=1)
-    win.model.add(snap)
+    ctx.run_model.add(snap)
     lens.recompute()
     assert lens.anchor_combo.count() == 32
     assert "probe sentence" not in lens.anchor_combo.itemText(0)  # batch ids are not in this probe set
-    with qtbot.waitSignal(win.selection.selected, timeout=5000) as sel:
+    with qtbot.waitSignal(ctx.selection.selected, timeout=5000) as sel:
         lens.anchor_combo.activated.emit(5)
     assert sel.args == [1005] and lens.anchor_id == 1005 and lens.source == "batch"
     # a probe sentence: its cosine row against the probe set, positive = itself
-    win.selection.select(5000 + 1007)
+    ctx.selection.select(5000 + 1007)
     assert lens.source == "probe" and lens.current.anchor_id == 6007
     assert lens.current.positive_cosine == pytest.approx(1.0, abs=1e-5)
-    z = np.asarray(win.model.snapshots[-1].probe_embeddings, dtype=np.float32)  # as the run model keeps them
+    z = np.asarray(ctx.run_model.snapshots[-1].probe_embeddings, dtype=np.float32)  # as the run model keeps them
     z = (z / np.linalg.norm(z, axis=1, keepdims=True)).astype(np.float64)
     order, r = _expected(z @ z[7], 7, lens.t_prime)
     np.testing.assert_array_equal(lens.current.ids, order + 6000)
@@ -151,13 +175,13 @@ def test_anchor_list_and_probe_anchor(qtbot, lens_window):
     assert "probe sentence 7" in lens.anchor_label.text()
     assert "probe sentence" in lens.describe(1)
     # neither in the batch nor the probe: says so, no bars
-    win.selection.select(99)
+    ctx.selection.select(99)
     assert lens.current is None and "neither" in lens.anchor_label.text()
-    assert len(lens.bars_tp.opts["height"]) == 0
+    assert len(lens.plots.bars_tp.opts["height"]) == 0
 
 
-def test_help_text_explains_the_limits(lens_window):
-    _win, lens, _fn = lens_window
+def test_help_text_explains_the_limits(lens_ctx):
+    _ctx, lens, _fn = lens_ctx
     for words in ("hardest negative", "triplet", "same", "uniformity-tolerance", "Wang and Liu 2021"):
         assert words in HELP_TEXT
     assert not lens.help_label.isVisible()
@@ -165,9 +189,9 @@ def test_help_text_explains_the_limits(lens_window):
     assert lens.help_label.isVisible() and lens.help_button.toolTip() == HELP_TEXT
 
 
-def test_recompute_at_512_is_fast(qtbot, lens_window):
-    win, lens, _fn = lens_window
-    win.model.add(_snapshot(512, seed=2, probe=False))
+def test_recompute_at_512_is_fast(qtbot, lens_ctx):
+    ctx, lens, _fn = lens_ctx
+    ctx.run_model.add(_snapshot(512, seed=2, probe=False))
     lens.recompute()
     times = []
     for tp in np.geomspace(0.002, 0.9, 9):
@@ -179,27 +203,30 @@ def test_recompute_at_512_is_fast(qtbot, lens_window):
     assert med < 250  # ~40-60 ms on 2 busy cores; generous for a shared CI machine
 
 
-def test_apply_t_prime_changes_the_running_temperature(qtbot, make_window, tiny_config, tiny_model, small_corpus,
-                                                        tmp_path):
-    win = make_window(restore=False)
-    lens, _fn = install(win)
+def test_apply_t_prime_changes_the_running_temperature(qtbot, tiny_config, tiny_model, small_corpus, tmp_path):
+    from app.runs.controller import RunController
+
+    ctx, _messages = make_context(qtbot, tmp_path, runs=lambda m, vs: RunController(m, vs, tmp_path / "runs"))
+    lens, _fn = add_analysis_panels(ctx)
+    runs = ctx.runs
     cfg = tiny_config(tiny_model, small_corpus, tmp_path / "run", max_steps=400, snapshot_every=2,
                       checkpoint_every=1000)
     with qtbot.waitSignal(lens.updated, timeout=TIMEOUT):
-        assert win.start_training(cfg)
+        assert runs.start_training(cfg)
     assert lens.current is not None and lens.t == pytest.approx(0.05)
     lens.set_t_prime(0.2)
     tp = lens.t_prime
-    with qtbot.waitSignal(win.snapshot_received, timeout=TIMEOUT,
+    with qtbot.waitSignal(runs.snapshot_received, timeout=TIMEOUT,
                           check_params_cb=lambda s: abs(s.temperature - tp) < 1e-12):
         assert lens.apply_to_training()
-    with qtbot.waitSignal(win.run_finished, timeout=TIMEOUT):
-        win.stop()
-    changed = [e for e in win.model.events if "temperature" in e]
+    with qtbot.waitSignal(runs.run_finished, timeout=TIMEOUT):
+        runs.stop()
+    changed = [e for e in ctx.run_model.events if "temperature" in e]
     assert changed and changed[0]["temperature"] == pytest.approx(tp)
-    assert win.model.latest.temperature == pytest.approx(tp)
+    assert ctx.run_model.latest.temperature == pytest.approx(tp)
     # the lens now reads the new training temperature as t
-    lens.set_snapshot(win.model.latest, defer=False)
+    lens.set_snapshot(ctx.run_model.latest, defer=False)
     assert lens.t == pytest.approx(tp)
     # with no run going, applying says so and sends nothing
     assert not lens.apply_to_training()
+    runs.shutdown()

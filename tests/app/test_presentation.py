@@ -20,7 +20,7 @@ OUT = ROOT / "test-output" / "xvfb"
 
 def test_enter_hides_docks_scales_and_leave_restores(qtbot, studio):
     w, tools = studio
-    pres = w.presentation
+    pres = w.tools.presentation
     docks = {"setup": w.setup_dock, "neighbours": w.neighbours_dock, "lens": w.lens_dock}
     before = {k: d.isVisible() for k, d in docks.items()}
     assert before["setup"] and before["neighbours"]
@@ -61,22 +61,22 @@ def test_enter_hides_docks_scales_and_leave_restores(qtbot, studio):
 
 def test_keys_move_the_timeline_and_switch_views(qtbot, studio):
     w, _tools = studio
-    pres = w.presentation
+    pres = w.tools.presentation
     emb = w.embedding
     n = len(w.model.snapshots)
     assert n == 4
     qtbot.keyClick(w, Qt.Key.Key_Left)  # not presenting: the key does nothing here
-    assert emb.requested == -1
+    assert w.view_state.snapshot_index == -1
     pres.enter()
     qtbot.keyClick(w, Qt.Key.Key_Left)
-    assert emb.requested == n - 2 and w.selection.snapshot_index == n - 2
+    assert w.view_state.snapshot_index == n - 2
     qtbot.waitUntil(lambda: emb.drawn_index == n - 2, timeout=30_000)
     qtbot.keyClick(w, Qt.Key.Key_Left)
     qtbot.keyClick(w, Qt.Key.Key_Left)
     qtbot.keyClick(w, Qt.Key.Key_Left)  # stops at the first snapshot
-    assert emb.requested == 0 and emb.timeline.slider.value() == 0
+    assert w.view_state.snapshot_index == 0 and emb.timeline.slider.value() == 0
     qtbot.keyClick(w, Qt.Key.Key_Right)
-    assert emb.requested == 1
+    assert w.view_state.snapshot_index == 1
     qtbot.keyClick(w, Qt.Key.Key_1)
     assert w.tabs.currentWidget() is w.plots
     qtbot.keyClick(w, Qt.Key.Key_2)
@@ -87,7 +87,7 @@ def test_keys_move_the_timeline_and_switch_views(qtbot, studio):
     assert not w.lens_dock.isVisible()
     qtbot.keyClick(w, Qt.Key.Key_Space)
     assert emb.timeline.play_button.isChecked()
-    qtbot.waitUntil(lambda: emb.requested == n - 1, timeout=10_000)  # plays to the end
+    qtbot.waitUntil(lambda: w.view_state.snapshot_index == n - 1, timeout=10_000)  # plays to the end
     qtbot.keyClick(w, Qt.Key.Key_Space)
     assert not emb.timeline.play_button.isChecked()
     qtbot.keyClick(w, Qt.Key.Key_F11)  # F11 toggles too
@@ -104,8 +104,6 @@ SCRIPT = textwrap.dedent("""
     app = QApplication([sys.argv[0]])
     app.setStyle("Fusion")
     from app.shell.main_window import MainWindow
-    from app.panels import analysis as analysis_docks
-    from app.tools import toolbox as demo_docks
 
     def wait(pred, seconds):
         end = time.time() + seconds
@@ -118,22 +116,21 @@ SCRIPT = textwrap.dedent("""
 
     w = MainWindow(settings=QSettings(tmp + "/s.ini", QSettings.Format.IniFormat), runs_root=tmp + "/runs",
                    restore=False, torch_threads=1)
-    analysis_docks.install(w)
-    tools = demo_docks.install(w)
+    tools = w.tools
     w.embedding.start_warmup()
     w.show()
     w.open_run(run_a)
     wait(lambda: len(w.model.snapshots) >= 4, 60)
-    w.presentation.enter()
-    w.presentation.show_view(2)
+    w.tools.presentation.enter()
+    w.tools.presentation.show_view(2)
     wait(lambda: w.embedding.drawn_index is not None and w.embedding.umap, 90)
     wait(lambda: False, 1.0)
     print("size", w.width(), w.height(), flush=True)
     w.grab().save(out + "/presentation-embedding.png")
-    w.presentation.show_view(1)
+    w.tools.presentation.show_view(1)
     wait(lambda: False, 1.0)
     w.grab().save(out + "/presentation-training.png")
-    w.presentation.leave()
+    w.tools.presentation.leave()
     cw = tools.open_compare([run_a, run_b], ["t = 0.05", "t = 1"])
     cw.resize(1600, 1000)
     wait(lambda: len(cw.runs) == 2 and cw.drawn_position is not None, 60)

@@ -1,4 +1,4 @@
-"""The numpy-rasterised scatter of the 2D views (app/views/raster_scatter.py): the same
+"""The numpy-rasterised scatter of the 2D views (app/embedding_tab/raster_scatter.py): the same
 picture as painting the discs one by one, at the right pixels in a real view, cached
 between repaints, and vector discs in SVG exports."""
 

@@ -20,7 +20,7 @@ def _records(run):
 
 def test_open_run_replays_its_curves(qtbot, make_window, finished_run, settings_path):
     win = make_window()
-    with qtbot.waitSignal(win.run_updated, timeout=TIMEOUT):
+    with qtbot.waitSignal(win.runs.run_updated, timeout=TIMEOUT):
         assert win.open_run(finished_run)
     steps = [r["step"] for r in _records(finished_run)]
     assert [s.step for s in win.model.snapshots] == steps == [0, 2, 4, 6]
@@ -60,7 +60,7 @@ def test_follow_picks_up_appended_records(qtbot, make_window, finished_run, tmp_
 
     win = make_window()
     assert win.open_run(live, follow=True)
-    assert win._follow_timer.isActive()
+    assert win.runs.following and win.runs.source.polling
     shutil.copy(finished_run / "probe.json", live / "probe.json")
     append(0)
     qtbot.waitUntil(lambda: len(win.model.snapshots) == 1, timeout=TIMEOUT)
@@ -78,9 +78,9 @@ def test_follow_picks_up_appended_records(qtbot, make_window, finished_run, tmp_
     assert list(win.plots.uniformity.curves["uniformity"].getData()[0]) == [0, 2, 4]
     assert len(win.plots.trajectory.scatter.data) == 3
     assert win.model.probe_texts is not None  # probe.json appeared after the first poll
-    assert win._follow_timer.isActive()
+    assert win.runs.following and win.runs.source.polling
     append(3)  # the final record (done): following stops
-    qtbot.waitUntil(lambda: not win._follow_timer.isActive(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not win.runs.source.polling, timeout=TIMEOUT)
     assert win.model.finished and len(win.plots.loss.curves["step_loss"].getData()[0]) == 7
     assert win.message_bar.isVisible() and "finished" in win.message_bar.text
 

@@ -7,8 +7,6 @@ import shutil
 
 import pytest
 
-from app.panels import analysis as analysis_docks
-from app.tools import toolbox as demo_docks
 from app.tools.session import FORMAT, SessionError, read_session
 
 
@@ -20,14 +18,13 @@ def run_copy(tmp_path, finished_run):
 
 def _studio(qtbot, make_window):
     w = make_window(restore=False)
-    analysis_docks.install(w)
-    tools = demo_docks.install(w)
+    tools = w.tools
     return w, tools
 
 
 def test_session_round_trip(qtbot, make_window, run_copy, tmp_path, finished_run):
     w, tools = _studio(qtbot, make_window)
-    with qtbot.waitSignal(w.run_updated, timeout=30_000):
+    with qtbot.waitSignal(w.runs.run_updated, timeout=30_000):
         w.open_run(run_copy)
     w.show_embedding_views()
     emb = w.embedding
@@ -35,10 +32,9 @@ def test_session_round_trip(qtbot, make_window, run_copy, tmp_path, finished_run
     ids = [int(i) for i in w.model.probe_ids]
     # a selected sentence, an earlier timeline position, a colouring, triage decisions
     w.selection.select(ids[5])
-    emb.show_index(1)
+    w.view_state.snapshot_index = 1
     qtbot.waitUntil(lambda: emb.drawn_index == 1, timeout=30_000)
-    emb.set_colour_by("none")
-    emb.set_umap_every(3)
+    w.view_state.update(colour_by="none", umap_every=3)
     w.fn_panel.mark([(ids[0], ids[1])], "confirmed")
     w.fn_panel.mark([(ids[2], ids[3])], "rejected")
     saved_book = [(d.anchor, d.candidate, d.status) for d in w.fn_panel.book.decisions()]
@@ -70,31 +66,32 @@ def test_session_round_trip(qtbot, make_window, run_copy, tmp_path, finished_run
     assert len(w2.model.snapshots) == len(w.model.snapshots)
     assert w2.tabs.tabText(w2.tabs.currentIndex()) == "Embedding space"
     assert w2.selection.current == ids[5]
-    assert w2.embedding.requested == 1 and w2.selection.snapshot_index == 1
+    assert w2.view_state.snapshot_index == 1
     assert not w2.embedding.timeline.follow.isChecked()
-    assert w2.embedding.colour_by == "none" and w2.embedding.umap_every == 3
+    assert w2.view_state.colour_by == "none" and w2.view_state.umap_every == 3
+    assert w2.embedding.legend.combo.currentText() == "none"  # the widgets follow the restored state
     assert [(d.anchor, d.candidate, d.status) for d in w2.fn_panel.book.decisions()] == saved_book
     qtbot.waitUntil(lambda: w2.embedding.selected_row == 5, timeout=10_000)
-    cw2 = w2.compare_window
+    cw2 = w2.tools.compare_window
     assert cw2 is not None
     qtbot.waitUntil(lambda: len(cw2.runs) == 2 and cw2.step == 4 and cw2.drawn_position == cw2.position,
                     timeout=60_000)
     assert [r.label for r in cw2.runs] == ["copy", "original"] and cw2.shown_steps() == [4, 4]
-    assert w2.presentation.active is False
+    assert w2.tools.presentation.active is False
 
 
 def test_session_restores_presentation_mode(qtbot, make_window, run_copy, tmp_path):
     w, tools = _studio(qtbot, make_window)
-    with qtbot.waitSignal(w.run_updated, timeout=30_000):
+    with qtbot.waitSignal(w.runs.run_updated, timeout=30_000):
         w.open_run(run_copy)
-    w.presentation.enter()
+    w.tools.presentation.enter()
     path = tools.save_session(tmp_path / "p.simcse-session.json")
-    w.presentation.leave()
+    w.tools.presentation.leave()
     restorer = tools.load_session(path)
     with qtbot.waitSignal(restorer.restored, timeout=60_000):
         pass
-    assert w.presentation.active and not w.setup_dock.isVisible()
-    w.presentation.leave()
+    assert w.tools.presentation.active and not w.setup_dock.isVisible()
+    w.tools.presentation.leave()
     assert w.setup_dock.isVisible()
 
 

@@ -18,7 +18,7 @@ TIMEOUT = 60_000
 
 
 def _start(qtbot, win, cfg):
-    with qtbot.waitSignal(win.snapshot_received, timeout=TIMEOUT):
+    with qtbot.waitSignal(win.runs.snapshot_received, timeout=TIMEOUT):
         assert win.start_training(cfg)
 
 
@@ -27,10 +27,10 @@ def test_run_fills_plots_moves_progress_and_saves(qtbot, make_window, tiny_confi
     cfg = tiny_config(tiny_model, small_corpus, tmp_path / "run", max_steps=6, snapshot_every=2)
     progress: list[int] = []
     snaps = []
-    win.snapshot_received.connect(snaps.append)
-    with qtbot.waitSignal(win.run_finished, timeout=TIMEOUT) as done:
+    win.runs.snapshot_received.connect(snaps.append)
+    with qtbot.waitSignal(win.runs.run_finished, timeout=TIMEOUT) as done:
         assert win.start_training(cfg)
-        win.worker.progress.connect(lambda step, total, sps: progress.append(win.controls.progress.value()))
+        win.runs.source.worker.progress.connect(lambda step, total, sps: progress.append(win.controls.progress.value()))
         assert win.controls.state in ("starting", "running")
     result = done.args[0]
     assert result is not None and result.steps == 6 and not result.stopped
@@ -55,7 +55,7 @@ def test_run_fills_plots_moves_progress_and_saves(qtbot, make_window, tiny_confi
     assert win.controls.save_button.isEnabled()
 
     dest = tmp_path / "saved-model"
-    with qtbot.waitSignal(win.model_saved, timeout=TIMEOUT):
+    with qtbot.waitSignal(win.runs.model_saved, timeout=TIMEOUT):
         assert win.save_model_to(str(dest))
     from sentence_transformers import SentenceTransformer
 
@@ -68,7 +68,7 @@ def test_pause_holds_the_step_and_resume_continues(qtbot, make_window, tiny_conf
     win = make_window()
     _start(qtbot, win, tiny_config(tiny_model, small_corpus, tmp_path / "run", max_steps=300, snapshot_every=50,
                                    checkpoint_every=1000))
-    worker = win.worker
+    worker = win.runs.source.worker
     qtbot.waitUntil(lambda: worker.last_step >= 1, timeout=TIMEOUT)
     with qtbot.waitSignal(worker.paused_reached, timeout=TIMEOUT):
         win.pause()
@@ -80,7 +80,7 @@ def test_pause_holds_the_step_and_resume_continues(qtbot, make_window, tiny_conf
     with qtbot.waitSignal(worker.progress, timeout=TIMEOUT) as moved:
         win.resume()
     assert moved.args[0] == held + 1
-    with qtbot.waitSignal(win.run_finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(win.runs.run_finished, timeout=TIMEOUT):
         win.stop()
 
 
@@ -89,14 +89,14 @@ def test_stop_leaves_a_loadable_checkpoint(qtbot, make_window, tiny_config, tiny
     run = tmp_path / "run"
     _start(qtbot, win, tiny_config(tiny_model, small_corpus, run, max_steps=500, snapshot_every=100,
                                    checkpoint_every=1000))
-    qtbot.waitUntil(lambda: win.worker.last_step >= 1, timeout=TIMEOUT)
-    with qtbot.waitSignal(win.run_finished, timeout=TIMEOUT) as done:
+    qtbot.waitUntil(lambda: win.runs.source.worker.last_step >= 1, timeout=TIMEOUT)
+    with qtbot.waitSignal(win.runs.run_finished, timeout=TIMEOUT) as done:
         win.stop()
         assert win.controls.state == "stopping"
     result = done.args[0]
     assert result.stopped and result.steps < 500
     assert win.model.latest.stopped
-    assert win.worker is None and win.controls.state == "idle" and win.controls.train_button.isEnabled()
+    assert win.runs.source is None and win.controls.state == "idle" and win.controls.train_button.isEnabled()
     ckpt = latest_checkpoint(run)
     assert ckpt is not None and ckpt.name == f"step_{result.steps:07d}"
     enc = load_model(str(ckpt / "model"))
@@ -107,7 +107,7 @@ def test_closing_mid_training_stops_the_worker(qtbot, make_window, tiny_config, 
     win = make_window()
     _start(qtbot, win, tiny_config(tiny_model, small_corpus, tmp_path / "run", max_steps=1000, snapshot_every=100,
                                    checkpoint_every=1000))
-    worker = win.worker
+    worker = win.runs.source.worker
     qtbot.waitUntil(lambda: worker.last_step >= 1, timeout=TIMEOUT)
     assert win.close()
     assert worker.isFinished() and not worker.isRunning()
@@ -134,7 +134,7 @@ def test_bad_corpus_shows_its_message_and_train_refuses(qtbot, make_window, tiny
         qtbot.mouseClick(win.controls.train_button, Qt.MouseButton.LeftButton)
     kind, text = shown.args
     assert kind == "error" and expected in text and "Traceback" not in text
-    assert win.worker is None and win.message_bar.isVisible() and win.controls.train_button.isEnabled()
+    assert win.runs.source is None and win.message_bar.isVisible() and win.controls.train_button.isEnabled()
 
 
 def test_good_corpus_preview(qtbot, make_window, tiny_config, small_corpus):
@@ -153,7 +153,7 @@ def test_engine_error_in_worker_reaches_the_window(qtbot, make_window, tiny_conf
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\xff\xfe\x00\x00")
     cfg = tiny_config(tiny_model, str(bad), tmp_path / "run")
-    with qtbot.waitSignal(win.run_finished, timeout=TIMEOUT) as done:
+    with qtbot.waitSignal(win.runs.run_finished, timeout=TIMEOUT) as done:
         assert win.start_training(cfg)
     assert done.args[0] is None
     assert win.message_bar.isVisible() and "UTF-16" in win.message_bar.text
@@ -173,7 +173,7 @@ def test_nan_loss_error_keeps_the_studio_usable(qtbot, make_window, tiny_config,
 
     monkeypatch.setattr(trainer, "train", failing_train)
     win = make_window()
-    with qtbot.waitSignal(win.run_finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(win.runs.run_finished, timeout=TIMEOUT):
         assert win.start_training(tiny_config(tiny_model, small_corpus, tmp_path / "run"))
     assert "loss became nan" in win.message_bar.text and win.message_bar.kind == "error"
     assert len(win.model.snapshots) == 1  # what arrived is kept
@@ -186,7 +186,7 @@ def test_apply_temperature_marks_the_plots(qtbot, make_window, tiny_config, tiny
     _start(qtbot, win, tiny_config(tiny_model, small_corpus, tmp_path / "run", max_steps=8, snapshot_every=2))
     win.setup_panel.temp.setValue(0.1)
     win.apply_live_changes()
-    with qtbot.waitSignal(win.run_finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(win.runs.run_finished, timeout=TIMEOUT):
         pass
     changed = [e for e in win.model.events if "temperature" in e]
     assert changed and changed[0]["temperature"] == 0.1

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QImage
 
 from app.state.run_model import RunModel
 from app.state.selection import Selection
+from app.state.view_state import ViewState
 from simcse_core.projection import hammer, kmeans, mean_knn_overlap, pca_basis, to_circle, to_sphere
 
 from views_helpers import TOPICS, clustered
@@ -18,14 +19,15 @@ TIMEOUT = 30_000
 
 @pytest.fixture
 def views(qtbot, monkeypatch):
-    """An EmbeddingViews on a fresh model, shown, UMAP on; threads stopped at teardown."""
-    from app.embedding_tab import EmbeddingViews
+    """An EmbeddingTab on a fresh model and view state, shown, UMAP on; threads stopped
+    at teardown."""
+    from app.embedding_tab import EmbeddingTab
 
     made = []
 
-    def make(snaps=None, **kw):
+    def make(snaps=None, view_state=None, **kw):
         model, sel = RunModel(), Selection()
-        v = EmbeddingViews(model, sel, **kw)
+        v = EmbeddingTab(model, view_state or ViewState(), sel, **kw)
         qtbot.addWidget(v)
         v.resize(1000, 700)
         v.show()
@@ -46,7 +48,7 @@ def _f32(model: RunModel, i: int) -> np.ndarray:
 
 
 def _drawn(qtbot, v, index: int) -> None:
-    qtbot.waitUntil(lambda: v.drawn_index == index and not v._dirty, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: v.drawn_index == index and not v.redraw_pending, timeout=TIMEOUT)
 
 
 def test_views_receive_snapshots_and_draw_the_projections(qtbot, views):
@@ -99,7 +101,7 @@ def test_views_receive_snapshots_and_draw_the_projections(qtbot, views):
 
 
 def test_umap_computes_the_shown_snapshot_first():
-    from app.embedding_tab.tab import umap_order
+    from app.embedding_tab.controller import umap_order
 
     assert umap_order([0, 5, 10, 15], 15) == [15, 0, 5, 10]  # following a live run: the newest first
     assert umap_order([0, 5, 10, 15], 12) == [10, 0, 5, 15]  # scrubbed back: what that step shows
@@ -110,7 +112,8 @@ def test_umap_computes_the_shown_snapshot_first():
 def test_opening_the_tab_late_draws_the_current_umap_first(qtbot, views):
     v = views(None)
     v.hide()  # nothing heavy runs while the tab is hidden: the snapshots pile up
-    v.set_umap_every(1)
+    v.view_state.umap_every = 1
+    assert v.timeline.umap_every.value() == 1  # the control shows the view state
     for s in clustered(n_snaps=6):
         v.model.add(s)
     order: list[int] = []
@@ -128,20 +131,19 @@ def test_umap_rests_between_layouts_while_training_runs(qtbot, views, monkeypatc
     catches up back to back."""
     import time
 
-    import app.embedding_tab.tab as emb
+    import app.embedding_tab.controller as controller
 
-    monkeypatch.setattr(emb, "UMAP_REST", 3.0)
-    v = views(None)
+    monkeypatch.setattr(controller, "UMAP_REST", 3.0)
+    v = views(None, trainer_running=lambda: training)
     v.hide()
-    v.trainer_running = lambda: training
-    v.set_umap_every(1)
+    v.view_state.umap_every = 1
     for s in clustered(n_snaps=4):
         v.model.add(s)
     arrivals: list[tuple[float, int]] = []
     v.umap_updated.connect(lambda i: arrivals.append((time.monotonic(), i)))
     v.show()
     qtbot.waitUntil(lambda: len(arrivals) >= 3, timeout=90_000)
-    totals = [t["total"] for t in v.umap_timings]
+    totals = [t["total"] for t in v.controller.umap_timings]
     gaps = [b[0] - a[0] for a, b in zip(arrivals, arrivals[1:])]
     if training:
         for gap, prev in zip(gaps, totals):
@@ -156,7 +158,7 @@ def test_timeline_scrub_changes_positions(qtbot, views):
     _drawn(qtbot, v, 3)
     at_end = v.hammer_view.xy.copy()
     v.timeline.slider.setValue(0)  # as a person drags the slider
-    assert v.selection.snapshot_index == 0 and not v.timeline.follow.isChecked()
+    assert v.view_state.snapshot_index == 0 and not v.timeline.follow.isChecked()
     _drawn(qtbot, v, 0)
     assert v.hammer_view.xy.shape == at_end.shape
     assert np.abs(v.hammer_view.xy - at_end).max() > 0.05
@@ -222,9 +224,11 @@ def test_legend_toggle_hides_a_group(qtbot, views):
 def test_kmeans_colouring(qtbot, views):
     v = views(clustered(n_snaps=1))
     _drawn(qtbot, v, 0)
-    v.legend.k.setValue(4)
+    v.legend.k.setValue(4)  # as a person sets k: written to the view state
+    assert v.view_state.kmeans_k == 4
     with qtbot.waitSignal(v.colouring_changed, timeout=TIMEOUT, check_params_cb=lambda n: n.startswith("k-means")):
-        v.set_colour_by("k-means")
+        v.view_state.colour_by = "k-means"
+    assert v.legend.combo.currentText() == "k-means"
     want = kmeans(_f32(v.model, 0), 4)
     assert np.array_equal(v.colouring.codes, want)
     assert v.legend.list.count() == 4
@@ -232,7 +236,7 @@ def test_kmeans_colouring(qtbot, views):
 
 def test_drift_curve_equals_mean_knn_overlap(qtbot, views):
     v = views(clustered(n_snaps=4))
-    qtbot.waitUntil(lambda: len(v.drift) == 4, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: len(v.drift_series()[0]) == 4, timeout=TIMEOUT)
     idx, vals = v.drift_series()
     X0 = _f32(v.model, 0)
     for i, val in zip(idx, vals):
@@ -321,7 +325,7 @@ def test_lasso_selection_lists_points_inside(qtbot, views):
     corners = [vb.mapFromView(QPointF(*t)) for t in tri]
     pts = [(c.x(), c.y()) for c in corners]
     ctrl = Qt.KeyboardModifier.ControlModifier
-    v._region_selected(np.zeros(0, dtype=np.int64))
+    hv.region_selected.emit(np.zeros(0, dtype=np.int64))
     evs = [_FakeDrag(pts[0], pts[1], True, False, ctrl), _FakeDrag(pts[0], pts[2], False, False, ctrl)]
     for ev in evs:
         vb.mouseDragEvent(ev)
@@ -378,7 +382,7 @@ def test_forced_no_gl_falls_back_to_a_2d_map(qtbot, views, monkeypatch):
 
 def test_subsample_above_the_point_budget(qtbot, views):
     v = views(clustered(P=400, n_snaps=1), max_points=150)
-    v.umap_enabled = False
+    v.view_state.umap_enabled = False
     _drawn(qtbot, v, 0)
     from simcse_core.projection import subsample_indices
 

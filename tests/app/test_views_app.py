@@ -18,7 +18,7 @@ def test_run_folder_search_and_embed(qtbot, make_window, finished_run):
     win = make_window()
     win.show_embedding_views()
     assert win.tabs.currentWidget() is win.embedding and win.neighbours_dock.isVisible()
-    with qtbot.waitSignal(win.run_updated, timeout=TIMEOUT):
+    with qtbot.waitSignal(win.runs.run_updated, timeout=TIMEOUT):
         assert win.open_run(finished_run)
     v = win.embedding
     last = len(win.model.snapshots) - 1
@@ -52,7 +52,7 @@ def test_search_also_finds_corpus_sentences_outside_the_probe_set(qtbot, make_wi
 
     win = make_window()
     win.show_embedding_views()
-    with qtbot.waitSignal(win.run_updated, timeout=TIMEOUT):
+    with qtbot.waitSignal(win.runs.run_updated, timeout=TIMEOUT):
         assert win.open_run(finished_run)
     v = win.embedding
     qtbot.waitUntil(lambda: v.drawn_index is not None, timeout=TIMEOUT)
@@ -63,7 +63,7 @@ def test_search_also_finds_corpus_sentences_outside_the_probe_set(qtbot, make_wi
     word = next(w for w in outside[0].split() if len(w) > 4)
     want = [t for t in dict.fromkeys(corpus) if word.casefold() in t.casefold() and t not in probe]
     v.panel.search.setText(word)  # typing searches (the corpus is read in a worker)
-    qtbot.waitUntil(lambda: v.corpus_texts is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: v.controller.search.corpus_texts is not None, timeout=TIMEOUT)
 
     def corpus_items():
         res = v.panel.results
@@ -97,7 +97,7 @@ def test_lazy_run_folder_loads_probe_arrays_on_demand(qtbot, make_window, finish
     model_mod.EAGER_BYTES = 1  # every folder is "large"
     try:
         win.show_embedding_views()
-        with qtbot.waitSignal(win.run_updated, timeout=TIMEOUT):
+        with qtbot.waitSignal(win.runs.run_updated, timeout=TIMEOUT):
             assert win.open_run(finished_run)
     finally:
         model_mod.EAGER_BYTES = orig
@@ -112,7 +112,7 @@ def test_live_training_updates_the_views(qtbot, make_window, tiny_model, small_c
     win = make_window()
     win.show_embedding_views()
     cfg = tiny_config(tiny_model, small_corpus, tmp_path / "live")
-    with qtbot.waitSignal(win.run_finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(win.runs.run_finished, timeout=TIMEOUT):
         assert win.start_training(cfg)
     v = win.embedding
     n = len(win.model.snapshots)

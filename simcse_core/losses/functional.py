@@ -1,4 +1,5 @@
-"""InfoNCE for SimCSE, in the two layouts people mean by "the SimCSE loss".
+"""InfoNCE for SimCSE, in the two layouts people mean by "the SimCSE loss", as functions
+(the selectable loss objects built on them: :mod:`simcse_core.losses.info_nce_loss`).
 
 References:
     Gao, Yao, Chen 2021, "SimCSE: Simple Contrastive Learning of Sentence Embeddings"
@@ -12,6 +13,8 @@ MultipleNegativesRankingLoss with scale 1/temperature on (s, s) pairs.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -167,6 +170,5 @@ def count_masked(fn_mask: torch.Tensor | None, n: int, variant: str) -> int:
 
 def chance_loss(n: int, variant: str = "simcse") -> float:
     """Loss of a model that cannot tell sentences apart: log N (simcse) or log(2N-1)."""
-    import math
-
     return math.log(n) if variant == "simcse" else math.log(2 * n - 1)
+

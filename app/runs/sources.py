@@ -1,0 +1,289 @@
+"""Where a run's snapshots come from. Every source has the same signals, so the
+:class:`~app.runs.controller.RunController` treats live training, a preset's runs and a
+run folder (replayed or followed) alike.
+
+Signals of :class:`RunSource` (all on the GUI thread):
+
+- ``begun(run_dir, config, label)``: a run begins (a preset emits it once per run): the
+  controller clears the run model for it.
+- ``probe(texts, columns)``: the probe set's sentences and label columns.
+- ``snapshots(list)``: new snapshots, oldest first.
+- ``lazy(dict)``: step -> loader of that snapshot's probe embeddings left on disk.
+- ``restarted()``: a followed folder's writer started over: drop what was shown.
+- ``config(dict)``: the run's config, when it is known later than ``begun``.
+- ``progress(step, total, steps_per_sec)``, ``paused()``.
+- ``failed(message)``: one line; ``finished(object)``: the end (a TrainResult, a
+  preset's folder, or a :class:`FolderEnd`), also after a stop or a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from superqt.utils import create_worker
+
+from simcse_core.config import TrainConfig
+from simcse_core.runs import RunReader
+
+from app.runs.preset_worker import PresetWorker
+from app.runs.workers import RunUpdate, TrainWorker, error_text, read_run_updates
+
+log = logging.getLogger(__name__)
+
+FOLLOW_MS = 500
+
+
+@dataclass
+class FolderEnd:
+    """How reading a run folder ended: the folder's run finished (``done``), or a
+    replay read what was there (``done`` False for a run still being written)."""
+
+    path: str
+    done: bool
+    stopped: bool = False
+    step: int = 0
+    total: int = 0
+
+
+class RunSource(QObject):
+    """Base of the sources (see the module docstring for the signals)."""
+
+    kind = "source"
+    can_pause = False
+    reading = False  # a folder read is under way (FolderSource)
+
+    begun = Signal(str, object, str)
+    probe = Signal(object, object)
+    snapshots = Signal(object)
+    lazy = Signal(object)
+    restarted = Signal()
+    config = Signal(object)
+    progress = Signal(int, int, float)
+    paused = Signal()
+    failed = Signal(str)
+    finished = Signal(object)
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Ask the source to stop (training: after the current step, checkpointing)."""
+
+    def pause(self) -> None:
+        """Pause before the next step (training sources)."""
+
+    def resume(self) -> None:
+        """Continue after a pause (training sources)."""
+
+    def send(self, **changes: Any) -> bool:
+        """Send changes to a running trainer from its next step; False when it has none."""
+        return False
+
+    @property
+    def trains_here(self) -> bool:
+        """Whether this source trains in this process (sharing the GIL and the cores)."""
+        return False
+
+    def wait(self, ms: int) -> bool:
+        """Wait for a training thread to end (True when none is left)."""
+        return True
+
+
+class LiveSource(RunSource):
+    """One run trained in this process by a :class:`~app.runs.workers.TrainWorker`."""
+
+    kind = "training"
+    can_pause = True
+
+    def __init__(self, config: TrainConfig, torch_threads: int | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.train_config = config
+        self.worker = TrainWorker(config, torch_threads=torch_threads, parent=self)
+        w = self.worker
+        w.snapshot.connect(lambda s: self.snapshots.emit([s]))
+        w.progress.connect(self.progress.emit)
+        w.paused_reached.connect(self.paused.emit)
+        w.failed.connect(self.failed.emit)
+        w.completed.connect(self._completed)
+
+    def start(self) -> None:
+        self.begun.emit(str(self.train_config.output_dir), self.train_config.to_dict(), "")
+        self.worker.start()
+
+    def _completed(self, result: Any) -> None:
+        self.worker.wait(5000)
+        self.finished.emit(result)
+
+    def stop(self) -> None:
+        self.worker.control.stop()
+
+    def pause(self) -> None:
+        self.worker.control.pause()
+
+    def resume(self) -> None:
+        self.worker.control.resume()
+
+    def send(self, **changes: Any) -> bool:
+        self.worker.control.update(**changes)
+        return True
+
+    @property
+    def trains_here(self) -> bool:
+        return self.worker.isRunning()
+
+    def wait(self, ms: int) -> bool:
+        return self.worker.wait(ms)
+
+
+class PresetSource(RunSource):
+    """A preset's runs, one after another, trained in this process."""
+
+    kind = "preset"
+    can_pause = True
+
+    def __init__(self, preset: Any, output_root: str | Path, scale: Any = None, torch_threads: int | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.preset = preset
+        self.worker = PresetWorker(preset, output_root, scale=scale, torch_threads=torch_threads, parent=self)
+        self.n_runs = len(preset.runs)
+        self.index = -1
+        self.run_label = ""
+        self.error: str | None = None
+        w = self.worker
+        w.run_started.connect(self._run_started)
+        w.snapshot.connect(lambda _label, s: self.snapshots.emit([s]))
+        w.progress.connect(self.progress.emit)
+        w.failed.connect(self._failed)
+        w.completed.connect(self._completed)
+
+    @property
+    def folder(self) -> Path:
+        return self.worker.folder
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def _run_started(self, index: int, label: str, run_dir: str, config: dict) -> None:
+        self.index, self.run_label = index, label
+        self.begun.emit(run_dir, config, f"preset {self.preset.name}: {label} (run {index + 1} of {self.n_runs})")
+
+    def _failed(self, message: str) -> None:
+        self.error = message
+        self.failed.emit(f"preset {self.preset.name}: {message}")
+
+    def _completed(self, folder: str) -> None:
+        self.worker.wait(5000)
+        self.finished.emit(folder)
+
+    def stop(self) -> None:
+        self.worker.control.stop()
+
+    def pause(self) -> None:
+        self.worker.control.pause()
+
+    def resume(self) -> None:
+        self.worker.control.resume()
+
+    def send(self, **changes: Any) -> bool:
+        self.worker.control.update(**changes)
+        return True
+
+    @property
+    def trains_here(self) -> bool:
+        return self.worker.isRunning()
+
+    def wait(self, ms: int) -> bool:
+        return self.worker.wait(ms)
+
+
+def _load_probe(reader: RunReader, step: int) -> Any:
+    """One snapshot's probe embeddings from its run folder (called from workers)."""
+    return reader.load_arrays(step).get("probe_embeddings")
+
+
+class FolderSource(RunSource):
+    """A run folder: replayed once (``follow`` False) or polled every 500 ms for what a
+    ``simcse train`` process appends. Reads happen in a worker; one at a time."""
+
+    def __init__(self, path: str | Path, follow: bool = False, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.path = str(path)
+        self.follow = follow
+        self.kind = "following" if follow else "replay"
+        self.reader = RunReader(path)  # SimCSEError for a folder that is not a run: the caller says it
+        self._first = True
+        self._need_probe = True
+        self._job: Any = None
+        self._stopped = False
+        self._last_step = -1
+        self._timer = QTimer(self)
+        self._timer.setInterval(FOLLOW_MS)
+        self._timer.timeout.connect(self.poll)
+
+    @property
+    def reading(self) -> bool:
+        """A read of the folder is under way."""
+        return self._job is not None
+
+    @property
+    def polling(self) -> bool:
+        """The folder is being followed (polled every 500 ms) until its run finishes."""
+        return self._timer.isActive()
+
+    def start(self) -> None:
+        self.begun.emit(self.path, self.reader.config, "following: " + self.path if self.follow else "run: " + self.path)
+        self.poll()
+        if self.follow:
+            self._timer.start()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._timer.stop()
+
+    def poll(self) -> None:
+        if self._stopped or self._job is not None:
+            return  # the previous read is still going
+        self._job = create_worker(read_run_updates, self.reader, self._need_probe, self._first, _start_thread=False,
+                                  _connect={"returned": self._update, "errored": self._error,
+                                            "finished": self._done})
+        self._job.start()
+
+    def _done(self) -> None:
+        self._job = None
+
+    def _error(self, exc: BaseException) -> None:
+        if self._stopped:
+            return
+        self._timer.stop()
+        self.failed.emit(error_text(exc))
+
+    def _update(self, update: RunUpdate) -> None:
+        if self._stopped:
+            return
+        first, self._first = self._first, False
+        if update.probe:
+            self._need_probe = False
+            self.probe.emit(update.probe.get("texts"), update.probe.get("columns"))
+        if update.config and not first:
+            self.config.emit(dict(update.config))
+        snaps = update.snapshots
+        if snaps and snaps[0].step <= self._last_step:
+            self.restarted.emit()  # the writer restarted or resumed (metrics.jsonl was truncated)
+        if update.lazy_steps:
+            self.lazy.emit({step: partial(_load_probe, self.reader, step) for step in update.lazy_steps})
+        if snaps:
+            self._last_step = snaps[-1].step
+            self.snapshots.emit(snaps)
+            last = snaps[-1]
+            self.progress.emit(last.step, last.total_steps, float(last.scalars.get("steps_per_sec", 0.0)))
+        if update.finished or not self.follow:
+            self._timer.stop()
+            last = snaps[-1] if snaps else None
+            self.finished.emit(FolderEnd(self.path, bool(update.finished), bool(last is not None and last.stopped),
+                                         last.step if last else 0, last.total_steps if last else 0))

@@ -1,0 +1,59 @@
+"""Checkpoints of a run: where to resume from, what a checkpoint restores, and writing
+one (model, optimizer, schedule, RNG and the live-changed state)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..config import TrainConfig
+from ..errors import ConfigError
+from ..model import SentenceEncoder, load_model
+from ..runs import RunWriter, latest_checkpoint
+
+
+def resolve_checkpoint(config: TrainConfig) -> Path:
+    """The checkpoint folder ``resume_from_checkpoint`` names ("latest": the newest
+    complete one in ``output_dir``)."""
+    spec = config.resume_from_checkpoint
+    if spec in ("latest", "true", "True", "1"):
+        if not config.output_dir:
+            raise ConfigError("config field 'resume_from_checkpoint': 'latest' needs output_dir")
+        ck = latest_checkpoint(config.output_dir)
+        if ck is None:
+            raise ConfigError(f"config field 'resume_from_checkpoint': no complete checkpoint in {config.output_dir}/checkpoints")
+        return ck
+    p = Path(str(spec))
+    if not (p / "state.json").is_file():
+        raise ConfigError(f"config field 'resume_from_checkpoint': {p} is not a checkpoint folder (no state.json)")
+    return p
+
+
+def read_checkpoint_state(checkpoint: Path, encoder: SentenceEncoder, config: TrainConfig) -> dict[str, Any]:
+    """Load the checkpoint's weights into ``encoder`` and return its state.json (step,
+    temperature, fn_pairs, fn_policy, lr_scale, total_steps)."""
+    state = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
+    resumed = load_model(str(checkpoint / "model"), encoder.pooler_type, config.mlp_only_train, config.dropout,
+                         config.max_seq_length, False, config.seed)
+    encoder.load_state_dict(resumed.state_dict())
+    del resumed
+    return state
+
+
+def write_checkpoint(writer: RunWriter, step: int, encoder: SentenceEncoder, optimizer: torch.optim.Optimizer,
+                     scheduler: Any, config: TrainConfig, device: torch.device, state: dict[str, Any]) -> None:
+    """Write checkpoint ``step`` atomically (a temporary folder, then committed)."""
+    tmp = writer.new_checkpoint_dir(step)
+    encoder.save(tmp / "model", training_args=config.to_dict())
+    ts = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng_cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        ts["rng_cuda"] = [torch.cuda.get_rng_state(device)]
+    torch.save(ts, tmp / "trainer_state.pt")
+    (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=2) + "\n", encoding="utf-8")
+    writer.commit_checkpoint(tmp, step, config.keep_checkpoints)
+
+
+__all__ = ["read_checkpoint_state", "resolve_checkpoint", "write_checkpoint"]

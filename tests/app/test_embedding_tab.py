@@ -1,0 +1,149 @@
+"""The embedding tab's split: jobs get data captured on the GUI thread (never the live
+RunModel or a live cache), and the ViewState is the one place for the shown snapshot,
+colouring, k, sphere method and UMAP cadence (controls write it, the tab follows it)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pytest
+
+from app.embedding_tab.controller import ProbeRequest
+from app.embedding_tab.job_thread import JobThread
+from app.state.run_model import RunModel
+from app.state.selection import Selection
+from app.state.view_state import ViewState
+
+from views_helpers import clustered
+
+TIMEOUT = 30_000
+
+
+@pytest.fixture
+def tab(qtbot):
+    from app.embedding_tab import EmbeddingTab
+
+    made = []
+
+    def make(view_state=None, **kw):
+        v = EmbeddingTab(RunModel(), view_state or ViewState(), Selection(), **kw)
+        qtbot.addWidget(v)
+        v.resize(900, 600)
+        v.show()
+        qtbot.waitExposed(v)
+        made.append(v)
+        return v
+
+    yield make
+    for v in made:
+        v.shutdown()
+
+
+def _leaves(x, depth=0):
+    """Every object inside a job argument (through tuples, lists, dict values, requests)."""
+    yield x
+    if depth > 4:
+        return
+    if isinstance(x, (tuple, list, set, frozenset)):
+        for y in x:
+            yield from _leaves(y, depth + 1)
+    elif isinstance(x, dict):
+        for y in x.values():
+            yield from _leaves(y, depth + 1)
+    elif isinstance(x, ProbeRequest):
+        yield from _leaves((x.array, x.load), depth + 1)
+
+
+def test_jobs_never_get_the_live_model_or_a_live_cache(qtbot, tab, monkeypatch):
+    submitted: list[tuple[str, tuple]] = []
+    real_submit = JobThread.submit
+
+    def spy(self, channel, fn, *args, token=None):
+        submitted.append((channel, args))
+        real_submit(self, channel, fn, *args, token=token)
+
+    monkeypatch.setattr(JobThread, "submit", spy)
+    v = tab()
+    c = v.controller
+    for s in clustered(n_snaps=4):
+        v.model.add(s)
+    qtbot.waitUntil(lambda: len(v.drift_series()[0]) == 4 and 3 in v.umap and len(v.frames) == 4, timeout=60_000)
+    with qtbot.waitSignal(v.colouring_changed, timeout=TIMEOUT, check_params_cb=lambda n: n.startswith("k-means")):
+        v.view_state.colour_by = "k-means"
+    v.view_state.snapshot_index = 1
+    v.search("music")
+    v.view_state.sphere_method = "umap"
+    qtbot.waitUntil(lambda: bool(c.umap_sphere), timeout=60_000)
+    channels = {ch for ch, _ in submitted}
+    assert {"frame", "prefetch", "drift", "umap", "kmeans", "corpus"} <= channels, channels
+    live = [c.frames, c.umap, c.umap_sphere, c.kmeans_labels, c.drift, c.umap_timings, v.model.snapshots,
+            v.model.lazy_probe, v.model.series]
+    for ch, args in submitted:
+        for leaf in _leaves(args):
+            assert not isinstance(leaf, RunModel), (ch, leaf)
+            assert not any(leaf is x for x in live), (ch, type(leaf))
+            # in-memory snapshots travel as their arrays: no loader bound to the model
+            assert not isinstance(leaf, partial), (ch, leaf)
+
+
+def test_a_snapshot_on_disk_travels_as_a_loader_bound_to_its_index(tab):
+    v = tab()
+    snaps = clustered(n_snaps=2)
+    arrays = {s.step: s.probe_embeddings.copy() for s in snaps}
+    for s in snaps:
+        v.model.lazy_probe[s.step] = (lambda a=arrays[s.step]: a)
+        v.model.add(s.replace(probe_embeddings=None))
+    req = v.controller.probe_request(1)
+    assert req.array is None and isinstance(req.load, partial) and req.load.args == (1,)
+    assert np.allclose(req.matrix(), arrays[10], atol=1e-3)
+
+
+def test_the_view_state_is_the_one_place_for_what_is_shown(qtbot, tab):
+    vs = ViewState(snapshot_index=1, colour_by="none", kmeans_k=5, sphere_method="umap", umap_every=3)
+    v = tab(vs, use_gl=False)
+    # the controls show the state they were built with
+    assert v.timeline.umap_every.value() == 3 and v.legend.k.value() == 5
+    assert v.sphere_method_box.currentIndex() == 1 and not v.timeline.follow.isChecked()
+    for s in clustered(n_snaps=3):
+        v.model.add(s)
+    qtbot.waitUntil(lambda: v.drawn_index == 1, timeout=TIMEOUT)
+    assert v.shown_index == 1 and v.colouring.name == "none" and v.legend.combo.currentText() == "none"
+    # code writes the state: the tab follows
+    vs.snapshot_index = -1
+    qtbot.waitUntil(lambda: v.drawn_index == 2, timeout=TIMEOUT)
+    assert v.timeline.follow.isChecked() and v.timeline.slider.value() == 2
+    vs.colour_by = "topic"
+    assert v.colouring.name == "topic" and v.legend.combo.currentText() == "topic"
+    vs.sphere_method = "pca"
+    assert v.sphere_method_box.currentIndex() == 0
+    # a person's change writes the state
+    v.sphere_method_box.setCurrentIndex(1)
+    assert vs.sphere_method == "umap"
+    v.timeline.umap_every.setValue(7)
+    assert vs.umap_every == 7
+    v.legend.combo.setCurrentText("none")
+    assert vs.colour_by == "none" and v.colouring.name == "none"
+    v.timeline.follow.setChecked(False)  # unticking "follow newest" stays where the views are
+    assert vs.snapshot_index == 2
+    v.timeline.slider.setValue(0)
+    assert vs.snapshot_index == 0
+    qtbot.waitUntil(lambda: v.drawn_index == 0, timeout=TIMEOUT)
+    v.timeline.follow.setChecked(True)
+    assert vs.snapshot_index == -1
+    # a new run: follow it, colour by its first label column again when "" (not chosen)
+    vs.colour_by = ""
+    v.model.clear()
+    assert v.shown_index is None and not v.frames
+    for s in clustered(n_snaps=2, seed=1):
+        v.model.add(s)
+    qtbot.waitUntil(lambda: v.drawn_index == 1, timeout=TIMEOUT)
+    assert vs.colour_by == "topic"
+
+
+def test_shutdown_stops_listening_to_the_view_state(tab):
+    vs = ViewState()
+    v = tab(vs)
+    v.shutdown()
+    assert not any(vs._listeners.values())  # noqa: SLF001 - the evented model's own registry
+    vs.update(snapshot_index=2, sphere_method="umap", umap_every=2, colour_by="k-means")  # nothing breaks
