@@ -128,7 +128,8 @@ METRIC_SPECS: tuple[MetricSpec, ...] = (
                compare=True, compare_title="STS Spearman ×100", axis="Spearman", color="brown"),
     MetricSpec("sts_alignment", "eval_file pairs with gold > 4 (SimCSE's definition)"),
     MetricSpec("sts_uniformity", "eval_file sentences, t=2"),
-    MetricSpec("n_masked", "negatives removed from the denominator in the last step (fn_mask)"),
+    MetricSpec("n_masked", "negatives removed from the denominator in the last step (fn_mask)",
+               axis="negatives", track=True),  # drawn by the false-negative panel
     MetricSpec("steps_per_sec", "training speed since the run (or resume) started", axis="steps/s", track=True),
     MetricSpec("elapsed", "seconds since the run (or resume) started", axis="s"),
 )

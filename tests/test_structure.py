@@ -97,9 +97,10 @@ def _is_private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
-# Underscore names of Qt and the libraries that are their public API (PySide6's and
-# pyqtgraph's own private members are not ours to police).
-LIBRARY_PRIVATE_OK = {"_updateLabel"}
+# Third-party private members read on purpose, each for want of a public way:
+# pyqtgraph's AxisItem._updateLabel (re-lays the label after a style change, presentation
+# mode) and numba's Dispatcher._cache (whether a function caches to disk, UMAP warm-up).
+LIBRARY_PRIVATE_OK = {"_updateLabel", "_cache"}
 
 
 def _private_reads(path: Path) -> list[str]:

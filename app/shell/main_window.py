@@ -44,7 +44,10 @@ CLOSE_WAIT_MS = 60_000
 
 class MainWindow(QMainWindow):
     """The SimCSE Studio window. ``runs`` is the run controller (its signals say when
-    snapshots arrive, runs finish, folders update); ``context`` what panels get."""
+    snapshots arrive, runs finish, folders update); ``context`` what panels get.
+    Signal ``message_shown(kind, text)``: every message the window shows."""
+
+    message_shown = Signal(str, str)
 
     def __init__(self, settings: QSettings | None = None, runs_root: str | Path | None = None,
                  torch_threads: int | None = None, restore: bool = True) -> None:
@@ -187,7 +190,7 @@ class MainWindow(QMainWindow):
                 if not math.isfinite(panel.learning_rate()):
                     raise ConfigError(f"config field 'learning_rate': not a number ({panel.lr.text()!r})")
                 config = panel.config()
-                for key, value in self.fn_panel.config_overrides().items():  # tau_plus, fn_pairs, fn_policy
+                for key, value in self.fn_panel.config_overrides().items():  # fn_pairs, fn_policy
                     setattr(config, key, value)
             except (SimCSEError, TypeError, ValueError) as e:
                 self.show_message(error_text(e))

@@ -13,6 +13,7 @@ without a change to this file.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -52,30 +53,42 @@ def configure_pyqtgraph() -> None:
     pg.setConfigOptions(antialias=False, background="w", foreground="#222222")
 
 
+class LiveCurve(pg.PlotDataItem):
+    """A line for a long live series (peak downsampling, clip to view) whose markers
+    (``marker``) are dropped once it holds more than :data:`SYMBOL_LIMIT` points
+    (symbols are a scatter item: costly at thousands of points)."""
+
+    def __init__(self, marker: str | None = None, **kw: Any) -> None:
+        super().__init__([], [], **kw)
+        self.marker = marker
+        self.setDownsampling(auto=True, method="peak")
+        self.setClipToView(True)
+        self.setSkipFiniteCheck(True)  # the model's series hold finite values only
+
+    def set_series(self, x: np.ndarray, y: np.ndarray) -> None:
+        if self.marker:
+            want = self.marker if len(x) <= SYMBOL_LIMIT else None
+            if self.opts["symbol"] != want:
+                self.setSymbol(want)
+        self.setData(x, y)
+
+
 def _curve(plot: pg.PlotItem, color: str, name: str, width: float = 1.6,
-           style: Qt.PenStyle = Qt.PenStyle.SolidLine, alpha: int = 255, symbol: str | None = None) -> pg.PlotDataItem:
-    """A line item set up for long live series (peak downsampling, clip to view)."""
-    kw = {}
+           style: Qt.PenStyle = Qt.PenStyle.SolidLine, alpha: int = 255, symbol: str | None = None) -> LiveCurve:
+    """A :class:`LiveCurve` added to ``plot``."""
+    kw: dict[str, Any] = {}
     if symbol:
         kw = {"symbol": symbol, "symbolSize": 6, "symbolPen": None, "symbolBrush": pg.mkBrush(color)}
-    item = plot.plot([], [], pen=make_pen(color, width, style, alpha), name=name, **kw)
-    item.setDownsampling(auto=True, method="peak")
-    item.setClipToView(True)
-    item.setSkipFiniteCheck(True)  # the model's series hold finite values only
-    item.symbol_limit = SYMBOL_LIMIT if symbol else 0  # type: ignore[attr-defined]
-    item.symbol_name = symbol  # type: ignore[attr-defined]
+    item = LiveCurve(marker=symbol, pen=make_pen(color, width, style, alpha), name=name, **kw)
+    plot.addItem(item)
     return item
 
 
 def _set_curve(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
-    """setData, dropping the per-point symbols once a series is too long to need them
-    (symbols are a scatter item: costly at thousands of points)."""
-    name = getattr(item, "symbol_name", None)
-    if name:
-        want = name if len(x) <= item.symbol_limit else None
-        if item.opts["symbol"] != want:
-            item.setSymbol(want)
-    item.setData(x, y)
+    if isinstance(item, LiveCurve):
+        item.set_series(x, y)
+    else:
+        item.setData(x, y)
 
 
 class StepPlot:

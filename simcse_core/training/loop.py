@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import json
 import math
 import random
 import time

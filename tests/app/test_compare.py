@@ -112,51 +112,47 @@ def test_preset_folder_and_bad_folder(qtbot, compare, tmp_path):
 
 
 def test_preset_end_to_end_from_the_studio(qtbot, make_window, tiny_model, small_corpus, tmp_path):
-    from app.tools import toolbox as demo_docks
     from simcse_core.presets import load_preset, read_preset_folder
 
     w = make_window()
-    tools = demo_docks.install(w)
+    tools = w.tools
     titles = [a.text() for a in w.menuBar().actions()]
     assert "&Presets" in titles and "E&xport" in titles and "&Compare" in titles
     preset = load_preset("temperature_tour").with_base(
         model_name_or_path=tiny_model, train_file=small_corpus, per_device_train_batch_size=8, max_steps=4,
         snapshot_every=2, probe_size=32, align_probe_size=16, max_seq_length=16, device="cpu")
     preset = preset.with_runs([(r.label, r.overrides) for r in preset.runs[:2]])  # t = 1 and t = 0.1
-    snaps: list[str] = []
-    runner = tools.run_preset(preset, tmp_path / "presets")
-    assert runner is not None and runner.dialog is not None and runner.dialog.isVisible()
-    runner.worker.snapshot.connect(lambda label, _s: snaps.append(label))
-    with qtbot.waitSignal(runner.finished, timeout=120_000):
-        pass
-    assert runner.error is None
+    runs_seen: list[str] = []
+    w.runs.snapshot_received.connect(lambda _s: runs_seen.append(w.model.run_dir))
+    with qtbot.waitSignal(w.runs.preset_finished, timeout=120_000):
+        source = tools.presets.run_preset(preset, tmp_path / "presets")
+        assert source is not None and w.runs.source is source
+    assert source.error is None
     folder = tmp_path / "presets" / "temperature_tour"
     p, runs = read_preset_folder(folder)
     assert [r[2] for r in runs] == ["done", "done"]
-    assert snaps.count("t = 1") == 3 and snaps.count("t = 0.1") == 3
+    assert runs_seen.count(str(folder / "t-1")) == 3 and runs_seen.count(str(folder / "t-0.1")) == 3
     # the window showed the runs live: its model holds the last run
     assert w.model.run_dir == str(folder / "t-0.1") and w.model.last_step == 4
-    cw = w.compare_window
+    cw = w.tools.compare_window
     assert cw is not None and cw.isVisible()
     qtbot.waitUntil(lambda: len(cw.runs) == 2 and cw.drawn_position is not None, timeout=60_000)
     assert [r.label for r in cw.runs] == ["t = 1", "t = 0.1"]
     assert [r.model.config["temp"] for r in cw.runs] == [1.0, 0.1]
     assert cw.shown_steps() == [4, 4]
-    assert not runner.dialog.isVisible()
 
 
 def test_preset_stop_cancels(qtbot, make_window, tiny_model, small_corpus, tmp_path):
-    from app.tools import toolbox as demo_docks
     from simcse_core.presets import load_preset, read_preset_folder
 
     w = make_window()
-    tools = demo_docks.install(w)
     preset = load_preset("temperature_tour").with_base(
         model_name_or_path=tiny_model, train_file=small_corpus, per_device_train_batch_size=8, max_steps=400,
         snapshot_every=2, probe_size=32, align_probe_size=16, max_seq_length=16, device="cpu")
-    runner = tools.run_preset(preset, tmp_path / "presets")
-    qtbot.waitUntil(lambda: runner.snapshots >= 2, timeout=60_000)
-    with qtbot.waitSignal(runner.finished, timeout=60_000):
-        runner.dialog.stop_button.click()
+    source = w.tools.presets.run_preset(preset, tmp_path / "presets")
+    assert source is not None
+    qtbot.waitUntil(lambda: len(w.model.snapshots) >= 2 and w.model.run_dir.endswith("t-1"), timeout=60_000)
+    with qtbot.waitSignal(w.runs.preset_finished, timeout=60_000):
+        w.controls.stop_button.click()  # the run bar's Stop stops a preset too
     _, runs = read_preset_folder(tmp_path / "presets" / "temperature_tour")
     assert runs[0][2] == "stopped" and all(r[2] == "pending" for r in runs[1:])
