@@ -70,7 +70,8 @@ class MapGrid(QWidget):
         return box
 
     def views_by_role(self) -> dict[str, Any]:
-        return {"hammer": self.hammer_view, "circle": self.circle_view, "sphere": self.sphere_view,
+        """Every view of the grid by role, in reading order (exports list them so)."""
+        return {"sphere": self.sphere_view, "hammer": self.hammer_view, "circle": self.circle_view,
                 "umap": self.umap_view}
 
     def clear(self) -> None:

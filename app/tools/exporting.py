@@ -205,7 +205,7 @@ def image_targets(parts: Any, compare_window: Any = None) -> list[tuple[str, Any
     emb = parts.embedding
     if emb is not None:
         out.append(("Embedding space (whole tab)", emb))
-        for v in (emb.sphere_view, emb.hammer_view, emb.circle_view, emb.umap_view):
+        for v in emb.grid.views_by_role().values():
             if v is not None:
                 title = v.getPlotItem().titleLabel.text if isinstance(v, pg.PlotWidget) else "Sphere (3D)"
                 out.append((f"Embedding: {_plain(title)}", v))

@@ -223,10 +223,10 @@ class StudioTools(QObject):
             self.export_timeline(p, source=source)
 
     def shown_step(self) -> int | None:
-        """The step of the snapshot the views show (None: the newest)."""
-        i = self.ctx.view_state.snapshot_index
-        snaps = self.ctx.run_model.snapshots
-        return int(snaps[i].step) if 0 <= i < len(snaps) else None
+        """The step of the snapshot the embedding views show (None: none shown yet)."""
+        emb, snaps = self.ctx.parts.embedding, self.ctx.run_model.snapshots
+        i = emb.shown_index if emb is not None else None
+        return int(snaps[i].step) if i is not None and 0 <= i < len(snaps) else None
 
     def _export_data_dialog(self, kind: str) -> None:
         run = self.ctx.run_model.run_dir

@@ -71,17 +71,17 @@ def test_pause_holds_the_step_and_resume_continues(qtbot, make_window, tiny_conf
     worker = win.runs.source.worker
     qtbot.waitUntil(lambda: worker.last_step >= 1, timeout=TIMEOUT)
     with qtbot.waitSignal(worker.paused_reached, timeout=TIMEOUT):
-        win.pause()
+        win.runs.pause()
     assert win.controls.state == "paused" and win.controls.resume_button.isEnabled()
     held = worker.last_step
     with qtbot.assertNotEmitted(worker.progress, wait=1500):
         pass
     assert worker.last_step == held
     with qtbot.waitSignal(worker.progress, timeout=TIMEOUT) as moved:
-        win.resume()
+        win.runs.resume()
     assert moved.args[0] == held + 1
     with qtbot.waitSignal(win.runs.run_finished, timeout=TIMEOUT):
-        win.stop()
+        win.runs.stop()
 
 
 def test_stop_leaves_a_loadable_checkpoint(qtbot, make_window, tiny_config, tiny_model, small_corpus, tmp_path):
@@ -91,7 +91,7 @@ def test_stop_leaves_a_loadable_checkpoint(qtbot, make_window, tiny_config, tiny
                                    checkpoint_every=1000))
     qtbot.waitUntil(lambda: win.runs.source.worker.last_step >= 1, timeout=TIMEOUT)
     with qtbot.waitSignal(win.runs.run_finished, timeout=TIMEOUT) as done:
-        win.stop()
+        win.runs.stop()
         assert win.controls.state == "stopping"
     result = done.args[0]
     assert result.stopped and result.steps < 500
