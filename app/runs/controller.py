@@ -17,6 +17,11 @@ Signals: ``state_changed(str)``, ``progress(step, total, steps_per_sec)``,
 ``run_updated()`` (a folder brought new records), ``run_finished(object)`` (TrainResult
 or None for training, the preset's folder for presets, FolderEnd for folders),
 ``preset_finished(folder)``, ``message(text, kind)``, ``redraw()``, ``model_saved(path)``.
+
+Faults reach the window as one-line ``message`` s, never a traceback: a followed folder
+removed (polling stops, what was shown stays), the run's model folder removed
+(:meth:`RunController.model_folder`, checked with each batch of snapshots and before
+saving or embedding), a model copy that fails.
 """
 
 from __future__ import annotations
@@ -74,6 +79,8 @@ class RunController(QObject):
         self.last_error: str | None = None
         self._applied: dict[str, float] = {}
         self._save_job: Any = None
+        self._model_seen: Path | None = None  # the run's model folder, last seen on disk
+        self._model_gone_said = False
         self._redraw = qthrottled(self.redraw.emit, timeout=REDRAW_MS, leading=True, parent=self)
 
     # ------------------------------------------------------------------ queries
@@ -180,6 +187,7 @@ class RunController(QObject):
         if not self._mine(src):
             return
         self.label = label
+        self._model_seen, self._model_gone_said = None, False
         self.model.clear(run_dir=run_dir, config=config)
         self.view_state.reset_for_new_run()
         self.run_begun.emit(src.kind, label or run_dir)
@@ -200,6 +208,7 @@ class RunController(QObject):
             self._set_state("running")
         self._progress(src, last.step, last.total_steps, float(last.scalars.get("steps_per_sec", 0.0)))
         self._redraw()
+        self.model_folder(say_again=False)  # removed between snapshots: said once
         if isinstance(src, FolderSource):
             self.run_updated.emit()
         else:
@@ -290,11 +299,28 @@ class RunController(QObject):
         return self._applied.get(key, default)
 
     # ------------------------------------------------------------------ model saving
+    def model_folder(self, say_again: bool = True) -> Path | None:
+        """The run's saved model now (``model/``, else the latest checkpoint's), or None.
+        When a model folder seen before is gone (removed by hand while the run is shown),
+        a message names it (once unless ``say_again``); the snapshots shown are kept."""
+        run_dir = self.model.run_dir
+        path = final_model_path(run_dir) if run_dir else None
+        if path is not None:
+            self._model_seen, self._model_gone_said = path, False
+        elif self._model_seen is not None and (say_again or not self._model_gone_said):
+            self._model_gone_said = True
+            self.message.emit(f"the model folder {self._model_seen} was removed; what was shown is kept, "
+                              "but the run has no model to save (typed sentences use the starting model)", "error")
+        return path
+
     def save_model_to(self, dest: str) -> bool:
         """Copy the run's model (final, else the latest checkpoint's) to ``dest`` in a worker."""
-        src = final_model_path(self.model.run_dir) if self.model.run_dir else None
+        seen = self._model_seen
+        src = self.model_folder()
         if src is None:
-            self.message.emit("this run has no saved model or checkpoint yet", "error")
+            if seen is None:
+                where = f" ({self.model.run_dir})" if self.model.run_dir else ""
+                self.message.emit(f"this run has no saved model or checkpoint yet{where}", "error")
             return False
         self._save_job = create_worker(copy_model, str(src), dest, _connect={
             "returned": self._model_copied, "errored": lambda e: self.message.emit(error_text(e), "error")})

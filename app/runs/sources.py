@@ -94,30 +94,12 @@ class RunSource(QObject):
         return True
 
 
-class LiveSource(RunSource):
-    """One run trained in this process by a :class:`~app.runs.workers.TrainWorker`."""
+class TrainingSource(RunSource):
+    """A source that trains in this process in ``self.worker`` (a QThread with a
+    :class:`~app.runs.workers.StudioControl` as ``control``)."""
 
-    kind = "training"
     can_pause = True
-
-    def __init__(self, config: TrainConfig, torch_threads: int | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.train_config = config
-        self.worker = TrainWorker(config, torch_threads=torch_threads, parent=self)
-        w = self.worker
-        w.snapshot.connect(lambda s: self.snapshots.emit([s]))
-        w.progress.connect(self.progress.emit)
-        w.paused_reached.connect(self.paused.emit)
-        w.failed.connect(self.failed.emit)
-        w.completed.connect(self._completed)
-
-    def start(self) -> None:
-        self.begun.emit(str(self.train_config.output_dir), self.train_config.to_dict(), "")
-        self.worker.start()
-
-    def _completed(self, result: Any) -> None:
-        self.worker.wait(5000)
-        self.finished.emit(result)
+    worker: Any
 
     def stop(self) -> None:
         self.worker.control.stop()
@@ -140,11 +122,36 @@ class LiveSource(RunSource):
         return self.worker.wait(ms)
 
 
-class PresetSource(RunSource):
+class LiveSource(TrainingSource):
+    """One run trained in this process by a :class:`~app.runs.workers.TrainWorker`."""
+
+    kind = "training"
+
+    def __init__(self, config: TrainConfig, torch_threads: int | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.train_config = config
+        self.worker = TrainWorker(config, torch_threads=torch_threads, parent=self)
+        w = self.worker
+        w.snapshot.connect(lambda s: self.snapshots.emit([s]))
+        w.progress.connect(self.progress.emit)
+        w.paused_reached.connect(self.paused.emit)
+        w.failed.connect(self.failed.emit)
+        w.completed.connect(self._completed)
+
+    def start(self) -> None:
+        self.begun.emit(str(self.train_config.output_dir), self.train_config.to_dict(), "")
+        self.worker.start()
+
+    def _completed(self, result: Any) -> None:
+        self.worker.wait(5000)
+        self.finished.emit(result)
+
+
+
+class PresetSource(TrainingSource):
     """A preset's runs, one after another, trained in this process."""
 
     kind = "preset"
-    can_pause = True
 
     def __init__(self, preset: Any, output_root: str | Path, scale: Any = None, torch_threads: int | None = None,
                  parent: QObject | None = None) -> None:
@@ -181,25 +188,6 @@ class PresetSource(RunSource):
         self.worker.wait(5000)
         self.finished.emit(folder)
 
-    def stop(self) -> None:
-        self.worker.control.stop()
-
-    def pause(self) -> None:
-        self.worker.control.pause()
-
-    def resume(self) -> None:
-        self.worker.control.resume()
-
-    def send(self, **changes: Any) -> bool:
-        self.worker.control.update(**changes)
-        return True
-
-    @property
-    def trains_here(self) -> bool:
-        return self.worker.isRunning()
-
-    def wait(self, ms: int) -> bool:
-        return self.worker.wait(ms)
 
 
 def _load_probe(reader: RunReader, step: int) -> Any:

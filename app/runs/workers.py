@@ -173,8 +173,28 @@ def _lazy_folder(reader: Any, eager_bytes: int) -> bool:
     return len(steps) * int(np.prod(shape)) * 2 > eager_bytes
 
 
+def folder_removed(root: Any) -> SimCSEError:
+    """The one-line error for a run folder that was removed while it was shown."""
+    return SimCSEError(f"the run folder {root} was removed; what was shown is kept")
+
+
 def read_run_updates(reader: Any, with_probe: bool, with_config: bool, lazy: bool | None = None,
                      eager_bytes: int | None = None) -> RunUpdate:
+    """:func:`poll_run_folder` with a removed or unreadable folder said in one line
+    (a :class:`SimCSEError`, never a bare OSError)."""
+    root = Path(reader.root)
+    if not root.is_dir():
+        raise folder_removed(root)
+    try:
+        return poll_run_folder(reader, with_probe, with_config, lazy, eager_bytes)
+    except OSError as e:
+        if not root.is_dir():
+            raise folder_removed(root) from None
+        raise SimCSEError(f"run folder {root}: cannot be read ({e.strerror or e})") from None
+
+
+def poll_run_folder(reader: Any, with_probe: bool, with_config: bool, lazy: bool | None = None,
+                    eager_bytes: int | None = None) -> RunUpdate:
     """Poll a :class:`~simcse_core.runs.RunReader` and load the new snapshots' arrays
     (``with_probe``: also probe.json, until it has appeared). Run in a worker; one
     reader is never polled by two workers at once.
@@ -208,6 +228,8 @@ def read_run_updates(reader: Any, with_probe: bool, with_config: bool, lazy: boo
 def copy_model(source: str, dest: str) -> str:
     """Copy a sentence-transformers folder to ``dest`` (created; must be empty if it exists)."""
     src, dst = Path(source), Path(dest)
+    if not src.is_dir():
+        raise SimCSEError(f"the model folder {src} was removed; nothing to save")
     if not (src / "modules.json").is_file() and not (src / "config.json").is_file():
         raise SimCSEError(f"{src}: not a saved model folder")
     if dst.exists() and any(dst.iterdir()):
@@ -215,5 +237,7 @@ def copy_model(source: str, dest: str) -> str:
     try:
         shutil.copytree(src, dst, dirs_exist_ok=True)
     except OSError as e:
+        if not src.is_dir():
+            raise SimCSEError(f"the model folder {src} was removed while it was copied to {dst}") from None
         raise SimCSEError(f"{dst}: cannot write the model ({e.strerror or e})") from None
     return str(dst)

@@ -72,6 +72,11 @@ class MainWindow(QMainWindow):
         self.runs.message.connect(self.show_message)
         self.runs.redraw.connect(lambda: self.plots.refresh())  # looked up per call (benchmarks wrap it)
         self.runs.run_begun.connect(lambda _kind, _label: self.message_bar.hide())
+        # a typed sentence to embed: say so when the run's model folder was removed meanwhile,
+        # and a failed encoding reaches the message bar too (one line)
+        self.embedding.panel.embed_requested.connect(lambda _text: self.runs.model_folder())
+        self.embedding.controller.search.failed.connect(
+            lambda text: text.startswith("encode") and self.show_message(text, "error"))
         if restore:
             self._restore()
 

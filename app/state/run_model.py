@@ -14,15 +14,25 @@ embeddings are stored as float16 (half the bytes: 1.5 MB a snapshot at 2000 x 38
 run folder whose snapshots would not fit :data:`EAGER_BYTES` keeps them on disk and
 :meth:`RunModel.probe_matrix` loads one on demand (a small LRU cache keeps the last
 few).
+
+Bounded history: at most :data:`MEMORY_SNAPSHOTS` snapshots keep their large arrays
+(probe embeddings, the last batch's ``batch_sim`` and ``batch_ids``) in memory. When a
+newer one arrives, the oldest resident snapshot whose ``snapshots/step_XXXXXXX.npz`` is
+in the run folder drops them and gets a loader in ``lazy_probe`` (the same path as a
+large run folder), so the timeline, UMAP, drift, lens and exports read it back from
+disk; :meth:`RunModel.batch_arrays` reads its batch back. A snapshot not (yet) on disk
+keeps its arrays. Scalars, series and per-step losses always stay in memory.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
+import zipfile
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +49,23 @@ SERIES_KEYS = series_keys()
 
 EAGER_BYTES = 512 * 1024 * 1024  # a run folder's probe embeddings (float16) loaded up front below this
 LRU_SNAPSHOTS = 8  # on-demand probe matrices kept in memory
+MEMORY_SNAPSHOTS = 32  # snapshots whose large arrays stay in memory (older ones: read back from the run folder)
+LARGE_ARRAYS = ("probe_embeddings", "batch_sim", "batch_ids")  # what an old snapshot leaves on disk
+
+
+def snapshot_file(run_dir: str | Path, step: int) -> Path:
+    """Where the trainer writes snapshot ``step``'s arrays in a run folder."""
+    return Path(run_dir) / "snapshots" / f"step_{int(step):07d}.npz"
+
+
+def load_npz_member(path: str | Path, key: str) -> np.ndarray | None:
+    """One array of a snapshot .npz (only its bytes are read), or None when the file or
+    the member is missing (a run folder removed meanwhile). Safe in a worker."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return z[key] if key in z.files else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
 
 
 def load_npz_arrays(path: str | Path, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
@@ -126,8 +153,8 @@ class Series:
 class RunModel:
     """Everything the studio knows about the current run.
 
-    - ``snapshots``: every snapshot received, in order (arrays kept: later views need
-      the probe embeddings at any step).
+    - ``snapshots``: every snapshot received, in order; the newest ``memory_snapshots``
+      keep their arrays, older ones read them back from the run folder (module note).
     - ``series[key]``: one point per snapshot with a finite ``key`` (see
       :data:`SERIES_KEYS`); ``step_loss``: every per-step loss (from ``step_losses``).
     - ``trajectory``: (uniformity, alignment) points with their steps (paper Figure 2).
@@ -157,6 +184,8 @@ class RunModel:
     # step -> callable returning that snapshot's (P, D) probe embeddings, for snapshots
     # whose arrays stay on disk (``Snapshot.probe_embeddings`` is None for them)
     lazy_probe: dict[int, Callable[[], np.ndarray | None]] = field(default_factory=dict, repr=False)
+    memory_snapshots: int = MEMORY_SNAPSHOTS  # snapshots whose large arrays stay in memory
+    _resident: deque = field(default_factory=deque, repr=False)  # indices of snapshots holding arrays
     _lru: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _listeners: list[Callable[[Snapshot | None], None]] = field(default_factory=list, repr=False)
@@ -220,6 +249,7 @@ class RunModel:
         self.total_steps = 0
         self.probe_ids = None
         self.lazy_probe = {}
+        self._resident = deque()
         with self._lock:
             self._lru.clear()
         self.generation += 1
@@ -269,7 +299,44 @@ class RunModel:
         self.events.extend(snap.events or [])
         self.device = snap.device or self.device
         self.total_steps = int(snap.total_steps)
+        if any(getattr(snap, k) is not None for k in LARGE_ARRAYS):
+            self._resident.append(len(self.snapshots) - 1)
+            self._trim()
         self._emit(snap)
+
+    def _trim(self) -> None:
+        """Drop the large arrays of the oldest resident snapshots beyond
+        :attr:`memory_snapshots` whose arrays are in the run folder (see the module note)."""
+        while len(self._resident) > max(1, self.memory_snapshots):
+            i = self._resident.popleft()
+            snap = self.snapshots[i]
+            path = snapshot_file(self.run_dir, snap.step) if self.run_dir else None
+            if path is None or not path.is_file():
+                continue  # not on disk: it keeps its arrays (it is no longer counted)
+            if snap.probe_embeddings is not None:
+                self.lazy_probe[snap.step] = partial(load_npz_member, path, "probe_embeddings")
+            for key in LARGE_ARRAYS:  # the loader is in place before the array goes (workers)
+                setattr(snap, key, None)
+            if snap.probe_ids is not None and self.probe_ids is not None \
+                    and snap.probe_ids is not self.probe_ids and np.array_equal(snap.probe_ids, self.probe_ids):
+                snap.probe_ids = self.probe_ids  # one shared copy of the constant ids
+
+    def resident_count(self) -> int:
+        """How many snapshots hold probe embeddings in memory now."""
+        return sum(1 for s in self.snapshots if s.probe_embeddings is not None)
+
+    def batch_arrays(self, index: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(batch_sim (B, B) float32, batch_ids (B,)) of snapshot ``index``: from memory,
+        else read back from the run folder (an old snapshot); (None, None) when it has
+        none or its file is gone. Reads a file: call it from a worker for old snapshots."""
+        if not -len(self.snapshots) <= index < len(self.snapshots):
+            return None, None
+        snap = self.snapshots[index]
+        sim, ids = snap.batch_sim, snap.batch_ids
+        if sim is None and self.run_dir:
+            path = snapshot_file(self.run_dir, snap.step)
+            sim, ids = load_npz_member(path, "batch_sim"), load_npz_member(path, "batch_ids")
+        return (None if sim is None else np.asarray(sim, dtype=np.float32)), ids
 
     def extend(self, snaps: Iterable[Snapshot]) -> None:
         for s in snaps:
