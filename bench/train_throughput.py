@@ -71,7 +71,7 @@ def model_folder(shape: str, tmp: Path) -> str:
         torch.manual_seed(0)
         BertModel(BertConfig(vocab_size=30522, hidden_size=h, num_hidden_layers=layers, num_attention_heads=heads,
                              intermediate_size=inter)).save_pretrained(folder)
-        AutoTokenizer.from_pretrained(str(default_model_path())).save_pretrained(folder)
+        AutoTokenizer.from_pretrained(str(default_model_path()), trust_remote_code=False).save_pretrained(folder)
     return str(folder)
 
 
@@ -106,8 +106,8 @@ def _steps_per_second(step, warmup: int, steps: int, device: torch.device) -> fl
 def run_naive(folder: str, sents: list[str], batch: int, max_len: int, warmup: int, steps: int, device: torch.device) -> float:
     from transformers import AutoModel, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(folder)
-    model = AutoModel.from_pretrained(folder, attn_implementation="eager").to(device).train()
+    tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    model = AutoModel.from_pretrained(folder, attn_implementation="eager", trust_remote_code=False).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-5)
     t = 0.05
 
@@ -131,7 +131,7 @@ def run_naive(folder: str, sents: list[str], batch: int, max_len: int, warmup: i
 def run_mnrl(folder: str, sents: list[str], batch: int, max_len: int, warmup: int, steps: int, device: torch.device) -> float:
     from sentence_transformers import SentenceTransformer, losses
 
-    model = SentenceTransformer(folder, device=str(device))
+    model = SentenceTransformer(folder, device=str(device), trust_remote_code=False)
     model.max_seq_length = max_len
     loss_fn = losses.MultipleNegativesRankingLoss(model, scale=20.0)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-5)
@@ -200,7 +200,7 @@ def run_encode(folder: str, sents: list[str], batch: int, max_len: int, device: 
     from simcse_core.model import load_model
 
     enc = load_model(folder, "cls_before_pooler", max_seq_length=max_len).to(device)
-    st = SentenceTransformer(folder, device=str(device))
+    st = SentenceTransformer(folder, device=str(device), trust_remote_code=False)
     st.max_seq_length = max_len
     bf16 = device.type == "cuda"
     fns = {"engine-encode" + ("-bf16" if bf16 else ""): lambda: enc.encode(sents, batch_size=batch, bf16=bf16),

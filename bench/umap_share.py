@@ -45,7 +45,7 @@ def small_bert(folder: Path) -> str:
     torch.manual_seed(0)
     BertModel(BertConfig(vocab_size=30522, hidden_size=128, num_hidden_layers=4, num_attention_heads=2,
                          intermediate_size=512)).save_pretrained(folder, safe_serialization=True)
-    AutoTokenizer.from_pretrained(str(default_model_path()), local_files_only=True).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(str(default_model_path()), local_files_only=True, trust_remote_code=False).save_pretrained(folder)
     return str(folder)
 
 

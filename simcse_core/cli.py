@@ -6,14 +6,16 @@ Several GPUs (data-parallel, see :mod:`simcse_core.distributed`)::
 
 Flag names follow the reference SimCSE ``train.py`` where one exists. Bad input exits
 with status 2 and one line on stderr; Ctrl-C during training stops after the current
-step and leaves a checkpoint (press it twice to abort at once).
+step and leaves a checkpoint; a second Ctrl-C quits at once without saving (exit 130).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+import math
 import os
 import signal
 import sys
@@ -37,6 +39,14 @@ def _bool(s: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the engine's rule for bad input: one line on stderr, exit status 2
+    (the usage text is what --help is for)."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _add_model_args(p: argparse.ArgumentParser, defaults: bool = True) -> None:
     """Model flags. ``defaults=False`` (train) leaves unset flags None so a --config
     file's values are not overridden by argparse defaults."""
@@ -55,7 +65,7 @@ def _add_model_args(p: argparse.ArgumentParser, defaults: bool = True) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="simcse", description="SimCSE training, encoding and STS evaluation.")
+    parser = _Parser(prog="simcse", description="SimCSE training, encoding and STS evaluation.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a sentence encoder with SimCSE", description=(
@@ -180,7 +190,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             bar.refresh()
 
     control = TrainControl(on_step=on_step)
-    old = _sigint_stops(control, "stopping after this step and writing a checkpoint")
+    restore = _sigint_stops(control, "stopping after this step", "train")
     try:
         gen = train(config, control)
         try:
@@ -198,7 +208,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         except StopIteration as stop:
             result = stop.value
     finally:
-        signal.signal(signal.SIGINT, old)
+        restore()
         if bar is not None:
             bar.close()
     if os.environ.get("RANK", "0") != "0":
@@ -223,19 +233,34 @@ def _parse_sets(items: list[str], flag: str = "--set") -> dict[str, Any]:
     return out
 
 
-def _sigint_stops(control: Any, note: str) -> Any:
+def _sigint_stops(control: Any, note: str, command: str) -> Any:
     """Install a SIGINT handler: the first Ctrl-C asks ``control`` to stop after the
-    current step, the second aborts. Returns the previous handler."""
+    current step (saying ``note``); the second quits at once without saving, with one
+    line and exit status 130 (what is on disk stays good: checkpoints and the model are
+    renamed into place only when complete; a half-written one is removed on the way
+    out, or by the next run in the folder).
+    Returns ``restore()``, which puts the previous handler back unless Ctrl-C was
+    pressed: then this one stays to the end, so a second press while the stop saves or
+    the interpreter exits still answers with its line instead of a silent SIGINT death."""
     presses = {"n": 0}
 
     def on_sigint(signum: int, frame: Any) -> None:
         presses["n"] += 1
         if presses["n"] > 1:
-            raise KeyboardInterrupt
+            sys.stderr.write(f"\nsimcse {command}: quit without saving; the run folder keeps its last complete "
+                             "checkpoint\n")
+            sys.stderr.flush()
+            raise SystemExit(130)  # from the main thread at once; finally blocks remove half-written files
         control.stop()
-        print(f"\n{note} (Ctrl-C again to abort)", file=sys.stderr)
+        print(f"\n{note}; press Ctrl-C again to quit without saving", file=sys.stderr, flush=True)
 
-    return signal.signal(signal.SIGINT, on_sigint)
+    old = signal.signal(signal.SIGINT, on_sigint)
+
+    def restore() -> None:
+        if not presses["n"]:
+            signal.signal(signal.SIGINT, old)
+
+    return restore
 
 
 def cmd_preset(args: argparse.Namespace) -> int:
@@ -250,7 +275,7 @@ def cmd_preset(args: argparse.Namespace) -> int:
     if args.set:
         preset = preset.with_base(**_parse_sets(args.set))
     control = TrainControl()
-    old = _sigint_stops(control, "stopping after this step; the remaining runs are skipped")
+    restore = _sigint_stops(control, "stopping after this step (the remaining runs are skipped)", "preset")
     try:
         gen = run_preset(preset, args.output_root, control=control)
         try:
@@ -261,7 +286,7 @@ def cmd_preset(args: argparse.Namespace) -> int:
         except StopIteration as stop:
             results = stop.value
     finally:
-        signal.signal(signal.SIGINT, old)
+        restore()
     folder = preset.folder(args.output_root)
     state = "stopped" if control.stop_requested else "done"
     print(f"preset {preset.name} {state}: {len(results)} of {len(preset.runs)} runs in {folder} (open {folder / 'preset.json'})")
@@ -269,16 +294,47 @@ def cmd_preset(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------ encode
+def _check_inference_flags(args: argparse.Namespace) -> None:
+    """encode / eval: the numeric flags, in the words TrainConfig.validate uses."""
+    if args.batch_size < 1:
+        raise SimCSEError(f"--batch_size: must be >= 1 (got {args.batch_size})")
+    if args.max_seq_length < 4:
+        raise SimCSEError(f"--max_seq_length: must be at least 4 tokens (got {args.max_seq_length})")
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Any:
+    """Inside, anything written to stdout (library notes, prompts, progress) goes to
+    stderr instead, at the Python and the file-descriptor level, so stdout carries only
+    what the command prints after it."""
+    sys.stdout.flush()
+    saved = None
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no descriptors to swap (an embedded interpreter): Python level only
+        saved = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def cmd_encode(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .data import read_corpus
     from .model import load_model, pick_device
 
-    corpus = read_corpus(args.input, text_column=args.text_column)
+    _check_inference_flags(args)
     out = Path(args.output)
     if out.suffix != ".npy":
         raise SimCSEError(f"--output {out}: must end in .npy")
+    corpus = read_corpus(args.input, text_column=args.text_column, min_sentences=1)
     enc = load_model(args.model_name_or_path, args.pooler_type, max_seq_length=args.max_seq_length,
                      allow_pickle=args.allow_pickle)
     enc.to(pick_device(args.device))
@@ -297,24 +353,41 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if not args.eval_file and not args.sts_dir:
         raise SimCSEError("simcse eval: give --eval_file and/or --sts_dir")
-    sets = [(Path(f).stem, read_sts(f)) for f in args.eval_file]
-    dirs = [(Path(d).name, read_sts_dir(d)) for d in args.sts_dir]
-    enc = load_model(args.model_name_or_path, args.pooler_type, max_seq_length=args.max_seq_length,
-                     allow_pickle=args.allow_pickle)
-    enc.to(pick_device(args.device))
-    result: dict[str, float] = {}
-    for name, pairs in sets:
-        result[name] = round(M.evaluate_sts(enc, pairs, batch_size=args.batch_size)["spearman"], 2)
-    for name, subsets in dirs:
-        r = M.evaluate_sts_sets(enc, subsets, all_setting=True, batch_size=args.batch_size)
-        result[name] = round(r.get("all", next(iter(r.values()))), 2)
-    print(json.dumps(result))
+    _check_inference_flags(args)
+    result: dict[str, float | None] = {}
+    with _stdout_to_stderr():  # stdout carries the JSON object only
+        sets = [(Path(f).stem, read_sts(f)) for f in args.eval_file]
+        dirs = [(Path(d).name, read_sts_dir(d)) for d in args.sts_dir]
+        enc = load_model(args.model_name_or_path, args.pooler_type, max_seq_length=args.max_seq_length,
+                         allow_pickle=args.allow_pickle)
+        enc.to(pick_device(args.device))
+        scores: list[tuple[str, float]] = []
+        for name, pairs in sets:
+            scores.append((name, M.evaluate_sts(enc, pairs, batch_size=args.batch_size)["spearman"]))
+        for name, subsets in dirs:
+            r = M.evaluate_sts_sets(enc, subsets, all_setting=True, batch_size=args.batch_size)
+            scores.append((name, r.get("all", next(iter(r.values())))))
+        for name, value in scores:
+            if value is None or not math.isfinite(value):  # e.g. every embedding the same: no ranking
+                print(f"simcse eval: {name}: the Spearman correlation is undefined (constant similarities); "
+                      "reported as null", file=sys.stderr)
+                result[name] = None
+            else:
+                result[name] = round(float(value), 2)
+    print(json.dumps(result), flush=True)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except SystemExit as e:  # --help (0) or a bad flag (2, one line already on stderr)
+        return e.code if isinstance(e.code, int) else 2
+    if extra:  # said by the command's own parser, so the line names the command
+        print(f"simcse {args.command}: error: unrecognized arguments: {' '.join(extra)} "
+              f"(see simcse {args.command} --help)", file=sys.stderr)
+        return 2
     try:
         return {"train": cmd_train, "encode": cmd_encode, "eval": cmd_eval, "preset": cmd_preset}[args.command](args)
     except SimCSEError as e:

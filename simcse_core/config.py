@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,29 @@ def __getattr__(name: str) -> Any:
     if name == "LOSS_VARIANTS":
         return loss_names()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_TYPE_NAMES = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
+               "dict": "a JSON object", "list": "a JSON list"}
+
+
+def _check_type(source: str, name: str, annotation: str, value: Any) -> None:
+    """ConfigError naming the field when a JSON value has the wrong type for it (an int
+    is a float; a bool is neither)."""
+    kinds = [k.strip().split("[")[0] for k in annotation.split("|")]
+    if value is None and "None" in kinds:
+        return
+    ok = {
+        "str": isinstance(value, str),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "dict": isinstance(value, dict),
+        "list": isinstance(value, (list, tuple)),
+    }
+    if not any(ok.get(k, True) for k in kinds if k != "None"):
+        want = " or ".join(_TYPE_NAMES.get(k, k) for k in kinds if k != "None")
+        raise ConfigError(f"{source}: config field {name!r}: expected {want} (got {value!r})")
 
 
 @dataclass
@@ -96,6 +120,11 @@ class TrainConfig:
             bad("device", f"must be one of {', '.join(DEVICES)}")
         if self.fn_policy not in FN_POLICIES:
             bad("fn_policy", f"must be one of {', '.join(FN_POLICIES)}")
+        for name in ("temp", "learning_rate", "weight_decay", "num_train_epochs", "hard_negative_weight", "tau_plus"):
+            if not math.isfinite(getattr(self, name)):
+                bad(name, "must be a finite number")
+        if self.dropout is not None and not math.isfinite(self.dropout):
+            bad("dropout", "must be a finite number")
         if not (self.temp > 0):
             bad("temp", "the temperature must be > 0 (reference 0.05)")
         if self.per_device_train_batch_size < 2:
@@ -104,6 +133,16 @@ class TrainConfig:
             bad("learning_rate", "must be >= 0")
         if self.dropout is not None and not (0.0 <= self.dropout < 1.0):
             bad("dropout", "must be in [0, 1)")
+        if not (self.weight_decay >= 0):
+            bad("weight_decay", "must be >= 0")
+        if self.warmup_steps < 0:
+            bad("warmup_steps", "must be >= 0")
+        if self.max_grad_norm is not None and not (math.isfinite(self.max_grad_norm) and self.max_grad_norm > 0):
+            bad("max_grad_norm", "must be > 0 (leave it unset for no clipping)")
+        if not (0 <= self.seed < 2**32):
+            bad("seed", "must be in 0 .. 2**32 - 1")
+        if self.align_probe_size < 0:
+            bad("align_probe_size", "must be >= 0")
         if self.max_seq_length < 4:
             bad("max_seq_length", "must be at least 4 tokens")
         if self.max_steps <= 0 and not (self.num_train_epochs > 0):
@@ -136,8 +175,14 @@ class TrainConfig:
         if unknown:
             raise ConfigError(f"{source}: unknown field(s) {', '.join(unknown)}")
         d = dict(d)
+        for f in dataclasses.fields(cls):
+            if f.name in d:
+                _check_type(source, f.name, str(f.type), d[f.name])
         if "fn_pairs" in d:
-            d["fn_pairs"] = [tuple(int(v) for v in p) for p in d["fn_pairs"]]
+            try:
+                d["fn_pairs"] = [tuple(int(v) for v in p) for p in d["fn_pairs"]]
+            except (TypeError, ValueError):
+                raise ConfigError(f"{source}: config field 'fn_pairs': expected a list of [id, id] pairs") from None
         return cls(**d)
 
     def save(self, path: str | Path) -> None:

@@ -43,6 +43,11 @@ PathLike = Union[str, "os.PathLike[str]"]
 # (compared case-insensitively).
 TEXT_COLUMN_CANDIDATES: tuple[str, ...] = ("text", "sentence", "sent0", "sentence1", "content")
 
+# A column guessed as the text column (not named) is refused when it holds at most this
+# many distinct values, none longer than LABEL_MAX_WORDS words: class labels, not sentences.
+LABEL_MAX_DISTINCT = 20
+LABEL_MAX_WORDS = 2
+
 _BINARY_PROBE_BYTES = 8192
 _UTF8_BOM = b"\xef\xbb\xbf"
 _STS_INPUT_RE = re.compile(r"^STS\.input\.(.+)\.txt$")
@@ -375,7 +380,20 @@ def _detect_text_column(
             f"cannot tell which column holds the text (columns: {_columns_list(header)}); "
             "name it with text_column",
         )
+    distinct = sorted({row[best].strip() for _, row in rows if row[best].strip()})
+    if _looks_like_labels(distinct):
+        shown = ", ".join(repr(v) for v in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
+        raise _fail(
+            path,
+            f"has no text column: column {header[best]!r} looks like labels "
+            f"({_plural(len(distinct), 'distinct short value')}: {shown}); if it really holds the "
+            f"text, name it with text_column (columns: {_columns_list(header)})",
+        )
     return best
+
+
+def _looks_like_labels(distinct: Sequence[str]) -> bool:
+    return len(distinct) <= LABEL_MAX_DISTINCT and all(len(v.split()) <= LABEL_MAX_WORDS for v in distinct)
 
 
 def _read_corpus_csv(
@@ -486,7 +504,9 @@ def read_corpus(
     first of ``text``, ``sentence``, ``sent0``, ``sentence1``, ``content`` present
     (case-insensitive), else the mostly non-numeric column with the longest mean
     length. ``.jsonl`` holds one object a line with the text in ``text_column`` or
-    ``text``. Anything else is one sentence a line. Sentences are stripped; empty rows
+    ``text``. A guessed (not named) column that looks like class labels (at most 20
+    distinct values of one or two words) is refused: name it to use it anyway. Anything
+    else is one sentence a line. Sentences are stripped; empty rows
     are skipped and counted; exact duplicates are counted and grouped, and removed when
     ``drop_duplicates`` is true.
 

@@ -22,3 +22,12 @@ class ConfigError(SimCSEError):
 
 class TrainingError(SimCSEError):
     """Training stopped (NaN/inf loss, out of memory). The last good checkpoint is kept."""
+
+
+class StorageError(SimCSEError):
+    """A run folder could not be written (disk full, read-only, quota). The message
+    names what and where, and what is intact; the temporary files are removed."""
+
+
+class RunLockedError(StorageError):
+    """Another run is writing this run folder; the message names it (pid, host, start)."""

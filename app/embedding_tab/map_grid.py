@@ -44,7 +44,9 @@ class MapGrid(QWidget):
                 log.warning("3D sphere unavailable: %s", e)
                 self.gl_enabled, self.gl_reason = False, f"{type(e).__name__}: {e}"
         if not self.gl_enabled:
-            self.sphere_view = MapView(f"Sphere, Lambert azimuthal map (no 3D: {self.gl_reason})", text_of)
+            self.sphere_view = MapView("Sphere, Lambert equal-area map (2D)", text_of)
+            self.sphere_view.setToolTip(f"The 3D sphere is off: {self.gl_reason}. This is the same sphere on "
+                                        "a Lambert azimuthal equal-area map about the north pole.")
             self.sphere_view.set_background(lambert_outline())
             self.sphere_view.fixed_range(2.05, 2.05)
         self.map_views: list[MapView] = [self.hammer_view, self.circle_view, self.umap_view]

@@ -24,6 +24,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QToolTip
 
+from app.widgets.plot_title import fit_titles
 from app.embedding_tab.geometry import in_polygon, in_rect
 from app.embedding_tab.raster_scatter import RasterScatter
 
@@ -133,6 +134,7 @@ class MapView(pg.PlotWidget):
                  aspect: bool = True, point_size: float = 5.0) -> None:
         self._vb = SelectViewBox(self._rect_done, self._lasso_done)
         super().__init__(parent=parent, viewBox=self._vb)
+        fit_titles(self.getPlotItem())
         self.setTitle(title, size="9pt")
         self.text_of = text_of or (lambda r: str(r))
         self.plot_item = self.getPlotItem()

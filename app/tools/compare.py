@@ -57,6 +57,7 @@ from superqt.utils import create_worker
 from simcse_core import metric_specs as MS
 from simcse_core.projection import mean_knn_overlap, procrustes
 
+from app.widgets.plot_title import fit_titles
 from app.state.run_model import RunModel
 from app.training_tab.plots import make_pen
 from app.embedding_tab.job_thread import JobThread
@@ -218,6 +219,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         self.titles: dict[str, str] = {}
         for n, (key, title, _series, ylabel) in enumerate(self.layout_plots):
             p = self.ci.addPlot(row=0, col=n)
+            fit_titles(p)
             p.setTitle(title, size="10pt")
             self.titles[key] = title
             p.showGrid(x=True, y=True, alpha=0.25)

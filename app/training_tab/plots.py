@@ -22,6 +22,8 @@ from PySide6.QtGui import QBrush, QColor, QPen
 
 from simcse_core import metric_specs as MS
 
+from app.widgets.plot_title import fit_titles
+
 from app.state.run_model import RunModel
 
 # A readable palette (Tableau 10) and pens built once.
@@ -97,6 +99,7 @@ class StepPlot:
     def __init__(self, plot: pg.PlotItem, title: str, curves: list[tuple[str, str, str, dict]],
                  y_label: str = "", event_key: str | None = None, legend: bool = True) -> None:
         self.plot = plot
+        fit_titles(plot)
         plot.setTitle(title)
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setLabel("bottom", "step")
@@ -202,6 +205,7 @@ class TrajectoryPlot:
 
     def __init__(self, plot: pg.PlotItem, title: str = "Alignment–uniformity trajectory") -> None:
         self.plot = plot
+        fit_titles(plot)
         plot.setTitle(title)
         plot.setLabel("bottom", "uniformity (lower: more uniform)")
         plot.setLabel("left", "alignment (lower: closer pairs)")

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from ..config import TrainConfig
-from ..errors import ConfigError
+from ..errors import ConfigError, TrainingError
 from ..model import SentenceEncoder, load_model
 from ..runs import RunWriter, latest_checkpoint
 
@@ -38,22 +38,35 @@ def read_checkpoint_state(checkpoint: Path, encoder: SentenceEncoder, config: Tr
     state = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
     resumed = load_model(str(checkpoint / "model"), encoder.pooler_type, config.mlp_only_train, config.dropout,
                          config.max_seq_length, False, config.seed)
+    bad = non_finite_parameter(resumed)
+    if bad:
+        raise TrainingError(f"checkpoint {checkpoint}: its weights are not finite ({bad}); "
+                            "resume from an earlier checkpoint")
     encoder.load_state_dict(resumed.state_dict())
     del resumed
     return state
+
+
+def non_finite_parameter(module: torch.nn.Module) -> str | None:
+    """The name of the first parameter holding a NaN or an infinity, or None."""
+    for name, p in module.named_parameters():
+        if not bool(torch.isfinite(p.detach()).all()):
+            return name
+    return None
 
 
 def write_checkpoint(writer: RunWriter, step: int, encoder: SentenceEncoder, optimizer: torch.optim.Optimizer,
                      scheduler: Any, config: TrainConfig, device: torch.device, state: dict[str, Any]) -> None:
     """Write checkpoint ``step`` atomically (a temporary folder, then committed)."""
     tmp = writer.new_checkpoint_dir(step)
-    encoder.save(tmp / "model", training_args=config.to_dict())
-    ts = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng_cpu": torch.get_rng_state()}
-    if device.type == "cuda":
-        ts["rng_cuda"] = [torch.cuda.get_rng_state(device)]
-    torch.save(ts, tmp / "trainer_state.pt")
-    (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=2) + "\n", encoding="utf-8")
+    with writer.guard(f"checkpoint step {step}", writer.ckpt_dir, cleanup=tmp):
+        encoder.save(tmp / "model", training_args=config.to_dict())
+        ts = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng_cpu": torch.get_rng_state()}
+        if device.type == "cuda":
+            ts["rng_cuda"] = [torch.cuda.get_rng_state(device)]
+        torch.save(ts, tmp / "trainer_state.pt")
+        (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=2) + "\n", encoding="utf-8")
     writer.commit_checkpoint(tmp, step, config.keep_checkpoints)
 
 
-__all__ = ["read_checkpoint_state", "resolve_checkpoint", "write_checkpoint"]
+__all__ = ["non_finite_parameter", "read_checkpoint_state", "resolve_checkpoint", "write_checkpoint"]

@@ -26,7 +26,9 @@ from ..gradcache import RngState
 from ..model import load_model
 from ..runs import RunWriter
 from ..snapshot import Snapshot
+from ..storage import RunLock
 from .checkpoints import read_checkpoint_state, resolve_checkpoint, write_checkpoint
+from .health import divergence_error, health_problem, loss_problem, probe_problem, read_losses
 from .inputs import FalseNegatives, load_train_data, probe_ids
 from .probe import Probe
 from .step import ContrastiveStep, compile_module, oom_advice
@@ -73,10 +75,18 @@ class TrainLoop:
         self.config, self.control, self.device, self.dist = config, control, device, dist_info
         self.main = dist_info.is_main
         self.use_bf16 = device.type == "cuda" if config.bf16 is None else bool(config.bf16 and device.type == "cuda")
-        self._load()
-        self._resume()
-        self._build_step()
-        self._open_run()
+        # one writer per run folder: a second run is refused before anything is loaded or touched
+        self.lock = RunLock(config.output_dir) if self.main and config.output_dir else None
+        try:
+            self._load()
+            self._resume()
+            self._build_step()
+            self._open_run()
+        except BaseException:
+            if self.lock is not None:
+                self.lock.release()
+            raise
+        self.model_saved = False
         # the loop's state
         self.step = self.start_step
         self.t0 = time.perf_counter()
@@ -133,6 +143,9 @@ class TrainLoop:
         self.fn = FalseNegatives(config.fn_pairs + [tuple(p) for p in state.get("fn_pairs", [])])
         self.fn_policy = state.get("fn_policy", config.fn_policy)
         self.lr_scale = float(state.get("lr_scale", 1.0))
+        # what the checkpoint's step owed the next snapshot (losses and events since the last one)
+        self.carried = ([(int(s), float(v)) for s, v in state.get("pending_losses", [])],
+                        list(state.get("pending_events", [])))
         if self.checkpoint is None:
             return
         ts = torch.load(self.checkpoint / "trainer_state.pt", map_location="cpu", weights_only=True)
@@ -177,7 +190,7 @@ class TrainLoop:
         self.writer = None
         if self.main and config.output_dir:
             self.writer = RunWriter(config.output_dir, config.to_dict(),
-                                    resume_step=self.start_step if self.checkpoint else None)
+                                    resume_step=self.start_step if self.checkpoint else None, lock=self.lock)
         ids = probe_ids(config.probe_size, self.data.size, config.seed)
         self.probe = Probe(self.encoder, self.data, ids, config, self.device, self.use_bf16, self.eval_pairs)
         if self.writer:
@@ -227,16 +240,13 @@ class TrainLoop:
         """Apply what was sent at a yield, then what the control holds."""
         return self.apply(sent) + self.apply(self.control.take_changes())
 
-    @staticmethod
-    def check_finite(last_losses: list[tuple[int, torch.Tensor]]) -> np.ndarray:
-        """(k, 2) float32 (step, loss) rows; reads the losses back (snapshot time only)."""
-        losses = np.array([[s, float(v)] for s, v in last_losses], dtype=np.float32).reshape(-1, 2)
-        if losses.size and not np.all(np.isfinite(losses[:, 1])):
-            bad = losses[~np.isfinite(losses[:, 1])][0]
-            raise TrainingError(
-                f"the loss became {bad[1]} at step {int(bad[0])}; training stopped. "
-                "The last good checkpoint is kept. Try a lower learning rate or a higher temperature."
-            )
+    def check_finite(self, last_losses: list[tuple[int, Any]]) -> np.ndarray:
+        """(k, 2) float32 (step, loss) rows; reads the losses back (snapshot time only).
+        A non-finite loss raises :class:`TrainingError` naming the last good checkpoint."""
+        losses = read_losses(last_losses)
+        bad = loss_problem(losses)
+        if bad:
+            raise divergence_error(bad[0], bad[1], self.writer)
         return losses
 
     def snapshot(self, ids: np.ndarray | None, with_views: bool, with_probe: bool, done: bool = False,
@@ -260,6 +270,9 @@ class TrainLoop:
         if with_probe:
             pe, probe_scalars = self.probe.measure(evaluate)
             scalars.update(probe_scalars)
+            problem = probe_problem(pe, probe_scalars)
+            if problem:
+                raise divergence_error(problem, self.step, self.writer)
         return Snapshot(
             step=self.step, total_steps=self.total, epoch=self.step / self.steps_per_epoch,
             loss=float(losses[:, 1].mean()) if losses.size else math.nan, temperature=self.temperature,
@@ -270,16 +283,27 @@ class TrainLoop:
             step_losses=losses, done=done, stopped=stopped, device=self.device_name, events=self.events,
         )
 
-    def save_checkpoint(self) -> None:
-        if self.writer is not None:
-            write_checkpoint(self.writer, self.step, self.encoder, self.optimizer, self.scheduler, self.config,
-                             self.device, {"temperature": self.temperature, "fn_pairs": [list(p) for p in self.fn.pairs()],
-                                           "fn_policy": self.fn_policy, "lr_scale": self.lr_scale,
-                                           "total_steps": self.total})
+    def save_checkpoint(self, probed: bool = False) -> None:
+        """A checkpoint of now, only if healthy (finite weights and, unless ``probed``
+        by this step's snapshot, finite probe embeddings); it carries the losses and
+        events the next snapshot is owed, so a resumed run's folder reads as one run's."""
+        pending = self.check_finite(self.pending_losses)  # on every rank: all stop together
+        if self.writer is None:
+            return
+        problem = health_problem(self.encoder, [] if probed else self.probe.texts, self.device, self.use_bf16,
+                                 None if self.dist.enabled else self.stepper, self.batch_ids_at(self.step))
+        if problem:
+            raise divergence_error(problem, self.step, self.writer)
+        write_checkpoint(self.writer, self.step, self.encoder, self.optimizer, self.scheduler, self.config,
+                         self.device, {"temperature": self.temperature, "fn_pairs": [list(p) for p in self.fn.pairs()],
+                                       "fn_policy": self.fn_policy, "lr_scale": self.lr_scale,
+                                       "total_steps": self.total, "pending_losses": pending.tolist(),
+                                       "pending_events": self.events})
 
     def save_model(self) -> None:
         if self.writer is not None:
-            self.encoder.save(Path(self.config.output_dir) / "model", training_args=self.config.to_dict())  # type: ignore[arg-type]
+            self.writer.write_model(lambda folder: self.encoder.save(folder, training_args=self.config.to_dict()))
+            self.model_saved = True
 
     # ------------------------------------------------------------------ a step
     def run_step(self, ids: np.ndarray) -> torch.Tensor:
@@ -347,16 +371,19 @@ class TrainLoop:
                 if self.step % self.config.snapshot_every == 0 or self.step >= self.total:
                     yield from self._snapshot_point(ids)
                 elif self.step % self.config.checkpoint_every == 0:
-                    self.check_finite(self.pending_losses)  # NaN check before saving
-                    self.save_checkpoint()
+                    self.save_checkpoint()  # checks the losses and the weights first
             if self.stopped and self.main:
                 # Stop: no further step. A light snapshot (no probe re-encoding) and a checkpoint.
                 snap = self.snapshot(None, with_views=False, with_probe=False, stopped=True)
+                if not self.pending_losses:
+                    snap.step_losses = None  # nothing new: no .npz (the step's own snapshot stays)
                 self.save_checkpoint()
                 self.save_model()
                 if self.writer:
                     self.writer.append(snap)
                 yield snap
+            elif self.main and self.step >= self.total and not self.model_saved:
+                self.save_model()  # resumed from the last step's checkpoint: the model was not written yet
         except torch.cuda.OutOfMemoryError as e:
             oom = str(e).strip().splitlines()[0] if str(e).strip() else "out of memory"
         finally:
@@ -379,13 +406,19 @@ class TrainLoop:
             self.events = list(self.setup_events)
             return
         self.pending_losses, self.events = [(self.step, l0.detach())], self.setup_events
-        first = self.snapshot(ids0, with_views=True, with_probe=True, evaluate=True)
+        try:
+            first = self.snapshot(ids0, with_views=True, with_probe=True, evaluate=True)
+        except TrainingError as e:
+            if self.checkpoint is None:
+                raise
+            raise TrainingError(f"checkpoint {self.checkpoint} does not encode ({e}); resume from an earlier one") from None
         self.last_eval = self.step
         first.probe_texts, first.probe_columns = self.probe.texts, self.probe.columns
-        self.pending_losses = []
-        if self.writer:
+        losses, events = self.carried
+        self.pending_losses = list(losses)
+        if self.writer and not self.writer.kept_records:  # a resumed folder has its record of this step already
             self.writer.append(first)
-        self.events = self.take_changes((yield first))
+        self.events = events + self.take_changes((yield first))
 
     def _snapshot_point(self, ids: np.ndarray) -> Generator[Snapshot, dict | None, None]:
         """Every ``snapshot_every`` steps and at the end: snapshot, checkpoint, yield."""
@@ -399,12 +432,12 @@ class TrainLoop:
         if do_eval:
             self.last_eval = self.step
         self.pending_losses, self.events = [], []
+        if self.writer:  # the record first: every step up to a checkpoint's has its record
+            self.writer.append(snap)
         if self.step % self.config.checkpoint_every == 0 or last:
-            self.save_checkpoint()
+            self.save_checkpoint(probed=True)
         if last:
             self.save_model()
-        if self.writer:
-            self.writer.append(snap)
         self.events = self.take_changes((yield snap))
 
     def _out_of_memory(self) -> TrainingError:

@@ -46,3 +46,50 @@ def test_run_model_accumulates_every_snapshot():
     assert math.isclose(m.chance_loss, math.log(8))
     m.clear()
     assert m.snapshots == [] and len(m.series["loss"]) == 0 and seen[-1] is None
+
+
+def test_live_run_keeps_a_bounded_number_of_probe_matrices(tmp_path):
+    """More snapshots than the bound: at most N probe matrices (and batches) stay in
+    memory; an old one reads back from the run folder equal to its float16 original."""
+    from app.state import run_model as rm
+    from simcse_core.runs import RunWriter
+
+    rng = np.random.default_rng(0)
+    writer = RunWriter(tmp_path, {"probe_size": 50})
+    m = RunModel(memory_snapshots=4)
+    m.clear(run_dir=str(tmp_path))
+    originals, batches = {}, {}
+    for step in range(12):
+        emb = rng.standard_normal((50, 16)).astype(np.float32)
+        sim = rng.uniform(-1, 1, (8, 8)).astype(np.float32)
+        snap = _snap(step)
+        snap.probe_ids = np.arange(50)
+        snap.probe_embeddings, snap.batch_sim, snap.batch_ids = emb, sim, np.arange(8) + step
+        writer.append(snap)  # the trainer writes the arrays before the snapshot reaches the studio
+        originals[step], batches[step] = emb.astype(np.float16), sim.astype(np.float16)
+        m.add(snap)
+        assert m.resident_count() <= 4
+    writer.close()
+    assert m.resident_count() == 4 and m.probe_bytes() == 4 * 50 * 16 * 2
+    assert sorted(m.lazy_probe) == list(range(8)) and m.probe_indices() == list(range(12))
+    assert all(s.batch_sim is None for s in m.snapshots[:8]) and m.snapshots[-1].batch_sim is not None
+    for i in (0, 5, 11):
+        X = m.probe_matrix(i)
+        assert X.dtype == np.float32
+        np.testing.assert_array_equal(X, originals[i].astype(np.float32))
+    sim, ids = m.batch_arrays(2)
+    np.testing.assert_array_equal(sim, batches[2].astype(np.float32))
+    np.testing.assert_array_equal(ids, np.arange(8) + 2)
+    assert len(m.series["loss"]) == 12 and len(m.step_loss) == 12  # scalars all kept
+    # a snapshot not on disk (no run folder) keeps its arrays
+    m2 = RunModel(memory_snapshots=2)
+    for step in range(5):
+        snap = _snap(step)
+        snap.probe_embeddings = np.ones((3, 4), dtype=np.float32)
+        m2.add(snap)
+    assert m2.resident_count() == 5 and not m2.lazy_probe
+    # the folder removed: an old snapshot cannot come back, and says so with None
+    import shutil
+    shutil.rmtree(tmp_path / "snapshots")
+    assert m.probe_matrix(1) is None and m.batch_arrays(1) == (None, None)
+    assert rm.MEMORY_SNAPSHOTS >= 8

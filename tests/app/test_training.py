@@ -59,7 +59,7 @@ def test_run_fills_plots_moves_progress_and_saves(qtbot, make_window, tiny_confi
         assert win.save_model_to(str(dest))
     from sentence_transformers import SentenceTransformer
 
-    st = SentenceTransformer(str(dest), device="cpu")
+    st = SentenceTransformer(str(dest), device="cpu", trust_remote_code=False)
     emb = st.encode(["a cat sits on the mat", "stocks fell sharply"])
     assert emb.shape == (2, 32) and np.all(np.isfinite(emb))
 

@@ -115,7 +115,7 @@ def test_csv_detection_falls_back_to_longest_text_column(tmp_path: Path) -> None
 
 
 def test_csv_detection_skips_mostly_numeric_columns(tmp_path: Path) -> None:
-    text = "code,name\n1234567890123,ab\n9876543210987,cd\n"
+    text = "code,name\n1234567890123,ab cd ef\n9876543210987,gh ij kl\n"  # (one-word values: labels)
     c = read_corpus(write(tmp_path / "c.csv", text))
     assert c.text_column == "name"
 

@@ -141,7 +141,7 @@ def test_model_export_loads_with_sentence_transformers(run, tmp_path):
     dest = export_model(root, tmp_path / "exported")
     assert (dest / "modules.json").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temp folders left behind"
-    st = SentenceTransformer(str(dest), device="cpu")
+    st = SentenceTransformer(str(dest), device="cpu", trust_remote_code=False)
     texts = snaps[0].probe_texts[:6]
     emb = st.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     assert emb.shape == (6, 32)

@@ -17,8 +17,8 @@ SENTS = ["A man is playing a guitar.", "Someone plays the guitar.", "The stock m
 def test_pooling_modes_match_manual_computation(tiny_model):
     from transformers import AutoModel, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(tiny_model, local_files_only=True)
-    ref = AutoModel.from_pretrained(tiny_model, local_files_only=True).eval()
+    tok = AutoTokenizer.from_pretrained(tiny_model, local_files_only=True, trust_remote_code=False)
+    ref = AutoModel.from_pretrained(tiny_model, local_files_only=True, trust_remote_code=False).eval()
     batch = tok(SENTS, padding=True, truncation=True, max_length=32, return_tensors="pt")
     with torch.no_grad():
         h = ref(**batch).last_hidden_state.double()
@@ -77,7 +77,7 @@ def test_pickle_only_folder_refused_with_reason(tiny_model, tmp_path):
     folder = tmp_path / "pickled"
     shutil.copytree(tiny_model, folder)
     (folder / "model.safetensors").unlink()
-    model = AutoModel.from_pretrained(tiny_model, local_files_only=True)
+    model = AutoModel.from_pretrained(tiny_model, local_files_only=True, trust_remote_code=False)
     torch.save(model.state_dict(), folder / "pytorch_model.bin")
     with pytest.raises(ModelError) as e:
         load_model(str(folder))
@@ -110,11 +110,11 @@ def test_saved_folder_loads_in_sentence_transformers_and_automodel(tiny_model, t
             enc.mlp.dense.weight.mul_(3.0)
     out = enc.save(tmp_path / "saved")
     ours = enc.encode(SENTS)
-    st = SentenceTransformer(str(out), device="cpu")
+    st = SentenceTransformer(str(out), device="cpu", trust_remote_code=False)
     theirs = st.encode(SENTS, normalize_embeddings=True, convert_to_numpy=True)
     np.testing.assert_allclose(theirs, ours, atol=2e-5)
     # the backbone through plain transformers
-    hf = AutoModel.from_pretrained(str(out), local_files_only=True).eval()
+    hf = AutoModel.from_pretrained(str(out), local_files_only=True, trust_remote_code=False).eval()
     tok = enc.tokenizer(SENTS, padding=True, return_tensors="pt")
     with torch.no_grad():
         h = hf(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]).last_hidden_state
