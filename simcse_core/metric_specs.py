@@ -30,7 +30,11 @@ class PlotCell:
     every step's loss and the chance line), ``"accuracy"`` (adds the 1/N chance line),
     ``"trajectory"`` (alignment against uniformity, paper Figure 2).
     ``event_key``: live changes of this setting are marked with vertical lines.
-    ``empty_note``: shown in the cell while none of its series has a point."""
+    ``empty_note``: shown in the cell while none of its series has a point.
+    ``y_span``: (low, high) the y axis always shows, so noise does not look like drama
+    (uniformity against its whole 0 to -4 span, Spearman against 0-100); None on a side
+    lets the data decide it. Data outside the span widens the axis; a person's zoom wins
+    until a double-click puts the span back."""
 
     name: str
     title: str
@@ -38,6 +42,7 @@ class PlotCell:
     y_label: str = ""
     event_key: str | None = None
     empty_note: str = ""
+    y_span: tuple[float | None, float | None] = (None, None)
 
 
 @dataclass(frozen=True)
@@ -82,15 +87,16 @@ class MetricSpec:
 GRID_COLUMNS = 3
 
 PLOT_CELLS: tuple[PlotCell, ...] = (
-    PlotCell("loss", "InfoNCE loss", kind="loss", event_key="temperature"),
-    PlotCell("accuracy", "In-batch top-1 accuracy", kind="accuracy"),
-    PlotCell("cosine", "Cosine of positives and negatives"),
-    PlotCell("alignment", "Alignment (probe, dropout views)"),
-    PlotCell("uniformity", "Uniformity (probe, t=2)"),
+    PlotCell("loss", "InfoNCE loss", kind="loss", event_key="temperature", y_span=(0.0, None)),
+    PlotCell("accuracy", "In-batch top-1 accuracy", kind="accuracy", y_span=(0.0, 1.0)),
+    PlotCell("cosine", "Cosine of positives and negatives", y_label="cosine (0 to 1 shown)", y_span=(0.0, 1.0)),
+    PlotCell("alignment", "Alignment (probe, dropout views)", y_label="from 0 (identical views)", y_span=(0.0, None)),
+    PlotCell("uniformity", "Uniformity (probe, t=2)", y_label="0 (collapsed) to -4 (uniform)", y_span=(-4.0, 0.0)),
     PlotCell("trajectory", "Alignment–uniformity trajectory", kind="trajectory"),
-    PlotCell("sts", "STS Spearman ×100", empty_note="set an STS eval file to see Spearman"),
-    PlotCell("lr", "Learning rate", event_key="learning_rate"),
-    PlotCell("temperature", "Temperature", event_key="temperature"),
+    PlotCell("sts", "STS Spearman ×100", empty_note="set an STS eval file to see Spearman", y_label="0 to 100",
+             y_span=(0.0, 100.0)),
+    PlotCell("lr", "Learning rate", event_key="learning_rate", y_span=(0.0, None)),
+    PlotCell("temperature", "Temperature", event_key="temperature", y_span=(0.0, None)),
 )
 
 METRIC_SPECS: tuple[MetricSpec, ...] = (
@@ -123,7 +129,9 @@ METRIC_SPECS: tuple[MetricSpec, ...] = (
                color="purple"),
     MetricSpec("uniformity", "probe set, t=2 (lower: more uniform)", label="uniformity", cell="uniformity",
                compare=True, compare_title="Uniformity (lower: more uniform)", axis="uniformity", color="orange"),
-    MetricSpec("anisotropy", "probe set: mean cosine of random pairs"),
+    MetricSpec("anisotropy", "probe set: mean cosine of random pairs (1: every sentence in one direction)",
+               label="random pairs (anisotropy)", cell="cosine", compare=True,
+               compare_title="Anisotropy (mean cosine of random pairs)", axis="cosine", color="grey"),
     MetricSpec("sts_spearman", "eval_file Spearman x 100 (at eval steps)", label="Spearman", cell="sts",
                compare=True, compare_title="STS Spearman ×100", axis="Spearman", color="brown"),
     MetricSpec("sts_alignment", "eval_file pairs with gold > 4 (SimCSE's definition)"),

@@ -97,14 +97,22 @@ class StepPlot:
     """A plot of scalar series over steps, with optional chance line and event markers."""
 
     def __init__(self, plot: pg.PlotItem, title: str, curves: list[tuple[str, str, str, dict]],
-                 y_label: str = "", event_key: str | None = None, legend: bool = True) -> None:
+                 y_label: str = "", event_key: str | None = None, legend: bool = True,
+                 y_span: tuple[float | None, float | None] = (None, None)) -> None:
         self.plot = plot
         fit_titles(plot)
         plot.setTitle(title)
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setLabel("bottom", "step")
+        plot.getAxis("left").enableAutoSIPrefix(False)  # "-0.012", never "-12 (x0.001)"
         if y_label:
             plot.setLabel("left", y_label)
+        self.y_span = y_span
+        self.user_zoomed = False  # a person's zoom or pan wins until a double-click
+        plot.getViewBox().sigRangeChangedManually.connect(self._zoomed)
+        scene = plot.scene()
+        if scene is not None:
+            scene.sigMouseClicked.connect(self._clicked)
         if legend and len(curves) > 1:
             plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -114,6 +122,33 @@ class StepPlot:
         self._event_lines: list[pg.InfiniteLine] = []
         self._generation = -1
         self._x_total = 0
+
+    def _zoomed(self, *_args: object) -> None:
+        self.user_zoomed = True
+
+    def _clicked(self, ev: object) -> None:
+        if getattr(ev, "double", lambda: False)() and self.plot.sceneBoundingRect().contains(ev.scenePos()):
+            self.user_zoomed = False
+            self.apply_span()
+
+    def apply_span(self) -> None:
+        """Show at least ``y_span`` on the y axis, widened to the data (see
+        :class:`~simcse_core.metric_specs.PlotCell`); a person's zoom is left alone."""
+        lo, hi = self.y_span
+        if (lo is None and hi is None) or self.user_zoomed:
+            return
+        data = [item.getData()[1] for item in self.curves.values()]
+        ys = [y[np.isfinite(y)] for y in (np.asarray(d, dtype=np.float64) for d in data if d is not None) if y.size]
+        dmin = min((float(y.min()) for y in ys if len(y)), default=None)
+        dmax = max((float(y.max()) for y in ys if len(y)), default=None)
+        low = [v for v in (lo, dmin) if v is not None]
+        high = [v for v in (hi, dmax) if v is not None]
+        if not low or not high:
+            return
+        y0, y1 = min(low), max(high)
+        if y1 <= y0:
+            y1 = y0 + 1.0
+        self.plot.setYRange(y0, y1, padding=0.04)
 
     def _reset_if_new(self, model: RunModel) -> None:
         if self._generation != model.generation:
@@ -134,6 +169,7 @@ class StepPlot:
                 _set_curve(item, s.x, s.y)
         if self.event_key:
             self._sync_events(model.event_steps(self.event_key), self.event_key)
+        self.apply_span()
 
     def _sync_events(self, steps: list[float], label: str) -> None:
         for x in steps[len(self._event_lines):]:
@@ -153,10 +189,11 @@ class LossPlot(StepPlot):
     cell), and the chance line of the run's loss."""
 
     def __init__(self, plot: pg.PlotItem, title: str = "InfoNCE loss", curves: list[tuple[str, str, str, dict]] | None = None,
-                 y_label: str = "", event_key: str | None = "temperature") -> None:
+                 y_label: str = "", event_key: str | None = "temperature",
+                 y_span: tuple[float | None, float | None] = (0.0, None)) -> None:
         curves = curves if curves is not None else [("loss", "snapshot mean", COLORS["blue"], {"width": 2.2, "symbol": "o"})]
         super().__init__(plot, title, [("step_loss", "per step", COLORS["blue"], {"width": 1.0, "alpha": 150})] + curves,
-                         y_label=y_label, event_key=event_key)
+                         y_label=y_label, event_key=event_key, y_span=y_span)
         self.chance = pg.InfiniteLine(pos=0.0, angle=0, pen=CHANCE_PEN, movable=False,
                                       label="chance",
                                       labelOpts={"position": 0.1, "color": "#555555", "anchors": [(0, 1), (0, 1)]})
@@ -168,6 +205,7 @@ class LossPlot(StepPlot):
     def update(self, model: RunModel) -> None:
         super().update(model)  # the snapshot curves and the event lines
         _set_curve(self.curves["step_loss"], model.step_loss.x, model.step_loss.y)
+        self.apply_span()
         if math.isfinite(model.chance_loss):
             if not self.chance.isVisible() or self.chance.value() != model.chance_loss:
                 self.chance.show()  # the label only formats while visible
@@ -182,9 +220,9 @@ class AccuracyPlot(StepPlot):
 
     def __init__(self, plot: pg.PlotItem, title: str = "In-batch top-1 accuracy",
                  curves: list[tuple[str, str, str, dict]] | None = None, y_label: str = "",
-                 event_key: str | None = None) -> None:
+                 event_key: str | None = None, y_span: tuple[float | None, float | None] = (0.0, 1.0)) -> None:
         curves = curves if curves is not None else [("top1_acc", "top-1", COLORS["green"], {"symbol": "o"})]
-        super().__init__(plot, title, curves, y_label=y_label, event_key=event_key)
+        super().__init__(plot, title, curves, y_label=y_label, event_key=event_key, y_span=y_span)
         plot.setYRange(0.0, 1.0, padding=0.02)
         plot.enableAutoRange(axis="y", enable=False)
         self.chance = pg.InfiniteLine(pos=0.0, angle=0, pen=CHANCE_PEN, movable=False)
@@ -242,8 +280,9 @@ class NotedStepPlot(StepPlot):
     point (e.g. "set an STS eval file")."""
 
     def __init__(self, plot: pg.PlotItem, title: str, curves: list[tuple[str, str, str, dict]], note: str,
-                 y_label: str = "", event_key: str | None = None) -> None:
-        super().__init__(plot, title, curves, y_label=y_label, event_key=event_key)
+                 y_label: str = "", event_key: str | None = None,
+                 y_span: tuple[float | None, float | None] = (None, None)) -> None:
+        super().__init__(plot, title, curves, y_label=y_label, event_key=event_key, y_span=y_span)
         self.note = pg.TextItem(note, color="#888888", anchor=(0.5, 0.5))
         self.note.setPos(0.5, 0.5)
         plot.addItem(self.note, ignoreBounds=True)
@@ -272,7 +311,7 @@ def make_cell(plot: pg.PlotItem, cell: MS.PlotCell, specs: list[MS.MetricSpec]):
     if cell.kind == "trajectory":
         return TrajectoryPlot(plot, cell.title)
     curves = [spec_curve(s) for s in specs]
-    kw = {"y_label": cell.y_label, "event_key": cell.event_key}
+    kw = {"y_label": cell.y_label, "event_key": cell.event_key, "y_span": cell.y_span}
     if cell.kind == "loss":
         return LossPlot(plot, cell.title, curves, **kw)
     if cell.kind == "accuracy":

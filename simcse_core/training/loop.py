@@ -411,7 +411,8 @@ class TrainLoop:
         except TrainingError as e:
             if self.checkpoint is None:
                 raise
-            raise TrainingError(f"checkpoint {self.checkpoint} does not encode ({e}); resume from an earlier one") from None
+            raise TrainingError(f"checkpoint {self.checkpoint}: {str(e).split(';')[0]} (it was saved diverged); "
+                                "resume from an earlier one") from None
         self.last_eval = self.step
         first.probe_texts, first.probe_columns = self.probe.texts, self.probe.columns
         losses, events = self.carried

@@ -153,7 +153,7 @@ def test_disk_full_from_the_cli_is_one_line_and_exit_2(tiny_model, small_corpus,
         run = tmp_path / "disk" / "run"
         assert main(_cli_args(tiny_model, small_corpus, run, "--max_steps", "4")) == 2
         err = capsys.readouterr().err.strip()
-        assert err.startswith("simcse train: error: disk full while writing checkpoint step 4 in ")  # --checkpoint_every 500: the last step
+        assert err.startswith("simcse train: error: disk full while writing checkpoint step 4 in ")  # the last step (checkpoint_every 250)
         assert err.endswith("no checkpoint of this run has been written yet") and "\n" not in err
         assert "Traceback" not in err and _leftovers(run) == []
 
