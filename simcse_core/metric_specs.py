@@ -57,6 +57,8 @@ class MetricSpec:
     - ``track``: keep a studio series even when not plotted (e.g. speed for a read-out).
     - ``color`` (a palette name of the plots), ``dashed``, ``symbol`` (a marker at
       each snapshot), ``width``: the curve's look.
+    - ``scale``: the live grid draws ``value * scale`` (a share in 0-1 drawn as a
+      percentage beside a Spearman x 100); the run folder keeps the value itself.
     """
 
     key: str
@@ -72,6 +74,7 @@ class MetricSpec:
     dashed: bool = False
     symbol: bool = True
     width: float = 1.6
+    scale: float = 1.0
 
     @property
     def plotted(self) -> bool:
@@ -93,8 +96,9 @@ PLOT_CELLS: tuple[PlotCell, ...] = (
     PlotCell("alignment", "Alignment (probe, dropout views)", y_label="from 0 (identical views)", y_span=(0.0, None)),
     PlotCell("uniformity", "Uniformity (probe, t=2)", y_label="0 (collapsed) to -4 (uniform)", y_span=(-4.0, 0.0)),
     PlotCell("trajectory", "Alignment–uniformity trajectory", kind="trajectory"),
-    PlotCell("sts", "STS Spearman ×100", empty_note="set an STS eval file to see Spearman", y_label="0 to 100",
-             y_span=(0.0, 100.0)),
+    PlotCell("sts", "Quality ×100: paraphrase retrieval, STS Spearman",
+             empty_note="no quality measure: the corpus has no group column and no STS eval file is set",
+             y_label="0 to 100", y_span=(0.0, 100.0)),
     PlotCell("lr", "Learning rate", event_key="learning_rate", y_span=(0.0, None)),
     PlotCell("temperature", "Temperature", event_key="temperature", y_span=(0.0, None)),
 )
@@ -132,8 +136,15 @@ METRIC_SPECS: tuple[MetricSpec, ...] = (
     MetricSpec("anisotropy", "probe set: mean cosine of random pairs (1: every sentence in one direction)",
                label="random pairs (anisotropy)", cell="cosine", compare=True,
                compare_title="Anisotropy (mean cosine of random pairs)", axis="cosine", color="grey"),
-    MetricSpec("sts_spearman", "eval_file Spearman x 100 (at eval steps)", label="Spearman", cell="sts",
+    MetricSpec("sts_spearman", "eval_file Spearman x 100 (at eval steps)", label="STS Spearman", cell="sts",
                compare=True, compare_title="STS Spearman ×100", axis="Spearman", color="brown"),
+    MetricSpec("group_recall_at_1", "probe set: share of sentences whose nearest neighbour is a paraphrase "
+               "(same 'group' label; near-duplicates excluded)", label="paraphrase recall@1", cell="sts",
+               compare=True, compare_title="Paraphrase recall@1 (probe groups)", axis="recall@1", color="blue",
+               scale=100.0),
+    MetricSpec("group_mrr", "probe set: mean reciprocal rank of the first paraphrase", label="paraphrase MRR",
+               cell="sts", compare=True, compare_title="Paraphrase MRR (probe groups)", axis="MRR", color="cyan",
+               dashed=True, scale=100.0),
     MetricSpec("sts_alignment", "eval_file pairs with gold > 4 (SimCSE's definition)"),
     MetricSpec("sts_uniformity", "eval_file sentences, t=2"),
     MetricSpec("n_masked", "negatives removed from the denominator in the last step (fn_mask)",

@@ -66,6 +66,65 @@ def anisotropy(x: np.ndarray, n_pairs: int = 20000, seed: int = 0) -> float:
     return float(np.einsum("ij,ij->i", x[i], x[j]).mean())
 
 
+def group_retrieval(x: np.ndarray, groups: Sequence[str], texts: Sequence[str] | None = None,
+                    max_queries: int = 2000, chunk: int = 512) -> dict[str, float]:
+    """Paraphrase retrieval over labelled groups: for each sentence that has group-mates
+    (same non-empty ``groups`` label), rank every other sentence by cosine and ask where
+    its first group-mate comes.
+
+    Returns ``recall_at_1`` (share of queries whose nearest neighbour is a group-mate),
+    ``mrr`` (mean of 1 / rank of the first group-mate) and ``n_queries``. Near-duplicates
+    of the query (equal after :func:`~simcse_core.data.normalize_text`, when ``texts`` is
+    given) are left out of both its candidates and its group-mates: finding a copy is not
+    finding a paraphrase. At most ``max_queries`` queries (an even subsample), each
+    against all rows. NaN when no sentence has a group-mate.
+
+    Args:
+        x: (N, D) embeddings (normalised here, float64).
+        groups: (N,) group labels; "" means no group.
+    """
+    from .data import normalize_text
+
+    n = x.shape[0]
+    if n != len(groups):
+        raise ValueError(f"{n} embeddings but {len(groups)} group labels")
+    names, g = np.unique(np.asarray([str(v) for v in groups]), return_inverse=True)  # integer codes
+    labelled = names[g] != ""
+    keys = None
+    if texts is not None:
+        keys = np.unique(np.asarray([normalize_text(t) for t in texts]), return_inverse=True)[1]
+    queries = []
+    for i in np.flatnonzero(labelled):
+        mates = (g == g[i]) & (np.arange(n) != i)
+        if keys is not None:
+            mates &= keys != keys[i]
+        if mates.any():
+            queries.append(i)
+    if not queries:
+        return {"recall_at_1": float("nan"), "mrr": float("nan"), "n_queries": 0.0}
+    q = np.asarray(queries)
+    if len(q) > max_queries:
+        q = q[np.linspace(0, len(q) - 1, max_queries).round().astype(int)]
+    xn = l2_normalize(np.asarray(x, dtype=np.float64))
+    hits, rr = 0, 0.0
+    for s in range(0, len(q), chunk):
+        rows = q[s : s + chunk]
+        sim = xn[rows] @ xn.T  # (c, N)
+        for r, i in enumerate(rows):
+            excluded = np.zeros(n, dtype=bool)
+            excluded[i] = True
+            if keys is not None:
+                excluded |= keys == keys[i]
+            mates = (g == g[i]) & ~excluded
+            cand = sim[r].copy()
+            cand[excluded] = -np.inf
+            best_mate = cand[mates].max()
+            rank = 1 + int((cand > best_mate).sum())  # ties count in the query's favour
+            hits += rank == 1
+            rr += 1.0 / rank
+    return {"recall_at_1": hits / len(q), "mrr": rr / len(q), "n_queries": float(len(q))}
+
+
 def singular_spectrum(x: np.ndarray) -> np.ndarray:
     """Singular values of the centred embeddings, divided by the largest (descending)."""
     x = np.asarray(x, dtype=np.float64)

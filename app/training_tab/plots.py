@@ -116,7 +116,11 @@ class StepPlot:
         if legend and len(curves) > 1:
             plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.scales: dict[str, float] = {}  # a curve drawn as value x scale (MetricSpec.scale)
         for key, name, color, kw in curves:
+            scale = kw.pop("scale", 1.0)
+            if scale != 1.0:
+                self.scales[key] = scale
             self.curves[key] = _curve(plot, color, name, **kw)
         self.event_key = event_key
         self._event_lines: list[pg.InfiniteLine] = []
@@ -166,7 +170,8 @@ class StepPlot:
         for key, item in self.curves.items():
             s = model.series.get(key)
             if s is not None:
-                _set_curve(item, s.x, s.y)
+                scale = self.scales.get(key)
+                _set_curve(item, s.x, s.y if scale is None else s.y * scale)
         if self.event_key:
             self._sync_events(model.event_steps(self.event_key), self.event_key)
         self.apply_span()
@@ -299,6 +304,8 @@ class NotedStepPlot(StepPlot):
 def spec_curve(spec: MS.MetricSpec) -> tuple[str, str, str, dict]:
     """A metric spec as a (key, legend name, colour, look) curve of a :class:`StepPlot`."""
     kw: dict = {"width": spec.width}
+    if spec.scale != 1.0:
+        kw["scale"] = spec.scale
     if spec.dashed:
         kw["style"] = Qt.PenStyle.DashLine
     if spec.symbol:

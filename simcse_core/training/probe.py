@@ -54,6 +54,9 @@ class Probe:
             scalars["uniformity"] = M.uniformity(pe)
             scalars["anisotropy"] = M.anisotropy(pe)
             scalars["alignment"] = self.dropout_alignment()
+            if "group" in self.columns:  # paraphrase groups (the demo corpus): a quality curve at every snapshot
+                r = M.group_retrieval(pe, self.columns["group"], self.texts)
+                scalars["group_recall_at_1"], scalars["group_mrr"] = r["recall_at_1"], r["mrr"]
             if evaluate and self.eval_pairs is not None:
                 r = M.evaluate_sts(self.encoder, self.eval_pairs)
                 scalars["sts_spearman"], scalars["sts_alignment"], scalars["sts_uniformity"] = (
