@@ -50,6 +50,11 @@ def create_window(args: argparse.Namespace, settings=None):  # -> MainWindow
 
     win = MainWindow(settings=settings, runs_root=args.runs_root, torch_threads=default_torch_threads(args.torch_threads),
                      restore=not args.reset)
+    if args.reset or not win.settings.has_saved():
+        fit_to_screen(win)
+    scripted = args.run or args.follow or args.train or args.model or args.corpus or args.set
+    if not scripted:
+        win.start_welcome()  # first launch: the first-run recipe in Setup, and the welcome
     if args.model or args.corpus or args.set:
         preset = dict(_parse_sets(args.set))
         if args.model:
@@ -66,6 +71,18 @@ def create_window(args: argparse.Namespace, settings=None):  # -> MainWindow
     elif args.follow:
         win.open_run(args.follow, follow=True)
     return win
+
+
+def fit_to_screen(win) -> None:
+    """The default window size (1400 x 900), within the screen's available area."""
+    screen = win.screen()
+    if screen is None:
+        return
+    area = screen.availableGeometry()
+    w, h = min(win.width(), area.width()), min(win.height(), area.height())
+    if (w, h) != (win.width(), win.height()):
+        win.resize(w, h)
+        win.move(area.topLeft())
 
 
 def _parse_sets(items: list[str]):
@@ -89,7 +106,7 @@ def _parse_sets(items: list[str]):
 def _views_settled(win, tab) -> bool:
     """Whether a tab is ready for its screenshot: the embedding tab once a UMAP layout is
     drawn (UMAP off: at once); other tabs at once."""
-    if tab is not win.embedding or not win.view_state.umap_enabled:
+    if tab is not win.embedding or not win.view_state.umap_enabled or not win.model.snapshots:
         return True
     return bool(tab.umap) and tab.umap_view.rows.size > 0
 
@@ -128,6 +145,10 @@ def save_screenshots(win, prefix: str, settle_s: float = 120.0) -> list[str]:
         path = f"{prefix}-{slug}.png"
         win.grab().save(path)
         out.append(path + note)
+    welcome = win.first_steps.welcome
+    if welcome is not None and welcome.isVisible():
+        welcome.grab().save(f"{prefix}-welcome.png")
+        out.append(f"{prefix}-welcome.png")
     return out
 
 

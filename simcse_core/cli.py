@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from .config import MODES, POOLERS, TrainConfig  # noqa: E402
-from .errors import SimCSEError  # noqa: E402
+from .errors import ConfigError, SimCSEError  # noqa: E402
 from .losses import loss_choices  # noqa: E402  (no torch: names and one-line descriptions)
 
 
@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         "embeddings are a positive pair, the rest of the batch negatives. Writes a run folder the studio "
         "can open or follow (simcse-studio --follow DIR)."))
     _add_model_args(t, defaults=False)
-    t.add_argument("--config", help="a JSON TrainConfig (e.g. a preset); flags given on the command line override it")
+    t.add_argument("--config", help="a JSON TrainConfig, or a preset file with one run (e.g. "
+                   "resources/presets/first_run.json); flags given on the command line override it")
     t.add_argument("--train_file", help="corpus (.txt/.csv/.tsv/.jsonl) or sup csv (sent0,sent1[,hard_neg]); "
                                         "default: the demo corpus")
     t.add_argument("--text_column", help="column holding the text (csv/tsv/jsonl)")
@@ -151,10 +152,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------- train
+def _config_file(path: str) -> dict[str, Any]:
+    """``--config``: a TrainConfig JSON, or a preset file with one run (that run's config,
+    e.g. resources/presets/first_run.json)."""
+    try:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        d = None  # TrainConfig.load says what is wrong with the file
+    if isinstance(d, dict) and "runs" in d and "base" in d:
+        from .presets import load_preset
+
+        preset = load_preset(path)
+        if len(preset.runs) != 1:
+            raise ConfigError(f"{path}: a preset of {len(preset.runs)} runs; --config takes a preset with one run "
+                              f"(run them all with: simcse preset {path})")
+        return preset.configs()[0][1].to_dict()
+    return TrainConfig.load(path).to_dict()
+
+
 def _config_from_args(args: argparse.Namespace) -> TrainConfig:
     base: dict[str, Any] = {}
     if args.config:
-        base = TrainConfig.load(args.config).to_dict()
+        base = _config_file(args.config)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     for k, v in vars(args).items():
         if k in fields and v is not None and not (k == "allow_pickle" and not v):

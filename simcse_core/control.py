@@ -15,15 +15,20 @@ CHANGEABLE = ("temperature", "learning_rate", "fn_pairs", "fn_policy")
 
 
 class TrainControl:
-    def __init__(self, on_step: Callable[[int, int, float], None] | None = None) -> None:
+    def __init__(self, on_step: Callable[[int, int, float], None] | None = None,
+                 on_status: Callable[[str], None] | None = None) -> None:
         """``on_step(step, total_steps, steps_per_sec)`` is called after every step from
-        the training thread; keep it cheap (it must not touch Qt widgets)."""
+        the training thread; keep it cheap (it must not touch Qt widgets).
+        ``on_status(text)`` is called, from the training thread too, as the trainer enters
+        each phase before its first step ("loading the model …", "tokenising 1,624
+        sentences", "encoding the probe set …"): what a person waits for."""
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
         self._lock = threading.Lock()
         self._pending: dict[str, Any] = {}
         self.on_step = on_step
+        self.on_status = on_status
 
     # ---------------------------------------------------------------- caller side
     def stop(self) -> None:
@@ -58,6 +63,14 @@ class TrainControl:
             self._pending.update(changes)
 
     # --------------------------------------------------------------- trainer side
+    def status(self, text: str) -> None:
+        """The trainer enters a phase (calls ``on_status``; a failing hook is ignored)."""
+        if self.on_status is not None:
+            try:
+                self.on_status(text)
+            except Exception:  # noqa: BLE001 - a display hook must never stop training
+                pass
+
     def take_changes(self) -> dict[str, Any]:
         with self._lock:
             out, self._pending = self._pending, {}

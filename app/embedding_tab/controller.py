@@ -324,7 +324,10 @@ class EmbeddingController(QObject):
         return f
 
     def sphere_xyz(self, frame: Frame) -> np.ndarray:
-        """The sphere positions (P, 3) shown with ``frame``: PCA, or haversine UMAP."""
+        """The sphere positions (P, 3) shown with ``frame``: raw directions, PCA, or
+        haversine UMAP."""
+        if self.view_state.sphere_method == "raw" and frame.raw_xyz is not None:
+            return frame.raw_xyz
         if self.view_state.sphere_method == "umap":
             j = nearest_key(self.umap_sphere, self.shown_index)
             if j is not None:

@@ -55,13 +55,14 @@ def edge_marks(edges: tuple[int, np.ndarray, np.ndarray] | None, rows_of) -> tup
 
 
 def star_positions(frame: Frame, embedded: dict[str, Any] | None, views: dict[str, Any], gl: bool,
-                   layout: np.ndarray | None) -> dict[Any, np.ndarray]:
+                   layout: np.ndarray | None, raw: bool = False) -> dict[Any, np.ndarray]:
     """Where the typed sentence goes on each view (``views``: hammer, circle, sphere,
-    umap widgets); also stored in ``embedded["placed"]``."""
+    umap widgets; ``raw``: the sphere shows raw directions); also stored in
+    ``embedded["placed"]``."""
     e = embedded
     if e is None or e["vec"].shape[0] != frame.basis3[0].shape[0]:
         return {}
-    p = place_vector(frame, e["vec"])
+    p = place_vector(frame, e["vec"], raw=raw)
     out: dict[Any, np.ndarray] = {views["hammer"]: p["hammer"][None], views["circle"]: p["circle"][None],
                                   views["sphere"]: p["xyz"] if gl else p["lambert"][None]}
     umap_view = views["umap"]

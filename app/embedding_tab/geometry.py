@@ -3,7 +3,11 @@
 A :class:`Frame` is everything the sphere, map and circle views draw for one snapshot:
 the probe embeddings projected by PCA onto S2 (and S1), Procrustes-aligned to a
 reference frame (the previously computed one) so PCA axes never flip between
-snapshots, plus the Hammer map and the von Mises density of the S1 angles. The PCA
+snapshots, plus the Hammer map and the von Mises density of the S1 angles. Beside the
+PCA sphere it holds the *raw* sphere: the embeddings' own directions, projected without
+centring (onto the top right-singular vectors of the uncentred matrix) and normalised,
+so a collapsed space (every sentence in one narrow cone) stays a small cap, as in Wang
+and Isola's pictures, where the centred PCA spreads the cone over the whole sphere. The PCA
 bases and alignment rotations are kept so that a newly embedded sentence lands in the
 same picture (:func:`place_vector`).
 
@@ -51,6 +55,8 @@ class Frame:
     - ``vmf_t``, ``vmf_density``: von Mises KDE of the circle angles (Wang & Isola 2020).
     - ``basis3``/``rot3`` and ``basis2``/``rot2``: PCA bases and alignment rotations, so a
       new vector ``v`` lands at ``normalise((v - mean) @ comps.T) @ rot``.
+    - ``raw_xyz``, ``raw_hammer``, ``raw_lambert``: the raw sphere (no centring: see
+      :func:`raw_basis`) and its maps; ``basis_raw``/``rot_raw`` as for PCA (mean zero).
     """
 
     index: int
@@ -65,6 +71,23 @@ class Frame:
     rot3: np.ndarray
     basis2: tuple[np.ndarray, np.ndarray]
     rot2: np.ndarray
+    raw_xyz: np.ndarray | None = None
+    raw_hammer: np.ndarray | None = None
+    raw_lambert: np.ndarray | None = None
+    basis_raw: tuple[np.ndarray, np.ndarray] | None = None
+    rot_raw: np.ndarray | None = None
+
+
+def raw_basis(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(zero mean, (3, D) axes): the top right-singular vectors of the uncentred ``X``,
+    the first oriented towards the rows' mean direction (a cone sits about +x, the
+    centre of the Hammer map)."""
+    mean, comps = pca_basis(X, 3, center=False)
+    comps = np.array(comps, dtype=np.float64)
+    m = np.nanmean(np.asarray(X, dtype=np.float64), axis=0) if len(X) else np.zeros(comps.shape[1])
+    if float(m @ comps[0]) < 0:
+        comps[0] = -comps[0]
+    return mean, comps
 
 
 def build_frame(index: int, step: int, X: np.ndarray, ref: Frame | None = None) -> Frame:
@@ -75,13 +98,19 @@ def build_frame(index: int, step: int, X: np.ndarray, ref: Frame | None = None) 
     b2 = pca_basis(X, 2)
     circ = to_circle(X, basis=b2)
     rot2 = np.eye(2)
+    br = raw_basis(X)
+    raw = to_sphere(X, basis=br)
+    rot_raw = np.eye(3)
     if ref is not None and ref.xyz.shape[0] == xyz.shape[0] and xyz.shape[0] >= 3:
         xyz, rot3 = procrustes_rotation(xyz, ref.xyz)
         circ, rot2 = procrustes_rotation(circ, ref.circle)
+        if ref.raw_xyz is not None:
+            raw, rot_raw = procrustes_rotation(raw, ref.raw_xyz)
     t, dens = vmf_kde(angles(circ), kappa=VMF_KAPPA, grid=180)
     return Frame(index, step, xyz.astype(np.float32), hammer(xyz).astype(np.float32),
                  lambert_azimuthal(xyz).astype(np.float32), circ.astype(np.float32),
-                 t, dens, b3, rot3, b2, rot2)
+                 t, dens, b3, rot3, b2, rot2, raw.astype(np.float32), hammer(raw).astype(np.float32),
+                 lambert_azimuthal(raw).astype(np.float32), br, rot_raw)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -89,11 +118,15 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 1e-12 else v
 
 
-def place_vector(frame: Frame, v: np.ndarray) -> dict[str, np.ndarray]:
-    """Where a new embedding ``v`` (D,) lands on the frame's sphere, maps and circle."""
+def place_vector(frame: Frame, v: np.ndarray, raw: bool = False) -> dict[str, np.ndarray]:
+    """Where a new embedding ``v`` (D,) lands on the frame's sphere, maps and circle
+    (``raw``: on the raw sphere, else the PCA one)."""
     v = np.asarray(v, dtype=np.float64).ravel()
-    mean3, comps3 = frame.basis3
-    xyz = _unit((v - mean3) @ np.asarray(comps3).T) @ frame.rot3
+    if raw and frame.basis_raw is not None and frame.rot_raw is not None:
+        (mean3, comps3), rot3 = frame.basis_raw, frame.rot_raw
+    else:
+        (mean3, comps3), rot3 = frame.basis3, frame.rot3
+    xyz = _unit((v - mean3) @ np.asarray(comps3).T) @ rot3
     mean2, comps2 = frame.basis2
     circ = _unit((v - mean2) @ np.asarray(comps2).T) @ frame.rot2
     xyz = _unit(xyz)

@@ -87,7 +87,9 @@ class MapGrid(QWidget):
         """Draw probe ``rows`` of ``frame`` with the sphere at ``xyz`` (P, 3) (PCA or
         haversine UMAP). Returns the Hammer (P, 2) and Lambert (P, 2, or None in 3D)
         positions drawn."""
-        ham = frame.hammer if xyz is frame.xyz else hammer(xyz).astype(np.float32)
+        ham = self._known(xyz, frame, "hammer")
+        if ham is None:
+            ham = hammer(xyz).astype(np.float32)
         self.hammer_view.set_points(rows, ham[rows], brushes)
         self.circle_view.set_points(rows, frame.circle[rows], brushes)
         r = 1.0 + 0.35 * frame.vmf_density / max(float(frame.vmf_density.max()), 1e-9)
@@ -95,9 +97,21 @@ class MapGrid(QWidget):
         if self.gl_enabled:
             self.sphere_view.set_points(rows, xyz[rows], rgba)
             return ham, None
-        lam = frame.lambert if xyz is frame.xyz else lambert_azimuthal(xyz).astype(np.float32)
+        lam = self._known(xyz, frame, "lambert")
+        if lam is None:
+            lam = lambert_azimuthal(xyz).astype(np.float32)
         self.sphere_view.set_points(rows, lam[rows], brushes)
         return ham, lam
+
+    @staticmethod
+    def _known(xyz: np.ndarray, frame: Frame, kind: str) -> np.ndarray | None:
+        """The frame's own ``kind`` map ("hammer", "lambert") of ``xyz`` when ``xyz`` is
+        its PCA or raw sphere; None for another sphere (UMAP: mapped here)."""
+        if xyz is frame.xyz:
+            return getattr(frame, kind)
+        if xyz is frame.raw_xyz:
+            return getattr(frame, f"raw_{kind}")
+        return None
 
     def draw_umap(self, rows: np.ndarray, brushes: np.ndarray, layout: np.ndarray | None, title: str) -> None:
         """The UMAP view: ``layout`` (P, 2) of probe ``rows``, or nothing (None)."""

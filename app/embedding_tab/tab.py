@@ -340,7 +340,8 @@ class EmbeddingTab(QWidget):
         nb = self.neighbourhood
         pair = [int(r) for r in self.model.probe_rows(self.selection.pair or ()) if r >= 0]
         anchor, e_rows, e_w = edge_marks(self.selection.edges, self.model.probe_rows)
-        star = star_positions(frame, nb.embedded, self.grid.views_by_role(), self.gl_enabled, layout)
+        star = star_positions(frame, nb.embedded, self.grid.views_by_role(), self.gl_enabled, layout,
+                              raw=self.view_state.sphere_method == "raw")
         return Marks(nb.selected_row, nb.rows, pair, anchor, e_rows, e_w, star)
 
     def _draw_drift(self) -> None:
@@ -422,7 +423,7 @@ class EmbeddingTab(QWidget):
         frame = self.controller.frame_to_draw()
         if frame is not None:
             star_positions(frame, nb.embedded, self.grid.views_by_role(), self.gl_enabled,
-                           self.controller.umap_layout())
+                           self.controller.umap_layout(), raw=self.view_state.sphere_method == "raw")
         self.panel.status.setText(f"★ placed: “{text}”")
         self.redraw_now()
         self.embedded.emit(nb.embedded)

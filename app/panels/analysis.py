@@ -13,10 +13,13 @@ probe texts, then the run's corpus read in a worker).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+from superqt.utils import create_worker
 
 from simcse_core.snapshot import Snapshot
 
@@ -28,6 +31,21 @@ if TYPE_CHECKING:
 
 LENS_DOCK = "lensDock"
 FN_DOCK = "fnDock"
+DOCK_SHARE, DOCK_MIN, DOCK_MAX = 0.28, 320, 560  # the dock column: share of the window width, bounds in px
+LENS_HEIGHT_SHARE = 0.6  # of the window height, for the lens / false-negative dock
+BATCH_LOOKBACK = 8  # snapshots tried backwards for a batch read back from the run folder
+
+
+def read_batch(batch_arrays: Callable[[int], tuple[np.ndarray | None, np.ndarray | None]], index: int,
+               request: int) -> tuple[int, int, np.ndarray | None, np.ndarray | None]:
+    """(request, snapshot index, batch_sim, batch_ids) of the newest snapshot at or
+    before ``index`` that has a batch, read through the run model's ``batch_arrays``
+    (in a worker: it reads files). The arrays are None when none has one."""
+    for j in range(index, max(-1, index - BATCH_LOOKBACK - 1), -1):
+        sim, ids = batch_arrays(j)
+        if sim is not None and ids is not None:
+            return request, j, sim, ids
+    return request, index, None, None
 
 
 class AnalysisFeed(QObject):
@@ -40,6 +58,8 @@ class AnalysisFeed(QObject):
         self.lens = lens
         self.fn = fn
         self._probe_shown = False  # the sentence index has this run's probe texts
+        self._batch_request = 0  # the newest read-back of an old snapshot's batch
+        self.batch_loads = 0  # read-backs started (for tests)
         model = ctx.run_model
         model.subscribe(self._on_model)
         ctx.sentences.changed.connect(self._texts_changed)
@@ -54,6 +74,7 @@ class AnalysisFeed(QObject):
         texts = self.ctx.sentences
         if snap is None:
             self._probe_shown = False
+            self._batch_request += 1  # a read-back under way belongs to the old run
             texts.clear()
             if reset:
                 self.lens.clear()
@@ -82,17 +103,74 @@ class AnalysisFeed(QObject):
 
     def _on_snapshot_index(self, index: int) -> None:
         """The timeline shows another snapshot: the lens shows its batch (or the newest
-        batch before it when it has none)."""
+        batch before it when it has none). A snapshot whose arrays left memory (the run
+        model keeps the newest few) is read back from the run folder in a worker; the
+        newest request wins."""
         snaps = self.ctx.run_model.snapshots
         if not snaps:
             return
         i = index if 0 <= index < len(snaps) else len(snaps) - 1
-        snap = next((s for s in reversed(snaps[: i + 1]) if s.batch_sim is not None), snaps[i])
-        self.lens.set_snapshot(snap)
+        self._batch_request += 1
+        if snaps[i].batch_sim is not None:
+            self.lens.set_snapshot(snaps[i])
+            return
+        if not self.ctx.run_model.run_dir:  # nothing on disk: the newest batch in memory before it
+            snap = next((s for s in reversed(snaps[: i + 1]) if s.batch_sim is not None), snaps[i])
+            self.lens.set_snapshot(snap)
+            return
+        self.lens.show_loading(int(snaps[i].step))
+        self.batch_loads += 1
+        self._batch_worker = create_worker(read_batch, self.ctx.run_model.batch_arrays, i, self._batch_request,
+                                           _connect={"returned": self._batch_read})
+
+    def _batch_read(self, out: tuple[int, int, np.ndarray | None, np.ndarray | None]) -> None:
+        request, j, sim, ids = out
+        snaps = self.ctx.run_model.snapshots
+        if request != self._batch_request or not 0 <= j < len(snaps) or sim is None or ids is None:
+            return  # a newer request, another run, or no batch on disk
+        self.lens.set_snapshot(replace(snaps[j], batch_sim=sim, batch_ids=ids), defer=False)
 
     def _texts_changed(self) -> None:
         self.lens.refresh_texts()
         self.fn.refresh_texts()
+
+
+def dock_width(window_width: int) -> int:
+    """The width of the lens / false-negative dock column for a window this wide: room
+    for the lens chart and the candidate table's sentences (>= 30 characters each at
+    1920 px), without squeezing the centre."""
+    return int(min(max(DOCK_SHARE * window_width, DOCK_MIN), DOCK_MAX))
+
+
+class DockFitter(QObject):
+    """Sizes the lens / false-negative dock to the window when it is shown or resized:
+    :func:`dock_width` wide and :data:`LENS_HEIGHT_SHARE` of the window's height (the
+    neighbours dock above takes the rest). It stops once the person has resized the
+    dock, and never overrides a layout restored from the settings."""
+
+    def __init__(self, window: QMainWindow, dock: QDockWidget, restored: bool) -> None:
+        super().__init__(window)
+        self.window = window
+        self.dock = dock
+        self.done = restored
+        self._width: int | None = None  # what the fitter last set
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if not self.done and obj is self.window and event.type() in (QEvent.Type.Show, QEvent.Type.Resize):
+            QTimer.singleShot(0, self.fit)
+        return False
+
+    def fit(self) -> None:
+        w, dock = self.window, self.dock
+        if self.done or not w.isVisible() or w.isFullScreen() or dock.isFloating():
+            return
+        if self._width is not None and abs(dock.width() - self._width) > 4:
+            self.done = True  # the person moved the splitter: theirs from now on
+            return
+        w.resizeDocks([dock], [dock_width(w.width())], Qt.Orientation.Horizontal)
+        w.resizeDocks([dock], [int(LENS_HEIGHT_SHARE * w.height())], Qt.Orientation.Vertical)
+        self._width = dock.width()
 
 
 def add_analysis_panels(ctx: StudioContext) -> tuple[LensPanel, FalseNegativePanel]:
@@ -105,6 +183,8 @@ def add_analysis_panels(ctx: StudioContext) -> tuple[LensPanel, FalseNegativePan
     lens_dock = ctx.add_dock(lens, "Temperature lens", LENS_DOCK, "right")
     ctx.add_dock(fn, "False negatives", FN_DOCK, "right", tabify_with=LENS_DOCK)
     lens_dock.raise_()
+    restored = ctx.settings.window_state()[1] is not None
+    DockFitter(ctx.top_window, lens_dock, restored)  # owned by the window
     ctx.parts.lens = lens
     ctx.parts.false_negatives = fn
     AnalysisFeed(ctx, lens, fn, parent=lens)  # owned by the lens: lives as long as the panels

@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -57,6 +56,7 @@ from app.panels.fn_table import (
     STATUS_BRUSHES,
     CandidateFilter,
     CandidateTableModel,
+    ColumnFitter,
     TriageKeys,
 )
 from app.panels.fn_widgets import DetectorForm, MaskedPlot, TriageFiles
@@ -170,11 +170,7 @@ class FalseNegativePanel(QWidget):
         t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         t.verticalHeader().setVisible(False)
         t.verticalHeader().setDefaultSectionSize(20)
-        hh = t.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for c in range(2, len(CandidateTableModel.COLUMNS)):
-            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.column_fitter = ColumnFitter(t)  # sentences get the width (>= 30 characters), full text on hover
         t.setToolTip("C: confirm · R: reject · U: back to pending · ↑/↓: move")
         self._keys = TriageKeys(lambda status: self.mark_current(status, advance=status != "pending"), self)
         t.installEventFilter(self._keys)
@@ -266,6 +262,7 @@ class FalseNegativePanel(QWidget):
 
     def refresh_texts(self) -> None:
         """More sentences became known (the corpus was read): redraw the table."""
+        self.proxy.texts_changed()
         self.table_model.all_changed()
 
     # ------------------------------------------------------------------ batches

@@ -48,7 +48,7 @@ from simcse_core.false_negatives import AnchorLens, LensHistograms, batch_lens_h
 from simcse_core.snapshot import Snapshot
 
 from app.panels.lens_inputs import PROBE_LIMIT, LensInputs, ProbeLoader
-from app.panels.lens_plots import TOP_BARS, LensPlots, short
+from app.panels.lens_plots import TOP_BARS, LensPlots, number, short
 
 if TYPE_CHECKING:
     from app.shell.context import StudioContext
@@ -119,6 +119,7 @@ class LensPanel(QWidget):
         self.histograms: LensHistograms | None = None
         self.last_ms = math.nan
         self._explicit = False  # the anchor came from the selection / the list (not a default)
+        self.want_source = "batch"  # the person's choice in the "against" box
         self._refresh_timer = QTimer(self)  # many snapshots in a row: one recompute
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
@@ -132,6 +133,7 @@ class LensPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)
         lay.addLayout(self._anchor_row())
+        lay.addLayout(self._source_row())
         self.help_label = QLabel(HELP_TEXT)
         self.help_label.setWordWrap(True)
         self.help_label.setTextFormat(Qt.TextFormat.RichText)
@@ -143,6 +145,10 @@ class LensPanel(QWidget):
         self.anchor_label.setWordWrap(True)
         lay.addWidget(self.anchor_label)
         lay.addLayout(self._slider_row())
+        apply_row = QHBoxLayout()
+        apply_row.addWidget(self.apply_button)
+        apply_row.addStretch(1)
+        lay.addLayout(apply_row)
         self.plots = LensPlots(self.describe)
         lay.addWidget(self.plots, 5)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
@@ -154,23 +160,28 @@ class LensPanel(QWidget):
         self.anchor_combo = QComboBox()
         self.anchor_combo.setToolTip("Pick an anchor among the last batch's sentences (or click a point in a view)")
         self.anchor_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.anchor_combo.setMinimumContentsLength(24)
+        self.anchor_combo.setMinimumContentsLength(10)
         self.anchor_combo.activated.connect(self._combo_activated)
         top.addWidget(self.anchor_combo, 1)
-        top.addWidget(QLabel("against:"))
-        self.source_combo = QComboBox()
-        self.source_combo.addItem("last batch", "batch")
-        self.source_combo.addItem("probe set", "probe")
-        self.source_combo.setToolTip("The anchor's negatives: the other sentences of the last batch (what the loss "
-                                     "saw), or the fixed probe set")
-        self.source_combo.currentIndexChanged.connect(lambda _i: self._anchor_changed())
-        top.addWidget(self.source_combo)
         self.help_button = QToolButton()
         self.help_button.setText("?")
         self.help_button.setCheckable(True)
         self.help_button.setToolTip(HELP_TEXT)
         top.addWidget(self.help_button)
         return top
+
+    def _source_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(QLabel("against:"))
+        self.source_combo = QComboBox()
+        self.source_combo.addItem("last batch", "batch")
+        self.source_combo.addItem("probe set", "probe")
+        self.source_combo.setToolTip("The anchor's negatives: the other sentences of the last batch (what the loss "
+                                     "saw), or the fixed probe set. It shows what the lens draws: an anchor that is "
+                                     "not in the last batch is drawn against the probe set")
+        self.source_combo.activated.connect(self._source_chosen)
+        row.addWidget(self.source_combo, 1)
+        return row
 
     def _slider_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -179,16 +190,15 @@ class LensPanel(QWidget):
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setValue(t_to_slider(self.t_prime))
         self.slider.setToolTip("What-if temperature t', logarithmic from 0.001 to 1")
+        self.slider.setMinimumWidth(60)
         self.slider.valueChanged.connect(self._slider_moved)
         row.addWidget(self.slider, 1)
         self.tp_label = QLabel()
-        self.tp_label.setMinimumWidth(70)
         row.addWidget(self.tp_label)
         self.apply_button = QPushButton("Apply t' to training")
         self.apply_button.setToolTip("Change the running training's temperature to t' from its next step "
                                      "(marked on the loss and temperature curves)")
         self.apply_button.clicked.connect(self.apply_to_training)
-        row.addWidget(self.apply_button)
         return row
 
     # ------------------------------------------------------------------ data in
@@ -225,6 +235,11 @@ class LensPanel(QWidget):
                 self._refresh_timer.start()
             else:
                 self.recompute()
+
+    def show_loading(self, step: int) -> None:
+        """Say that the batch of ``step`` is being read back from the run folder (the
+        lens still shows the previous one until it arrives)."""
+        self.anchor_label.setText(f"reading the batch of step {step} from the run folder…")
 
     def set_probe(self, ids: np.ndarray, loader: ProbeLoader, temperature: float, defer: bool = True) -> None:
         """The probe set for probe anchors: corpus ids and a loader of its (P, D)
@@ -277,6 +292,31 @@ class LensPanel(QWidget):
         self.anchor_combo.setCurrentIndex(self.anchor_combo.findData(int(corpus_id)))
         self.anchor_combo.blockSignals(False)
 
+    def _source_chosen(self, index: int) -> None:
+        self.want_source = str(self.source_combo.itemData(index))
+        self._anchor_changed()
+
+    def set_source(self, source: str) -> None:
+        """Prefer ``source`` ("batch" or "probe") for anchors in both, as the "against"
+        box does, and recompute."""
+        self.want_source = source
+        self._show_source(source)
+        self._anchor_changed()
+
+    def _show_source(self, source: str | None) -> None:
+        """The "against" box shows what is drawn; "last batch" is offered only when the
+        anchor is in the batch."""
+        combo = self.source_combo
+        combo.blockSignals(True)
+        in_batch = self.anchor_id is None or self.anchor_id in self.inputs.batch_row
+        item = combo.model().item(0)  # type: ignore[attr-defined]
+        if item is not None:
+            item.setEnabled(bool(self.inputs.has_batch and in_batch))
+        k = combo.findData(source or self.want_source)
+        if k >= 0:
+            combo.setCurrentIndex(k)
+        combo.blockSignals(False)
+
     def _anchor_changed(self) -> None:
         self.inputs.forget_anchor(self.anchor_id)
         self.recompute()
@@ -310,10 +350,12 @@ class LensPanel(QWidget):
         """Recompute the lens at (t, t') for the current anchor and redraw."""
         self._refresh_timer.stop()
         t0 = time.perf_counter()
-        got = self.inputs.resolve(self.anchor_id, str(self.source_combo.currentData()))
+        got = self.inputs.resolve(self.anchor_id, self.want_source)
         if got is None:
             self.current = self.source = self.histograms = None
             self.plots.draw(None, None)
+            self._publish_edges()
+            self._show_source(None)
             if self.anchor_id is not None:
                 self.anchor_label.setText(f"sentence {self.anchor_id} is neither in the last batch nor in the probe set")
             return
@@ -328,6 +370,7 @@ class LensPanel(QWidget):
             self.histograms = batch_lens_histograms(inp.batch_sim, inp.batch_t, self.t_prime)
         self.last_ms = (time.perf_counter() - t0) * 1000.0
         self.plots.draw(self.current, self.histograms)
+        self._show_source(self.source)
         self._update_anchor_label()
         self._publish_edges()
         self.updated.emit()
@@ -339,8 +382,11 @@ class LensPanel(QWidget):
         where = (f"last batch (step {self.inputs.step}, {len(L.columns)} negatives)" if self.source == "batch"
                  else f"probe set ({len(L.columns)} nearest negatives)")
         text = self.text_of(int(L.anchor_id)) if L.anchor_id is not None else None
-        self.anchor_label.setText(f"<b>anchor {L.anchor_id}</b> against the {where}; positive cosine "
-                                  f"{L.positive_cosine:.3f}<br>{short(text, 160) or '(text unknown)'}")
+        who = (f"<b>anchor {L.anchor_id}</b>" if self._explicit else
+               f"<b>anchor {L.anchor_id}</b> <i>(automatic: the batch's first sentence; click a point or pick "
+               f"one to draw its edges on the maps)</i>")
+        self.anchor_label.setText(f"{who} against the {where}; positive cosine "
+                                  f"{number(L.positive_cosine, '{:.3f}')}<br>{short(text, 160) or '(text unknown)'}")
 
     def describe(self, rank: int) -> str:
         """One line about the negative of the given rank (1-based): ids, cosine, r, text."""
@@ -349,12 +395,17 @@ class LensPanel(QWidget):
             return ""
         n = rank - 1
         cid = int(L.ids[n]) if L.ids is not None else int(L.columns[n])
-        return (f"#{rank}: sentence {cid}, cosine {L.cosine[n]:.3f}, r at t {L.weight_t[n]:.3g}, "
-                f"r at t' {L.weight_tp[n]:.3g} — {short(self.text_of(cid), 140) or '(text unknown)'}")
+        return (f"#{rank}: sentence {cid}, cosine {number(L.cosine[n], '{:.3f}')}, "
+                f"r at t {number(L.weight_t[n], '{:.2%}')}, r at t' {number(L.weight_tp[n], '{:.2%}')} — "
+                f"{short(self.text_of(cid), 140) or '(text unknown)'}")
 
     def _publish_edges(self) -> None:
+        """Edges to the anchor's hardest negatives on the maps, only for an anchor the
+        person chose (an automatic one would draw a bundle nobody asked for)."""
         L = self.current
-        if L is None or L.ids is None or L.anchor_id is None:
+        if L is None or L.ids is None or L.anchor_id is None or not self._explicit:
+            if self.selection.edges is not None:
+                self.selection.set_edges(None)
             return
         k = min(N_EDGES, len(L.ids))
         self.selection.set_edges(int(L.anchor_id), L.ids[:k].copy(), L.weight_tp[:k].copy())

@@ -109,6 +109,7 @@ def devices() -> list[tuple[str, str, str]]:
 
 MODEL_KINDS = {
     "default": "Default: all-MiniLM-L6-v2 (packaged)",
+    "reinit:all:default": "Default's words, fresh layers (first run)",
     "random:default": "Random init of the default (from scratch)",
     "folder": "Local folder…",
 }
@@ -130,7 +131,9 @@ def steps_or_epochs(value: int) -> int:
 MODEL_TIP = ("The encoder to fine-tune. The default is all-MiniLM-L6-v2 (6 layers, 384 dims, mean pooling), "
              "packaged with the studio. 'Random init' keeps its architecture and tokenizer with fresh weights: "
              "training from scratch shows the geometry move (collapse, then spreading over the sphere). "
-             "A local folder may be a Hugging Face or sentence-transformers model (safetensors).")
+             "A local folder may be a Hugging Face or sentence-transformers model (safetensors). "
+             "'Default's words, fresh layers' keeps the default's word embeddings and re-initialises its six "
+             "layers (the first-run recipe): the words carry meaning, the sentence geometry must be learnt.")
 
 FIELDS: tuple[SetupField, ...] = (
     # --- model and data
@@ -251,7 +254,9 @@ def make_widget(f: SetupField) -> QWidget:
         w = QLineEdit()
         w.setPlaceholderText(f.placeholder)
     elif f.kind == "choice":
-        w = QComboBox()
+        w = QComboBox()  # as narrow as a dock allows: long entries are elided, not a wider dock
+        w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        w.setMinimumContentsLength(8)
         for k, (value, text, tip) in enumerate(f.choices() if f.choices is not None else ()):
             w.addItem(text, value)
             if tip:
@@ -324,6 +329,32 @@ def parse_number(text: str) -> float:
         return float(text.strip().replace(",", "."))
     except ValueError:
         return math.nan
+
+
+def values_from_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The panel's values (``values()`` keys) for a run's config (a TrainConfig's dict,
+    e.g. a run folder's ``config.json``): the inverse of ``SetupPanel.config()``. Keys
+    the config lacks are left out; a model that is not one of :data:`MODEL_KINDS` is a
+    folder (or any spec the engine takes) typed in the folder field."""
+    out: dict[str, Any] = {}
+    for f in FIELDS:
+        key = f.config_key
+        if not key or key not in config:
+            continue
+        value = config[key]
+        if key == "train_file" and not value:
+            value = str(default_corpus_path())  # the engine's default: the demo corpus
+        elif key == "max_steps":
+            value = max(0, int(value or 0))  # -1: by epochs
+        elif value is None and f.kind in ("text", "path"):
+            value = ""
+        out[f.key] = value
+    if "model_name_or_path" in config:
+        spec = str(config.get("model_name_or_path") or "default")
+        known = spec in MODEL_KINDS and spec != "folder"
+        out["model_kind"] = spec if known else "folder"
+        out["model_folder"] = "" if known else spec
+    return out
 
 
 def format_number(x: float) -> str:

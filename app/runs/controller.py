@@ -16,7 +16,10 @@ Signals: ``state_changed(str)``, ``progress(step, total, steps_per_sec)``,
 ``run_begun(kind, label)``, ``snapshot_received(Snapshot)`` (live and preset sources),
 ``run_updated()`` (a folder brought new records), ``run_finished(object)`` (TrainResult
 or None for training, the preset's folder for presets, FolderEnd for folders),
-``preset_finished(folder)``, ``message(text, kind)``, ``redraw()``, ``model_saved(path)``.
+``preset_finished(folder)``, ``message(text, kind)``, ``redraw()``, ``model_saved(path)``,
+``status(text)`` (what the run waits for before its first snapshot: the trainer's phase,
+a followed folder not written yet; also in :attr:`RunController.status_text`) and
+``run_config(dict)`` (the shown run's config, when a run begins and when it is known later).
 
 Faults reach the window as one-line ``message`` s, never a traceback: a followed folder
 removed (polling stops, what was shown stays), the run's model folder removed
@@ -62,6 +65,8 @@ class RunController(QObject):
     message = Signal(str, str)
     redraw = Signal()
     model_saved = Signal(str)
+    status = Signal(str)
+    run_config = Signal(object)
 
     def __init__(self, model: RunModel, view_state: ViewState, runs_root: str | Path,
                  torch_threads: int | None = None, parent: QObject | None = None) -> None:
@@ -76,6 +81,8 @@ class RunController(QObject):
         self.step = 0
         self.total = 0
         self.steps_per_sec = 0.0
+        self.status_text = ""
+        self.progress_label = ""  # "run 1 of 2" while a preset trains
         self.last_error: str | None = None
         self._applied: dict[str, float] = {}
         self._save_job: Any = None
@@ -160,7 +167,8 @@ class RunController(QObject):
         self.last_error = None
         src.begun.connect(lambda run_dir, config, label, s=src: self._begun(s, run_dir, config, label))
         src.probe.connect(lambda texts, cols, s=src: self._mine(s) and self.model.set_probe(texts, cols))
-        src.config.connect(lambda cfg, s=src: self._mine(s) and setattr(self.model, "config", dict(cfg)))
+        src.config.connect(lambda cfg, s=src: self._mine(s) and self._config(cfg))
+        src.status.connect(lambda text, s=src: self._mine(s) and self._status(text))
         src.lazy.connect(lambda loaders, s=src: self._mine(s) and self.model.lazy_probe.update(loaders))
         src.restarted.connect(lambda s=src: self._mine(s) and self._restart())
         src.snapshots.connect(lambda snaps, s=src: self._snapshots(s, snaps))
@@ -169,6 +177,7 @@ class RunController(QObject):
         src.failed.connect(lambda m, s=src: self._failed(s, m))
         src.finished.connect(lambda end, s=src: self._finished(s, end))
         self.step, self.total, self.steps_per_sec = 0, 0, 0.0
+        self.status_text, self.progress_label = "", ""
         self._set_state(state)
         src.start()
         return True
@@ -190,8 +199,19 @@ class RunController(QObject):
         self._model_seen, self._model_gone_said = None, False
         self.model.clear(run_dir=run_dir, config=config)
         self.view_state.reset_for_new_run()
+        if isinstance(src, PresetSource):
+            self.progress_label = f"run {src.index + 1} of {src.n_runs}"
         self.run_begun.emit(src.kind, label or run_dir)
+        self.run_config.emit(dict(config or {}))
         self.redraw.emit()
+
+    def _config(self, config: dict[str, Any]) -> None:
+        self.model.config = dict(config)
+        self.run_config.emit(dict(config))
+
+    def _status(self, text: str) -> None:
+        self.status_text = text
+        self.status.emit(text)
 
     def _restart(self) -> None:
         texts, cols = self.model.probe_texts, self.model.probe_columns

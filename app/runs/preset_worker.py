@@ -21,12 +21,14 @@ class PresetWorker(QThread):
 
     Signals (queued to the GUI thread): ``run_started(index, label, run_dir, config)``,
     ``snapshot(label, Snapshot)``, ``progress(step, total, steps_per_sec)``,
+    ``status(text)`` (the trainer's phase before a run's first step),
     ``failed(message)``, ``completed(folder)`` (the preset's output folder; also after
     a stop or a failure, with what was written)."""
 
     run_started = Signal(int, str, str, object)
     snapshot = Signal(str, object)
     progress = Signal(int, int, float)
+    status = Signal(str)
     failed = Signal(str)
     completed = Signal(str)
 
@@ -37,7 +39,8 @@ class PresetWorker(QThread):
         self.output_root = Path(output_root)
         self.scale = scale
         self.torch_threads = torch_threads
-        self.control = StudioControl(on_step=lambda s, t, sps: self.progress.emit(s, t, sps))
+        self.control = StudioControl(on_step=lambda s, t, sps: self.progress.emit(s, t, sps),
+                                     on_status=self.status.emit)
         self.folder = preset.folder(self.output_root)
         self.error: str | None = None
         self.results: list[Any] = []

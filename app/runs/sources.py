@@ -12,6 +12,8 @@ Signals of :class:`RunSource` (all on the GUI thread):
 - ``restarted()``: a followed folder's writer started over: drop what was shown.
 - ``config(dict)``: the run's config, when it is known later than ``begun``.
 - ``progress(step, total, steps_per_sec)``, ``paused()``.
+- ``status(text)``: what the source waits for before its first snapshot (the trainer's
+  phase: loading the model, tokenising...; a followed folder not written yet).
 - ``failed(message)``: one line; ``finished(object)``: the end (a TrainResult, a
   preset's folder, or a :class:`FolderEnd`), also after a stop or a failure.
 """
@@ -28,6 +30,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from superqt.utils import create_worker
 
 from simcse_core.config import TrainConfig
+from simcse_core.errors import SimCSEError
 from simcse_core.runs import RunReader
 
 from app.runs.preset_worker import PresetWorker
@@ -64,6 +67,7 @@ class RunSource(QObject):
     restarted = Signal()
     config = Signal(object)
     progress = Signal(int, int, float)
+    status = Signal(str)
     paused = Signal()
     failed = Signal(str)
     finished = Signal(object)
@@ -134,6 +138,7 @@ class LiveSource(TrainingSource):
         w = self.worker
         w.snapshot.connect(lambda s: self.snapshots.emit([s]))
         w.progress.connect(self.progress.emit)
+        w.status.connect(self.status.emit)
         w.paused_reached.connect(self.paused.emit)
         w.failed.connect(self.failed.emit)
         w.completed.connect(self._completed)
@@ -160,10 +165,12 @@ class PresetSource(TrainingSource):
         self.worker = PresetWorker(preset, output_root, scale=scale, torch_threads=torch_threads, parent=self)
         self.n_runs = len(preset.runs)
         self.index = -1
+        self.loading = 0  # the run being loaded (1-based), counted from the trainer's phases
         self.run_label = ""
         self.error: str | None = None
         w = self.worker
         w.run_started.connect(self._run_started)
+        w.status.connect(self._status)
         w.snapshot.connect(lambda _label, s: self.snapshots.emit([s]))
         w.progress.connect(self.progress.emit)
         w.failed.connect(self._failed)
@@ -178,7 +185,16 @@ class PresetSource(TrainingSource):
 
     def _run_started(self, index: int, label: str, run_dir: str, config: dict) -> None:
         self.index, self.run_label = index, label
-        self.begun.emit(run_dir, config, f"preset {self.preset.name}: {label} (run {index + 1} of {self.n_runs})")
+        self.begun.emit(run_dir, config, self.run_text(index) + f": {label}")
+
+    def run_text(self, index: int) -> str:
+        """"preset NAME, run k of n" for the run of 0-based ``index``."""
+        return f"preset {self.preset.name}, run {index + 1} of {self.n_runs}"
+
+    def _status(self, text: str) -> None:
+        if text.startswith("loading the model"):  # the engine's first phase, once a run
+            self.loading = min(self.n_runs, self.loading + 1)
+        self.status.emit(f"{self.run_text(max(0, self.loading - 1))}: {text}")
 
     def _failed(self, message: str) -> None:
         self.error = message
@@ -190,6 +206,22 @@ class PresetSource(TrainingSource):
 
 
 
+def open_reader(path: str) -> tuple[RunReader | None, bool]:
+    """(a reader of the run folder ``path``, or None while it holds no run yet; whether
+    the folder exists). Run in a worker: the folder may be on a slow shared drive."""
+    try:
+        return RunReader(path), True
+    except SimCSEError:
+        return None, Path(path).is_dir()
+
+
+def waiting_text(path: str, exists: bool) -> str:
+    """What a followed folder without a run yet is waiting for."""
+    if not exists:
+        return f"waiting for the run folder {path} to appear (the run has not started yet)"
+    return f"waiting for the run in {path} to write its first files"
+
+
 def _load_probe(reader: RunReader, step: int) -> Any:
     """One snapshot's probe embeddings from its run folder (called from workers)."""
     return reader.load_arrays(step).get("probe_embeddings")
@@ -197,19 +229,30 @@ def _load_probe(reader: RunReader, step: int) -> Any:
 
 class FolderSource(RunSource):
     """A run folder: replayed once (``follow`` False) or polled every 500 ms for what a
-    ``simcse train`` process appends. Reads happen in a worker; one at a time."""
+    ``simcse train`` process appends. Reads happen in a worker; one at a time.
+
+    A followed folder that does not exist yet, or holds no run files yet (the studio was
+    started before the remote job: the normal case), is waited for: ``status`` says so,
+    and the run is picked up when its first files appear."""
 
     def __init__(self, path: str | Path, follow: bool = False, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.path = str(path)
         self.follow = follow
         self.kind = "following" if follow else "replay"
-        self.reader = RunReader(path)  # SimCSEError for a folder that is not a run: the caller says it
+        self.reader: RunReader | None = None
+        try:
+            self.reader = RunReader(path)
+        except SimCSEError:
+            if not follow:
+                raise  # a replay of a folder that is not a run: the caller says it
         self._first = True
         self._need_probe = True
         self._job: Any = None
         self._stopped = False
         self._last_step = -1
+        self._waiting_text = ""
+        self._config_pending = False
         self._timer = QTimer(self)
         self._timer.setInterval(FOLLOW_MS)
         self._timer.timeout.connect(self.poll)
@@ -224,11 +267,33 @@ class FolderSource(RunSource):
         """The folder is being followed (polled every 500 ms) until its run finishes."""
         return self._timer.isActive()
 
+    @property
+    def waiting(self) -> bool:
+        """Following a folder whose run has not written its first files yet."""
+        return self.reader is None
+
     def start(self) -> None:
-        self.begun.emit(self.path, self.reader.config, "following: " + self.path if self.follow else "run: " + self.path)
+        if self.reader is None:
+            self.begun.emit(self.path, {}, "following: " + self.path)
+            self._say_waiting(waiting_text(self.path, Path(self.path).is_dir()))
+        else:
+            self._begin()
         self.poll()
         if self.follow:
             self._timer.start()
+
+    def _begin(self) -> None:
+        assert self.reader is not None
+        try:
+            config = self.reader.config
+        except SimCSEError:  # config.json half-written: the first read brings it
+            config, self._config_pending = {}, True
+        self.begun.emit(self.path, config, "following: " + self.path if self.follow else "run: " + self.path)
+
+    def _say_waiting(self, text: str) -> None:
+        if text != self._waiting_text:
+            self._waiting_text = text
+            self.status.emit(text)
 
     def stop(self) -> None:
         self._stopped = True
@@ -237,6 +302,12 @@ class FolderSource(RunSource):
     def poll(self) -> None:
         if self._stopped or self._job is not None:
             return  # the previous read is still going
+        if self.reader is None:
+            self._job = create_worker(open_reader, self.path, _start_thread=False,
+                                      _connect={"returned": self._opened, "errored": self._error,
+                                                "finished": self._done})
+            self._job.start()
+            return
         self._job = create_worker(read_run_updates, self.reader, self._need_probe, self._first, _start_thread=False,
                                   _connect={"returned": self._update, "errored": self._error,
                                             "finished": self._done})
@@ -244,6 +315,16 @@ class FolderSource(RunSource):
 
     def _done(self) -> None:
         self._job = None
+
+    def _opened(self, out: tuple[RunReader | None, bool]) -> None:
+        reader, exists = out
+        if self._stopped:
+            return
+        if reader is None:
+            self._say_waiting(waiting_text(self.path, exists))
+            return
+        self.reader = reader
+        self._begin()  # the run is picked up: its config now, its records at the next poll
 
     def _error(self, exc: BaseException) -> None:
         if self._stopped:
@@ -258,7 +339,8 @@ class FolderSource(RunSource):
         if update.probe:
             self._need_probe = False
             self.probe.emit(update.probe.get("texts"), update.probe.get("columns"))
-        if update.config and not first:
+        if update.config and (not first or self._config_pending):
+            self._config_pending = False
             self.config.emit(dict(update.config))
         snaps = update.snapshots
         if snaps and snaps[0].step <= self._last_step:

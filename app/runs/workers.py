@@ -37,8 +37,9 @@ class StudioControl(TrainControl):
     (``on_paused`` is called from the training thread, so it must only emit a signal)."""
 
     def __init__(self, on_step: Callable[[int, int, float], None] | None = None,
-                 on_paused: Callable[[], None] | None = None) -> None:
-        super().__init__(on_step)
+                 on_paused: Callable[[], None] | None = None,
+                 on_status: Callable[[str], None] | None = None) -> None:
+        super().__init__(on_step, on_status)
         self.on_paused = on_paused
 
     def wait_if_paused(self, timeout: float | None = None) -> None:
@@ -67,6 +68,8 @@ class TrainWorker(QThread):
 
     - ``snapshot(Snapshot)``: every snapshot, in order.
     - ``progress(step, total, steps_per_sec)``: after every optimizer step.
+    - ``status(text)``: the trainer enters a phase before its first step (loading the
+      model, tokenising the corpus, encoding the probe set).
     - ``paused_reached()``: the trainer is blocked in a pause (no step runs now).
     - ``failed(message)``: a one-line error; the run folder keeps its checkpoints.
     - ``completed(result)``: the engine's TrainResult (``None`` after a failure).
@@ -74,6 +77,7 @@ class TrainWorker(QThread):
 
     snapshot = Signal(object)
     progress = Signal(int, int, float)
+    status = Signal(str)
     paused_reached = Signal()
     failed = Signal(str)
     completed = Signal(object)
@@ -82,7 +86,8 @@ class TrainWorker(QThread):
         super().__init__(parent)
         self.config = config
         self.torch_threads = torch_threads
-        self.control = StudioControl(on_step=self._on_step, on_paused=self.paused_reached.emit)
+        self.control = StudioControl(on_step=self._on_step, on_paused=self.paused_reached.emit,
+                                     on_status=self.status.emit)
         self.result: Any = None
         self.error: str | None = None
         self.last_step = 0
@@ -129,17 +134,47 @@ class CorpusPreview:
     n_duplicates: int
     headers: list[str]
     rows: list[list[str]]
+    vocab_message: str = ""  # the engine's message when the model cannot read much of it
+    model: str = ""  # the model spec the vocabulary was measured with
 
 
-def read_corpus_preview(path: str, text_column: str | None = None, n_rows: int = 8) -> CorpusPreview:
-    """Read a corpus with the engine (raises DataError with its one-line message)."""
+def read_corpus_preview(path: str, text_column: str | None = None, n_rows: int = 8,
+                        model: str | None = None) -> CorpusPreview:
+    """Read a corpus with the engine (raises DataError with its one-line message);
+    with ``model`` (a model spec) also measure the share of its tokens that model's
+    tokenizer cannot read (:func:`simcse_core.vocab.unknown_share`)."""
     from simcse_core.data import read_corpus
 
     corpus = read_corpus(path, text_column=text_column)
     cols = list(corpus.columns)
     headers = [corpus.text_column or "text"] + cols
     rows = [[corpus.sentences[i]] + [corpus.columns[c][i] for c in cols] for i in range(min(n_rows, len(corpus)))]
-    return CorpusPreview(str(path), corpus.summary(), len(corpus), corpus.n_empty, corpus.n_duplicates, headers, rows)
+    out = CorpusPreview(str(path), corpus.summary(), len(corpus), corpus.n_empty, corpus.n_duplicates, headers, rows)
+    if model:
+        out.vocab_message, out.model = vocab_message(model, corpus.sentences), model
+    return out
+
+
+def vocab_message(model: str, sentences: list[str]) -> str:
+    """The engine's "cannot read much of this corpus" message for ``model`` (a spec), or
+    "" when the corpus is readable or the tokenizer cannot be loaded (the model's own
+    error is said when training starts)."""
+    from simcse_core.model import parse_reinit
+    from simcse_core.vocab import load_tokenizer, unknown_share
+
+    spec = str(model).strip()
+    base = parse_reinit(spec)[0] if spec.startswith("reinit:") else spec
+    name = "the default model" if base.removeprefix("random:") in ("", "default") else f"model {spec}"
+    for attempt in range(2):
+        try:
+            return unknown_share(load_tokenizer(base), sentences, model_name=name).message
+        except ImportError as e:  # transformers' lazy import racing another thread's: once more
+            if attempt:
+                log.debug("vocabulary check skipped: %s", e)
+        except Exception as e:  # noqa: BLE001 - a check must never fail the corpus preview
+            log.debug("vocabulary check skipped: %s", e)
+            break
+    return ""
 
 
 @dataclass

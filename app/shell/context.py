@@ -10,7 +10,7 @@ widgets tools may show or grab (tabs, plot grid, embedding tab, docks, panels).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,7 +80,7 @@ class StudioContext:
 
     def __init__(self, window: QMainWindow, *, run_model: RunModel, view_state: ViewState, selection: Selection,
                  sentences: SentenceIndex, runs: RunController, settings: StudioSettings, runs_root: Path,
-                 torch_threads: int | None, show_message: Callable[[str, str], None]) -> None:
+                 torch_threads: int | None, show_message: Callable[..., None]) -> None:
         self._window = window
         self.run_model = run_model
         self.view_state = view_state
@@ -92,6 +92,7 @@ class StudioContext:
         self.torch_threads = torch_threads
         self.parts = StudioParts()
         self._show_message = show_message
+        self._before_grab: list[Callable[[], Any]] = []
         self._menus: dict[str, QMenu] = {}
         bar = window.menuBar()
         for key, label in MENUS:
@@ -111,9 +112,14 @@ class StudioContext:
         full screen, hides its bars, saves and restores its layout)."""
         return self._window
 
-    def show_message(self, text: str, kind: str = "error") -> None:
-        """A message in the window's bar (kind: "error", "info" or "ok")."""
-        self._show_message(text, kind)
+    def show_message(self, text: str, kind: str = "error",
+                     actions: Sequence[tuple[str, Callable[[], Any]]] = ()) -> None:
+        """A message in the window's bar (kind: "error", "warning", "info" or "ok"),
+        with ``actions``: (label, callable) buttons beside it."""
+        if actions:
+            self._show_message(text, kind, actions)
+        else:
+            self._show_message(text, kind)
 
     def show_status(self, text: str, timeout_ms: int = 5000) -> None:
         """A transient line in the status bar."""
@@ -185,6 +191,16 @@ class StudioContext:
             self.menu("view").addAction(dock.toggleViewAction())
         self.parts.docks[name] = dock
         return dock
+
+    def add_before_grab(self, fn: Callable[[], Any]) -> None:
+        """``fn`` brings a part up to date before it is grabbed or exported (a hidden tab
+        is not redrawn while hidden)."""
+        self._before_grab.append(fn)
+
+    def up_to_date(self) -> None:
+        """Bring every part up to date for a grab or an export (hidden plots included)."""
+        for fn in self._before_grab:
+            fn()
 
     def show_tab(self, widget: QWidget) -> None:
         """Bring a central tab to the front."""

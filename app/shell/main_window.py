@@ -5,8 +5,9 @@ It builds the state (run model, view state, selection, the run's sentences), the
 :class:`~app.shell.context.StudioContext` handed to every panel and tool, and the
 widgets: run bar, message bar, the Training and Embedding space tabs, the Setup,
 Neighbours, lens and false-negative docks, then the tools (presets, compare, export,
-presentation, sessions). Training, polling and saving live in the controller; panels
-and tools reach the window only through the context.
+presentation, sessions), the Help menu and the first steps (welcome, the first-run
+recipe, the notes before and at the start of a run). Training, polling and saving live
+in the controller; panels and tools reach the window only through the context.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from simcse_core.config import TrainConfig
+from simcse_core.data import default_corpus_path
 from simcse_core.errors import ConfigError, SimCSEError
 
 from app.embedding_tab import EmbeddingTab
@@ -28,6 +30,9 @@ from app.panels.setup_panel import SetupPanel
 from app.runs.controller import RunController
 from app.runs.workers import error_text
 from app.shell.context import StudioContext
+from app.shell.first_steps import FirstSteps
+from app.shell.guidance import same_file, start_problems
+from app.shell.help import HelpMenu
 from app.shell.run_controls import MessageBar, RunControls, bind_run_controls
 from app.shell.settings import StudioSettings, default_runs_root
 from app.state.run_corpus import SentenceIndex
@@ -64,14 +69,21 @@ class MainWindow(QMainWindow):
                                      settings=self.settings, runs_root=self.runs_root, torch_threads=torch_threads,
                                      show_message=self.show_message)
         self._closing = False
+        self.first_launch = not self.settings.has_saved()  # before anything is saved
+        self.umap_ready = False
+        self._plots_stale = False
         self.setWindowTitle("SimCSE Studio")
         self.resize(1400, 900)
         self._build_centre()
         self._build_docks()
         self._build_menus()
         self.runs.message.connect(self.show_message)
-        self.runs.redraw.connect(lambda: self.plots.refresh())  # looked up per call (benchmarks wrap it)
+        self.runs.redraw.connect(self.redraw_plots)
+        self.tabs.currentChanged.connect(lambda _i: self._plots_stale and self.redraw_plots())
         self.runs.run_begun.connect(lambda _kind, _label: self.message_bar.hide())
+        self.runs.run_config.connect(self._show_run_config)
+        self.context.add_before_grab(self.plots_up_to_date)
+        self.embedding.warmed_up.connect(lambda _r: setattr(self, "umap_ready", True))
         # a typed sentence to embed: say so when the run's model folder was removed meanwhile,
         # and a failed encoding reaches the message bar too (one line)
         self.embedding.panel.embed_requested.connect(lambda _text: self.runs.model_folder())
@@ -125,7 +137,8 @@ class MainWindow(QMainWindow):
         self.lens_panel, self.fn_panel = add_analysis_panels(ctx)
         self.lens_dock, self.fn_dock = ctx.parts.docks["lensDock"], ctx.parts.docks["fnDock"]
         bind_run_controls(self.controls, self.runs, self.run_label, self.device_label,
-                          lambda: self.setup_panel.device.currentText())
+                          lambda: self.setup_panel.device.currentText(),
+                          lambda: "" if self.umap_ready else "UMAP compiling in the background (once)")
         self.setup_panel.device.currentTextChanged.connect(
             lambda t: None if self.runs.busy else self.device_label.setText(f"device: {t}"))
         self.runs.state_changed.connect(lambda s: self.setup_panel.set_running(s in ("starting", "running",
@@ -144,7 +157,18 @@ class MainWindow(QMainWindow):
         ctx.parts.tools = self.tools
         ctx.add_separator("file")
         ctx.add_action("file", "&Quit", self.close, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
-        ctx.add_action("help", "&About SimCSE Studio", self.about)
+        self.first_steps = FirstSteps(ctx, self.start_training, lambda follow: self._choose_run(follow), self)
+        self.help_menu = HelpMenu(ctx, self.first_steps.show_welcome)
+
+    def start_welcome(self) -> None:
+        """At launch: on the first launch the Setup panel holds the first-run recipe (its
+        Train trains it) and the welcome shows; later, the welcome if "show at start"."""
+        if self.first_launch:
+            self.first_steps.use_first_run_recipe()
+            self.settings.set_show_welcome_at_start(False)
+            self.first_steps.show_welcome()
+        elif self.settings.show_welcome_at_start():
+            self.first_steps.show_welcome()
 
     def show_embedding_views(self) -> None:
         """Bring the "Embedding space" tab and the "Neighbours" dock to the front."""
@@ -167,13 +191,29 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def save_settings(self) -> None:
-        self.settings.save_setup_values(self.setup_panel.values())
+        self.settings.save_setup_values(self.setup_panel.own_values())
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
 
+    # ---------------------------------------------------------------- plots
+    def redraw_plots(self) -> None:
+        """Redraw the training plots when they are shown; else mark them stale (they are
+        redrawn when their tab comes to the front, or before a figure export)."""
+        if self.tabs.currentWidget() is self.plots and self.isVisible() and not self.isMinimized():
+            self._plots_stale = False
+            self.plots.refresh()  # looked up per call (benchmarks wrap it)
+        else:
+            self._plots_stale = True
+
+    def plots_up_to_date(self) -> None:
+        """Bring hidden plots up to date (before they are grabbed or exported)."""
+        if self._plots_stale:
+            self._plots_stale = False
+            self.plots.refresh()
+
     # ---------------------------------------------------------------- messages
-    def show_message(self, text: str, kind: str = "error") -> None:
-        self.message_bar.show_message(text, kind)
+    def show_message(self, text: str, kind: str = "error", actions=()) -> None:
+        self.message_bar.show_message(text, kind, actions)
         self.statusBar().showMessage(text, 10_000)
         if kind == "error":
             log.warning("%s", text)
@@ -184,11 +224,14 @@ class MainWindow(QMainWindow):
     def training(self) -> bool:
         return self.runs.training
 
-    def start_training(self, config: TrainConfig | None = None) -> bool:
+    def start_training(self, config: TrainConfig | None = None, checked: bool = False) -> bool:
         """Start a run: ``config``, or the setup panel's (with the false-negative
-        panel's settings). False, with a message in the window, when it cannot start."""
+        panel's settings, after the checks of :func:`~app.shell.guidance.start_problems`
+        unless ``checked``). False, with a message in the window, when it cannot start."""
         if config is None:
             panel = self.setup_panel
+            if panel.showing_run:
+                panel.show_own_setup()  # back to training: the person's own setup
             try:
                 if panel.corpus_error and panel.corpus_path.text().strip():
                     raise SimCSEError(panel.corpus_error)
@@ -200,11 +243,39 @@ class MainWindow(QMainWindow):
             except (SimCSEError, TypeError, ValueError) as e:
                 self.show_message(error_text(e))
                 return False
+            if not checked and self._said_before_start(config):
+                return False
         return self.runs.start_training(config)
+
+    def _said_before_start(self, config: TrainConfig) -> bool:
+        """Say what would make the run pointless (a batch that does not fit the corpus, a
+        corpus the model cannot read), with fixes and "Train anyway"; True when said."""
+        panel = self.setup_panel
+        preview = panel.corpus_preview
+        corpus = config.train_file or str(default_corpus_path())
+        if preview is None or not same_file(preview.path, corpus):
+            preview = None  # not read yet: nothing to check
+        problems = start_problems(config, preview, panel.vocab_message)
+        if not problems:
+            return False
+        actions = [(label, lambda v=v: self.first_steps.train_with(v)) for p in problems for label, v in p.fixes]
+        actions.append(("Train anyway", lambda: self.start_training(checked=True)))
+        self.show_message(" ".join(p.text for p in problems), "warning", actions)
+        return True
 
     def open_run(self, path: str | Path, follow: bool = False) -> bool:
         """Replay a run folder, or follow one that a ``simcse train`` process writes."""
         return self.runs.open_run(path, follow=follow)
+
+    def _show_run_config(self, config: dict) -> None:
+        """A replayed or followed run's settings in the Setup panel (read-only); a run
+        training here shows the person's own setup."""
+        src = self.runs.source
+        kind = src.kind if src is not None else ""
+        if kind in ("replay", "following"):
+            self.setup_panel.show_run_config(config, self.runs.label or str(self.model.run_dir))
+        elif kind in ("training", "preset") and self.setup_panel.showing_run:
+            self.setup_panel.show_own_setup()
 
     def apply_live_changes(self) -> None:
         """Send the setup panel's temperature and learning rate to the running trainer."""
@@ -264,6 +335,3 @@ class MainWindow(QMainWindow):
             log.exception("could not save the settings")
         self.embedding.shutdown()
         event.accept()
-
-    def about(self) -> None:  # pragma: no cover - a dialog
-        QMessageBox.about(self, "SimCSE Studio", "Watch SimCSE training happen, step by step.")

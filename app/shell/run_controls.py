@@ -1,11 +1,12 @@
 """Run controls: Train, Pause, Resume, Stop, Apply (live temperature / lr), Save model
-as, and a progress bar with step, steps/s and ETA. Also the message bar that shows
-errors in the window."""
+as, and a progress bar with step, steps/s and ETA (and, before the first step, what the
+run waits for: loading the model, tokenising, a followed folder not written yet). Also
+the message bar that shows errors and notes in the window, with one-click actions."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -66,7 +67,7 @@ class RunControls(QWidget):
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
         self.progress.setFormat("ready")
-        self.progress.setMinimumWidth(220)
+        self.progress.setMinimumWidth(140)  # the window fits 1366 px with its docks
         lay.addWidget(self.progress, 1)
         self.step = 0
         self.total = 0
@@ -85,27 +86,42 @@ class RunControls(QWidget):
         if can_save is not None:
             self._can_save = can_save
         self.save_button.setEnabled(self._can_save and state in ("idle", "paused", "viewing"))
-        if state == "starting":
-            self.progress.setRange(0, 0)  # busy indicator while the model loads
-            self.progress.setFormat("loading model and data…")
+        if state == "starting":  # the trainer's phases follow (set_status)
+            self.set_status("loading model and data")
         elif state == "paused":
             self.progress.setFormat(f"paused at step {self.step:,} / {self.total:,}")
         elif state == "stopping":
             self.progress.setFormat(f"stopping at step {self.step:,}…")
 
-    def set_progress(self, step: int, total: int, steps_per_sec: float) -> None:
+    def set_progress(self, step: int, total: int, steps_per_sec: float, prefix: str = "") -> None:
+        """Step, steps/s and ETA (``prefix``: e.g. "run 1 of 2" while a preset trains)."""
         self.step, self.total = int(step), int(total)
         if self.progress.maximum() != max(1, total):
             self.progress.setRange(0, max(1, total))
         self.progress.setValue(min(step, max(1, total)))
         eta = (total - step) / steps_per_sec if steps_per_sec > 0 else math.nan
-        self.progress.setFormat(f"step {step:,} / {total:,} · {steps_per_sec:.2f} steps/s · ETA {format_eta(eta)}")
+        self.progress.setFormat((f"{prefix} · " if prefix else "")
+                                + f"step {step:,} / {total:,} · {steps_per_sec:.2f} steps/s · ETA {format_eta(eta)}")
+        self.progress.setToolTip("")
+
+    def set_status(self, text: str) -> None:
+        """What the run waits for before its next step (``text`` in the bar: a busy bar
+        would hide it in most styles)."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(text + "…")
+        self.progress.setToolTip(text)
+
+    @property
+    def progress_text(self) -> str:
+        return self.progress.format()
 
 
 class MessageBar(QFrame):
     """An in-window message strip (errors in red, notes in blue) with a close button."""
 
-    COLORS = {"error": ("#fdecea", "#b71c1c"), "info": ("#e8f1fb", "#0d47a1"), "ok": ("#e8f5e9", "#1b5e20")}
+    COLORS = {"error": ("#fdecea", "#b71c1c"), "warning": ("#fff4e5", "#8a4b00"), "info": ("#e8f1fb", "#0d47a1"),
+              "ok": ("#e8f5e9", "#1b5e20")}
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +132,10 @@ class MessageBar(QFrame):
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.label, 1)
+        self.actions_box = QHBoxLayout()
+        self.actions_box.setSpacing(4)
+        lay.addLayout(self.actions_box)
+        self.action_buttons: list[QPushButton] = []
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
@@ -125,7 +145,11 @@ class MessageBar(QFrame):
         self.kind = ""
         self.hide()
 
-    def show_message(self, text: str, kind: str = "error") -> None:
+    def show_message(self, text: str, kind: str = "error",
+                     actions: Sequence[tuple[str, Callable[[], Any]]] = ()) -> None:
+        """Show ``text``; ``actions``: (label, callable) buttons beside it (one click
+        runs the callable and dismisses the message)."""
+        self._set_actions(actions)
         bg, fg = self.COLORS.get(kind, self.COLORS["info"])
         self.kind = kind
         self.setStyleSheet(f"#messageBar {{ background: {bg}; border: 1px solid {fg}; border-radius: 4px; }}"
@@ -134,21 +158,45 @@ class MessageBar(QFrame):
         self.label.setText(prefix + text)
         self.show()
 
+    def _set_actions(self, actions: Sequence[tuple[str, Callable[[], Any]]]) -> None:
+        for b in self.action_buttons:
+            self.actions_box.removeWidget(b)
+            b.deleteLater()
+        self.action_buttons = []
+        for label, slot in actions:
+            b = QPushButton(label)
+            b.setObjectName("messageAction")
+            b.clicked.connect(lambda _c=False, f=slot: (self.hide(), f()))
+            self.actions_box.addWidget(b)
+            self.action_buttons.append(b)
+
+    def action(self, label: str) -> QPushButton | None:
+        """The action button whose text starts with ``label``, or None."""
+        return next((b for b in self.action_buttons if b.text().startswith(label)), None)
+
     @property
     def text(self) -> str:
         return self.label.text()
 
 
 def bind_run_controls(controls: RunControls, runs: Any, run_label: QLabel, device_label: QLabel,
-                      chosen_device: Callable[[], str]) -> None:
+                      chosen_device: Callable[[], str], background: Callable[[], str] = lambda: "") -> None:
     """Make the run bar, the run label and the device label follow the run controller
     (``runs``: :class:`~app.runs.controller.RunController`), whichever source is active:
-    live training, a preset, a replayed or a followed run folder."""
+    live training, a preset, a replayed or a followed run folder. ``background()``: work
+    the window does meanwhile, added to what a starting run waits for (UMAP compiling)."""
 
     def on_state(state: str) -> None:
         controls.set_state(state, can_save=runs.can_save() if state in ("idle", "viewing") else None)
         if state == "starting":
             device_label.setText(f"device: {chosen_device()} (starting…)")
+            on_status("starting the training thread")
+
+    def on_status(text: str) -> None:
+        if controls.state in ("paused", "pausing", "stopping"):
+            return
+        more = background() if controls.state == "starting" else ""
+        controls.set_status(text + (f" · {more}" if more else ""))
 
     def on_begun(kind: str, label: str) -> None:
         run_label.setText(label if kind in ("preset", "replay", "following") else f"run: {label}")
@@ -156,7 +204,7 @@ def bind_run_controls(controls: RunControls, runs: Any, run_label: QLabel, devic
 
     def on_progress(step: int, total: int, sps: float) -> None:
         if controls.state in ("running", "pausing", "stopping", "viewing"):
-            controls.set_progress(step, total, sps)
+            controls.set_progress(step, total, sps, runs.progress_label)
             if controls.state == "stopping":
                 controls.set_state("stopping")
         device = runs.model.device
@@ -176,6 +224,7 @@ def bind_run_controls(controls: RunControls, runs: Any, run_label: QLabel, devic
             bar.setRange(0, 1)
 
     runs.state_changed.connect(on_state)
+    runs.status.connect(on_status)
     runs.run_begun.connect(on_begun)
     runs.progress.connect(on_progress)
     runs.run_finished.connect(on_finished)

@@ -38,6 +38,19 @@ class StudioSettings:
     def save_setup_values(self, values: dict[str, Any]) -> None:
         self.q.setValue("setup/values", json.dumps(values))
 
+    def has_saved(self) -> bool:
+        """Whether the studio has saved settings (False: its first launch here)."""
+        return bool(self.q.value("setup/values", "")) or self.q.value("window/geometry") is not None
+
+    # --------------------------------------------------------------- welcome
+    def show_welcome_at_start(self) -> bool:
+        """The welcome's "show at start" check box (default: shown on the first launch only)."""
+        v = self.q.value("welcome/show_at_start", "")
+        return str(v).lower() == "true"
+
+    def set_show_welcome_at_start(self, show: bool) -> None:
+        self.q.setValue("welcome/show_at_start", "true" if show else "false")
+
     # --------------------------------------------------------------- window
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         geo, state = self.q.value("window/geometry"), self.q.value("window/state")

@@ -103,7 +103,7 @@ def _same(a: Any, b: Any) -> bool:
         return a is b
 
 
-SPHERE_METHODS = ("pca", "umap")
+SPHERE_METHODS = ("pca", "umap", "raw")
 
 
 @dataclass(eq=False)
@@ -123,7 +123,7 @@ class ViewState(Evented):
     snapshot_index: int = -1
     colour_by: str = ""
     kmeans_k: int = 8
-    sphere_method: str = "pca"
+    sphere_method: str = "raw"
     umap_every: int = 5
     umap_enabled: bool = True
     tab: str = ""

@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 from superqt.utils import create_worker
 
 from simcse_core import metric_specs as MS
-from simcse_core.projection import mean_knn_overlap, procrustes
+from simcse_core.projection import hammer, mean_knn_overlap, procrustes, procrustes_rotation
 
 from app.widgets.plot_title import fit_titles
 from app.state.run_model import RunModel
@@ -69,7 +69,9 @@ log = logging.getLogger(__name__)
 
 OVERLAP_K = 10
 RUN_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-METHODS = {"hammer": "Sphere (PCA-3), Hammer map", "circle": "S1 circle (PCA-2)", "umap": "UMAP"}
+METHODS = {"hammer": "Sphere (PCA-3), Hammer map", "circle": "S1 circle (PCA-2)", "umap": "UMAP",
+           "raw": "Sphere (raw directions), Hammer map"}
+SPHERE_METHODS = ("hammer", "raw")  # shown on the Hammer map of a sphere
 TRAJECTORY = ("trajectory", "Alignment–uniformity trajectory", None, "alignment")
 
 
@@ -156,6 +158,28 @@ def run_overlap(XA: np.ndarray, ids_a: np.ndarray, XB: np.ndarray, ids_b: np.nda
     return mean_knn_overlap(XA[ia], XB[ib], k=k)
 
 
+def align_to_first(pos: list[np.ndarray | None], ids: list[np.ndarray | None], method: str) -> None:
+    """Align every run's positions to the first run's on their shared sentences, in
+    place. UMAP layouts: rotation, scale and translation. Sphere (P, 3) and circle
+    (P, 2) unit vectors: a rotation only, so they stay on the sphere or circle (and a
+    sphere's Hammer map inside its ellipse)."""
+    if not pos or pos[0] is None or ids[0] is None:
+        return
+    for r in range(1, len(pos)):
+        p = pos[r]
+        if p is None or ids[r] is None:
+            continue
+        ia, ib = shared_rows(ids[0], ids[r])
+        if ib.size < 3:
+            continue
+        if method == "umap":
+            _, R, s, t = procrustes(p[ib], pos[0][ia], scale=True)
+            pos[r] = s * (p @ R) + t
+        else:
+            _, R = procrustes_rotation(p[ib], pos[0][ia])
+            pos[r] = p @ R
+
+
 def _positions_job(models: list[RunModel], indices: list[int | None], method: str, prev: list[Any],
                    trackers: list[Any]) -> dict[str, Any]:
     """For each run: its 2D positions (P, 2) at the snapshot ``indices[i]`` (aligned to
@@ -177,18 +201,12 @@ def _positions_job(models: list[RunModel], indices: list[int | None], method: st
             ref = prev[r] if prev[r] is not None and prev[r].xyz.shape[0] == Xi.shape[0] else None
             f = build_frame(i, m.snapshots[i].step, Xi, ref)
             frames.append(f)
-            xy = np.asarray(f.hammer if method == "hammer" else f.circle, dtype=np.float64)
+            xy = np.asarray(f.xyz if method == "hammer" else f.raw_xyz if method == "raw" else f.circle,
+                            dtype=np.float64)
         pos.append(xy)
-    # align every run to the first one on their shared sentences
-    if pos and pos[0] is not None and ids[0] is not None:
-        for r in range(1, len(pos)):
-            if pos[r] is None or ids[r] is None:
-                continue
-            ia, ib = shared_rows(ids[0], ids[r])
-            if ib.size < 3:
-                continue
-            _, R, s, t = procrustes(pos[r][ib], pos[0][ia], scale=method == "umap")
-            pos[r] = s * (pos[r] @ R) + t
+    align_to_first(pos, ids, method)
+    if method in SPHERE_METHODS:
+        pos = [None if p is None else hammer(p) for p in pos]
     n = len(models)
     overlap = np.full((n, n), np.nan)
     for a in range(n):
@@ -290,9 +308,15 @@ class OverlapPanel(QWidget):
         self.setMaximumWidth(420)
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # numbers are never elided: columns as wide as their text, headed by the runs'
+        # numbers (the rows carry the labels), scrolled when many runs do not fit
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.label = QLabel(f"Neighbour overlap@{OVERLAP_K} between runs (shared probe sentences)")
         self.label.setWordWrap(True)
+        self.key = QLabel("")  # run number -> label
+        self.key.setWordWrap(True)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color: #555;")
@@ -300,14 +324,21 @@ class OverlapPanel(QWidget):
         side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.label)
         side.addWidget(self.table, 1)
+        side.addWidget(self.key)
         side.addWidget(self.status)
 
     def set_runs(self, labels: list[str]) -> None:
-        """An empty n x n table headed by the runs' labels."""
-        self.table.setRowCount(len(labels))
-        self.table.setColumnCount(len(labels))
-        self.table.setHorizontalHeaderLabels(labels)
-        self.table.setVerticalHeaderLabels(labels)
+        """An empty n x n table headed by the runs' numbers (each label in its header's
+        tooltip and in the key under the table)."""
+        n = len(labels)
+        self.table.setRowCount(n)
+        self.table.setColumnCount(n)
+        for i, lab in enumerate(labels):
+            for set_item in (self.table.setHorizontalHeaderItem, self.table.setVerticalHeaderItem):
+                item = QTableWidgetItem(str(i + 1))
+                item.setToolTip(lab)
+                set_item(i, item)
+        self.key.setText("  ·  ".join(f"<b>{i + 1}</b>&nbsp;{lab}" for i, lab in enumerate(labels)))
 
     def show_overlap(self, overlap: np.ndarray, labels: list[str], step: int | None) -> None:
         """Fill the table (shaded by overlap) and the reading line for ``step``."""
@@ -579,7 +610,7 @@ class CompareWindow(QMainWindow):
         from simcse_core.projection import hammer_graticule
 
         v.view_box.setAspectLocked(True)
-        if self.method == "hammer":
+        if self.method in SPHERE_METHODS:
             v.set_background(hammer_graticule())
             v.fixed_range(2.85, 1.45)
         elif self.method == "circle":

@@ -204,16 +204,34 @@ def image_targets(parts: Any, compare_window: Any = None) -> list[tuple[str, Any
             out.append((f"Training: {_plain(title)}", item))
     emb = parts.embedding
     if emb is not None:
-        out.append(("Embedding space (whole tab)", emb))
+        out.append(("Embedding space (the four views)", emb.grid))  # without the timeline and controls
         for v in emb.grid.views_by_role().values():
             if v is not None:
                 title = v.getPlotItem().titleLabel.text if isinstance(v, pg.PlotWidget) else "Sphere (3D)"
                 out.append((f"Embedding: {_plain(title)}", v))
+    out.extend(panel_targets(parts))
     cw = compare_window
     if cw is not None and cw.runs:
         out.append(("Comparison: curves", cw.curves))
         out.append(("Comparison: side-by-side views", cw.views_box))
         out.append(("Comparison: whole window", cw.centralWidget()))
+    return out
+
+
+def panel_targets(parts: Any) -> list[tuple[str, Any]]:
+    """The dock panels' figures: the temperature lens (its plots together and each one)
+    and the false-negative panel (its masked-per-step plot and its candidate table)."""
+    out: list[tuple[str, Any]] = []
+    lens = parts.lens
+    if lens is not None:
+        plots = lens.plots
+        out.append(("Temperature lens (its plots)", plots))
+        for w in (plots.bar_plot, plots.hist_top1, plots.hist_eff):
+            out.append((f"Lens: {_plain(w.getPlotItem().titleLabel.text)}", w))
+    fn = parts.false_negatives
+    if fn is not None:
+        out.append(("False negatives: masked per step", fn.mask_plot))
+        out.append(("False negatives: candidate table", fn.table))
     return out
 
 

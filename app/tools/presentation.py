@@ -3,7 +3,11 @@
 :class:`PresentationMode` turns the main window full screen, hides the docks (setup,
 neighbours, lens, false negatives), the menu and status bars, and scales what a room
 must read: the window font, plot titles, axis ticks and labels, legend text, curve pens
-and scatter point sizes (:func:`scale_plots`, a factor of :data:`DEFAULT_SCALE`).
+and scatter point sizes (:func:`scale_plots`, a factor of :data:`DEFAULT_SCALE`), the
+fonts a style sheet holds and the widths capped for the normal font
+(:func:`scale_widgets`). The run bar shows only while a run trains (a finished run's
+line is stale beside the snapshot shown); the lens (key 3) opens as wide as its content
+needs at the large font.
 Leaving restores the layout exactly (``saveState``/``restoreState``, geometry, fonts,
 every scaled pen and size).
 
@@ -25,12 +29,14 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence, QPen
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
 
 from app.embedding_tab.raster_scatter import RasterScatter
 from app.shell.context import StudioContext
+from app.shell.run_controls import RunControls
 
 DEFAULT_SCALE = 1.8
+SCROLL_BAR_ROOM = 24  # px beside a scrolled panel for its vertical scroll bar and frame
 
 
 def _scaled_pen(pen: Any, factor: float) -> QPen | None:
@@ -136,6 +142,48 @@ def _scale_item(item: Any, f: float, undo: list[Callable[[], None]]) -> None:
         undo.append(lambda item=item, size=size: item.setSize(size))
 
 
+QWIDGETSIZE_MAX = 16_777_215
+
+
+def scale_widgets(root: QWidget, factor: float, font_size: float) -> Callable[[], None]:
+    """What a larger window font does not reach: widgets under ``root`` whose font did
+    not follow it (a style sheet holds their font: the message banner, notes) get
+    their font scaled, and widths capped for the normal font size (a legend column,
+    a side panel) are widened by ``factor``. Call after the window's font was set to
+    ``font_size``; returns a function that undoes exactly this."""
+    undo: list[Callable[[], None]] = []
+    for child in root.findChildren(QWidget):
+        f = child.font()
+        size = f.pointSizeF()
+        if 0 < size < 0.95 * font_size:
+            big = QFont(f)
+            big.setPointSizeF(size * factor)
+            own = child.testAttribute(Qt.WidgetAttribute.WA_SetFont)
+            child.setFont(big)
+            undo.append(lambda c=child, f=QFont(f), own=own: c.setFont(f if own else QFont()))
+        cap = child.maximumWidth()
+        if 0 < cap < QWIDGETSIZE_MAX and child.minimumWidth() != cap:
+            child.setMaximumWidth(min(QWIDGETSIZE_MAX, int(cap * factor)))
+            undo.append(lambda c=child, cap=cap: c.setMaximumWidth(cap))
+
+    def restore() -> None:
+        for fn in reversed(undo):
+            try:
+                fn()
+            except RuntimeError:  # deleted meanwhile
+                pass
+    return restore
+
+
+def lens_width(window_width: int, needed: int) -> int:
+    """The lens dock's width in presentation mode: what its content needs at the large
+    font, at least :data:`LENS_SHARE` of the window, at most :data:`LENS_MAX_SHARE`."""
+    return int(min(max(needed, LENS_SHARE * window_width), LENS_MAX_SHARE * window_width))
+
+
+LENS_SHARE, LENS_MAX_SHARE = 0.4, 0.6
+
+
 class PresentationMode(QObject):
     """Full screen, large type, docks hidden, keys for the talk (see the module doc).
 
@@ -211,11 +259,18 @@ class PresentationMode(QObject):
         font = QFont(w.font())
         font.setPointSizeF(max(font.pointSizeF(), 9.0) * self.scale)
         w.setFont(font)
-        self._undo = scale_plots(w, self.scale)
+        undo_plots = scale_plots(w, self.scale)
+        undo_widgets = scale_widgets(w, self.scale, font.pointSizeF())
+        self._undo = lambda: (undo_widgets(), undo_plots())
+        self._saved["run_bar"] = {bar: bar.isVisible() for bar in w.findChildren(RunControls)}
+        self.ctx.runs.state_changed.connect(self._show_run_bar)
+        self._show_run_bar()
         for a in self.actions.values():
             a.setEnabled(True)
         self.active = True
         if self.full_screen:
+            if w.layout() is not None:  # the hidden docks' minimum sizes no longer count
+                w.layout().activate()
             screen = w.screen()
             if screen is not None:  # without a window manager (Xvfb, kiosk) nobody resizes it
                 w.setGeometry(screen.geometry())
@@ -229,6 +284,12 @@ class PresentationMode(QObject):
         w = self.window
         for a in self.actions.values():
             a.setEnabled(False)
+        self.ctx.runs.state_changed.disconnect(self._show_run_bar)
+        for bar, vis in self._saved.get("run_bar", {}).items():
+            bar.setVisible(vis)
+        centre = self._saved.pop("centre_hidden", None)
+        if centre is not None:
+            centre.show()
         if self._undo is not None:
             self._undo()
             self._undo = None
@@ -251,6 +312,14 @@ class PresentationMode(QObject):
         self.active = False
         self._sync_action()
         self.toggled.emit(False)
+
+    def _show_run_bar(self, _state: str = "") -> None:
+        """While presenting, the run bar (Train, Stop, progress) shows only while a run
+        trains: its text is then the live run's; a finished or opened run's line would
+        be stale beside the snapshot being shown."""
+        training = bool(self.ctx.runs.training)
+        for bar in self._saved.get("run_bar", {}):
+            bar.setVisible(training)
 
     def _sync_action(self) -> None:
         if self.toggle_action.isChecked() != self.active:
@@ -297,3 +366,24 @@ class PresentationMode(QObject):
                 dock.setVisible(not dock.isVisible())
                 if dock.isVisible():
                     dock.raise_()
+                    self.fit_lens(dock)
+
+    def fit_lens(self, dock: QDockWidget) -> None:
+        """Give the shown lens dock the width its content needs at the large font (its
+        chart, table and buttons whole), at least 40 % of the window."""
+        content = dock.widget()
+        inner = content.widget() if isinstance(content, QScrollArea) else content
+        needed = (inner.minimumSizeHint().width() if inner is not None else 0) + SCROLL_BAR_ROOM
+        w = self.window
+        centre = w.centralWidget()
+        if centre is not None and centre.minimumSizeHint().width() + needed > w.width():
+            centre.hide()  # both do not fit (a small screen): the lens takes the window
+            self._saved["centre_hidden"] = centre
+            dock.visibilityChanged.connect(self._lens_hidden)
+            return
+        w.resizeDocks([dock], [lens_width(w.width(), needed)], Qt.Orientation.Horizontal)
+
+    def _lens_hidden(self, visible: bool) -> None:
+        centre = self._saved.pop("centre_hidden", None) if not visible else None
+        if centre is not None:
+            centre.show()

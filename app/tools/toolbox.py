@@ -170,12 +170,14 @@ class StudioTools(QObject):
 
     # ------------------------------------------------------------------ exports
     def image_targets(self) -> list[tuple[str, Any]]:
+        self.ctx.up_to_date()  # hidden plots are not redrawn while hidden
         return image_targets(self.ctx.parts, self.compare_window)
 
     def export_figure(self) -> None:
         dlg = ImageExportDialog(self.image_targets(), self._start_dir(), self.ctx.dialog_parent)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             target, path, w, h = dlg.chosen()
+            self.ctx.up_to_date()  # what arrived while the dialog was open
             try:
                 out = export_image(target, path, w, h)
                 self._say(f"figure saved: {out}", "ok")
@@ -200,7 +202,8 @@ class StudioTools(QObject):
         else:
             assert parts.embedding is not None
             self.ctx.show_tab(parts.embedding)  # laid out and drawn while it is grabbed
-            frames = EmbeddingFrames(parts.embedding, self.ctx.view_state, self.ctx.run_model)
+            frames = EmbeddingFrames(parts.embedding, self.ctx.view_state, self.ctx.run_model,
+                                     widget=parts.embedding.grid)  # the four views, no timeline or controls
             parent = self.ctx.dialog_parent
         try:
             job = TimelineExport(frames, path, fps=fps, size=size, parent=parent, dialog=dialog)

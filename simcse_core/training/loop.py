@@ -105,8 +105,11 @@ class TrainLoop:
         torch.manual_seed(config.seed + dist_info.rank)  # ranks > 0: their own dropout stream
         random.seed(config.seed)
         np.random.seed(config.seed % (2**32))
+        self.control.status(f"loading the model ({config.model_name_or_path})")
         self.encoder = load_model(config.model_name_or_path, config.pooler_type, config.mlp_only_train,
                                   config.dropout, config.max_seq_length, config.allow_pickle, config.seed)
+        corpus = Path(config.train_file).name if config.train_file else "the demo corpus"
+        self.control.status(f"reading and tokenising {corpus}")
         self.data = load_train_data(config, self.encoder.tokenizer)
         self.eval_pairs = None
         if config.eval_file and self.main:
@@ -172,6 +175,7 @@ class TrainLoop:
         self.compiled = False
         if not config.compile:
             return
+        self.control.status("compiling the model (torch.compile; the first steps are slow)")
         try:
             if config.grad_cache_chunk:
                 import torch._inductor.config as inductor_config
@@ -191,6 +195,7 @@ class TrainLoop:
         if self.main and config.output_dir:
             self.writer = RunWriter(config.output_dir, config.to_dict(),
                                     resume_step=self.start_step if self.checkpoint else None, lock=self.lock)
+        self.control.status(f"{self.data.size:,} sentences tokenised; choosing the probe set")
         ids = probe_ids(config.probe_size, self.data.size, config.seed)
         self.probe = Probe(self.encoder, self.data, ids, config, self.device, self.use_bf16, self.eval_pairs)
         if self.writer:
@@ -398,6 +403,8 @@ class TrainLoop:
     def _first_look(self) -> Generator[Snapshot, dict | None, None]:
         """The starting model on its first batch, no update (main rank: a snapshot)."""
         ids0 = self.batch_ids_at(self.step)
+        self.control.status(f"step 0: the starting model on its first batch and the probe set "
+                            f"({len(self.probe.ids):,} sentences)")
         self.stepper.temperature, self.stepper.fn_policy = self.temperature, self.fn_policy
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
             l0 = self.stepper.look(ids0)

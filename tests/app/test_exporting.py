@@ -33,7 +33,7 @@ def test_every_listed_target_exports(studio, tmp_path):
     w, tools = studio
     targets = image_targets(w.context.parts, w.tools.compare_window)
     names = [n for n, _t in targets]
-    assert "Training plots (all)" in names and "Embedding space (whole tab)" in names
+    assert "Training plots (all)" in names and "Embedding space (the four views)" in names
     assert any(n.startswith("Embedding: UMAP") or n.startswith("Embedding: Sphere") for n in names)
     for i, (name, target) in enumerate(targets):
         png = export_image(target, tmp_path / f"t{i}.png", 320, 200)

@@ -27,7 +27,7 @@ def views(qtbot, monkeypatch):
 
     def make(snaps=None, view_state=None, **kw):
         model, sel = RunModel(), Selection()
-        v = EmbeddingTab(model, view_state or ViewState(), sel, **kw)
+        v = EmbeddingTab(model, view_state or ViewState(sphere_method="pca"), sel, **kw)
         qtbot.addWidget(v)
         v.resize(1000, 700)
         v.show()

@@ -40,7 +40,7 @@ def test_run_folder_search_and_embed(qtbot, make_window, finished_run):
     frame = v.frames[last]
     sx, sy = v.hammer_view.star_item.getData()
     assert len(sx) == 1
-    assert np.allclose([sx[0], sy[0]], place_vector(frame, vec)["hammer"], atol=1e-3)
+    assert np.allclose([sx[0], sy[0]], place_vector(frame, vec, raw=True)["hammer"], atol=1e-3)
     assert "★" in v.panel.selected_label.text()
 
 
