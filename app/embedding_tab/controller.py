@@ -23,6 +23,7 @@ heavy runs while the tab is hidden; showing it catches up.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from app.state.view_state import ViewState
 
 DRIFT_K = 10
 DRIFT_MAX_ROWS = 2000  # mean kNN overlap on a fixed subsample of query points above this
+FRAME_WINDOW = 64  # frames prefetched around the shown snapshot (the newest while following)
+MAX_FRAMES = 192  # frames kept in memory; those farthest from the shown snapshot go first
 UMAP_REST = 2.0  # while training runs in this process: rest 2x a layout's time after it (UMAP <= 1/3)
 SCHEDULE_MS = 150
 
@@ -289,6 +292,7 @@ class EmbeddingController(QObject):
             ref_at = nearest_key(self.frames, idx)
             ref = None if ref_at is None else self.frames[ref_at]
             self.jobs.submit("frame", frame_job, self.probe_request(idx), ref, token=("frame", self.generation, idx))
+            self.schedule()  # and the frames around it, for a smooth replay from there
         return idx
 
     def first_index(self) -> int | None:
@@ -399,12 +403,28 @@ class EmbeddingController(QObject):
             if missing:
                 reqs = tuple(self.probe_request(i) for i in missing)
                 self.umap_jobs.submit("umap", umap_job, self._tracker, self._hav_tracker, reqs, token=("umap", gen))
-        if any(i not in self.drift for i in probe_idx):
-            reqs = tuple(self.probe_request(i) for i in probe_idx)
-            self.jobs.submit("drift", drift_job, reqs[0], reqs, frozenset(self.drift), token=("drift", gen))
-        if len(self.frames) < len(probe_idx):
-            reqs = tuple(self.probe_request(i) for i in probe_idx)
-            self.jobs.submit("prefetch", prefetch_job, reqs, dict(self.frames), token=("prefetch", gen))
+        missing = [i for i in probe_idx if i not in self.drift]
+        if missing:  # requests for the missing ones only: no O(snapshots) work per snapshot
+            reqs = tuple(self.probe_request(i) for i in missing)
+            self.jobs.submit("drift", drift_job, self.probe_request(probe_idx[0]), reqs, frozenset(),
+                             token=("drift", gen))
+        window = self.frame_window(probe_idx)
+        if any(i not in self.frames for i in window):
+            before = [i for i in self.frames if i < window[0]]
+            chain = ([max(before)] if before else []) + window  # aligned to the frame before the window
+            reqs = tuple(self.probe_request(i) for i in chain)
+            have = {i: self.frames[i] for i in chain if i in self.frames}
+            self.jobs.submit("prefetch", prefetch_job, reqs, have, token=("prefetch", gen))
+
+    def frame_window(self, probe_idx: list[int]) -> list[int]:
+        """The probe snapshots whose frames are prefetched: :data:`FRAME_WINDOW` of them
+        around the shown one (the newest while following), for a smooth replay there."""
+        if len(probe_idx) <= FRAME_WINDOW:
+            return list(probe_idx)
+        centre = self.shown_index if self.shown_index is not None else probe_idx[-1]
+        pos = min(bisect.bisect_left(probe_idx, centre), len(probe_idx) - 1)
+        start = min(max(0, pos - FRAME_WINDOW // 2), len(probe_idx) - FRAME_WINDOW)
+        return list(probe_idx[start : start + FRAME_WINDOW])
 
     # ================================================================ job results
     def _job_done(self, channel: str, token: Any, result: Any) -> None:
@@ -420,7 +440,20 @@ class EmbeddingController(QObject):
     def _frame_done(self, _token: Any, f: Frame) -> None:
         if f.index not in self.frames:  # the first frame made of a snapshot stays (no jump)
             self.frames[f.index] = f
+            self._evict_frames()
             self.frame_ready.emit(f.index)
+
+    def _evict_frames(self) -> None:
+        """Keep at most :data:`MAX_FRAMES` frames: those farthest from the shown snapshot
+        go first (a long run's memory stays bounded; a frame comes back on demand)."""
+        excess = len(self.frames) - MAX_FRAMES
+        if excess <= 0:
+            return
+        centre = self.shown_index if self.shown_index is not None else max(self.frames)
+        far = sorted(self.frames, key=lambda i: -abs(i - centre))
+        for i in far[:excess]:
+            if i != centre:
+                del self.frames[i]
 
     def _kmeans_done(self, token: Any, labels: np.ndarray) -> None:
         _, _, idx, k = token

@@ -23,6 +23,8 @@ from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 
+from simcse_core.errors import SimCSEError
+
 log = logging.getLogger(__name__)
 
 
@@ -132,6 +134,9 @@ class JobThread(QThread):
                             self.done.emit(ch, token, stop.value)
                 elif not self._stop:
                     self.done.emit(ch, token, out)  # still worth caching if superseded
+            except SimCSEError as e:  # an expected failure (a missing file, a bad model): one line
+                log.info("job %s: %s", ch, e)
+                self.failed.emit(ch, token, str(e))
             except Exception as e:  # a job's bug must not kill the thread
                 log.error("job %s failed:\n%s", ch, traceback.format_exc())
                 self.failed.emit(ch, token, f"{type(e).__name__}: {e}")

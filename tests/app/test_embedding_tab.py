@@ -147,3 +147,23 @@ def test_shutdown_stops_listening_to_the_view_state(tab):
     v.shutdown()
     assert not any(vs._listeners.values())  # noqa: SLF001 - the evented model's own registry
     vs.update(snapshot_index=2, sphere_method="umap", umap_every=2, colour_by="k-means")  # nothing breaks
+
+
+def test_a_long_run_keeps_a_bounded_window_of_frames(qtbot, tab, monkeypatch):
+    """An hour of snapshots must not grow the frame cache without end (soak, issue 13):
+    frames are prefetched around the shown snapshot and the farthest are dropped."""
+    import app.embedding_tab.controller as ctl
+
+    monkeypatch.setattr(ctl, "FRAME_WINDOW", 4)
+    monkeypatch.setattr(ctl, "MAX_FRAMES", 6)
+    v = tab(ViewState(umap_enabled=False))
+    for s in clustered(P=60, n_snaps=14):
+        v.model.add(s)
+    c = v.controller
+    qtbot.waitUntil(lambda: v.drawn_index == 13 and {10, 11, 12, 13} <= set(c.frames), timeout=TIMEOUT)
+    assert len(c.frames) <= 6
+    v.view_state.snapshot_index = 2  # scrub back: its frame comes back on demand
+    qtbot.waitUntil(lambda: v.drawn_index == 2, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: {0, 1, 2, 3} <= set(c.frames) or {1, 2, 3, 4} <= set(c.frames), timeout=TIMEOUT)
+    assert len(c.frames) <= 6 and 2 in c.frames
+    assert len(v.drift_series()[0]) == 14  # drift is a float a snapshot: all kept
