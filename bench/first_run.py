@@ -66,6 +66,8 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     "reinit-all-cls-lr3e-5": ("embeddings kept, 6 layers fresh, [CLS], lr 3e-5",
                               {"model_name_or_path": "reinit:all:default", "pooler_type": "cls_before_pooler",
                                "learning_rate": 3e-5}),
+    "reinit-1-cls": ("embeddings + layers 0-4 kept, top 1 fresh, [CLS]",
+                     {"model_name_or_path": "reinit:1:default", "pooler_type": "cls_before_pooler"}),
     "chosen": ("the shipped first_run.json as is", {}),
 }
 

@@ -110,7 +110,13 @@ def build_frame(index: int, step: int, X: np.ndarray, ref: Frame | None = None) 
     return Frame(index, step, xyz.astype(np.float32), hammer(xyz).astype(np.float32),
                  lambert_azimuthal(xyz).astype(np.float32), circ.astype(np.float32),
                  t, dens, b3, rot3, b2, rot2, raw.astype(np.float32), hammer(raw).astype(np.float32),
-                 lambert_azimuthal(raw).astype(np.float32), br, rot_raw)
+                 lambert_azimuthal(raw, center=RAW_CENTRE).astype(np.float32), br, rot_raw)
+
+
+# The raw sphere puts the embeddings' mean direction at +x (the Hammer map's centre); its
+# Lambert map is centred there too, so a collapsed cone is a small blob in the middle of
+# the disc, as on the Hammer map, not a smear at the rim.
+RAW_CENTRE = (1.0, 0.0, 0.0)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -130,7 +136,8 @@ def place_vector(frame: Frame, v: np.ndarray, raw: bool = False) -> dict[str, np
     mean2, comps2 = frame.basis2
     circ = _unit((v - mean2) @ np.asarray(comps2).T) @ frame.rot2
     xyz = _unit(xyz)
-    return {"xyz": xyz, "hammer": hammer(xyz[None])[0], "lambert": lambert_azimuthal(xyz[None])[0],
+    centre = RAW_CENTRE if raw and frame.basis_raw is not None else (0.0, 0.0, 1.0)
+    return {"xyz": xyz, "hammer": hammer(xyz[None])[0], "lambert": lambert_azimuthal(xyz[None], center=centre)[0],
             "circle": _unit(circ)}
 
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 LENS_DOCK = "lensDock"
 FN_DOCK = "fnDock"
-DOCK_SHARE, DOCK_MIN, DOCK_MAX = 0.28, 320, 560  # the dock column: share of the window width, bounds in px
+DOCK_SHARE, DOCK_MIN, DOCK_MAX = 0.32, 320, 640  # the dock column: share of the window width, bounds in px
 LENS_HEIGHT_SHARE = 0.6  # of the window height, for the lens / false-negative dock
 BATCH_LOOKBACK = 8  # snapshots tried backwards for a batch read back from the run folder
 
@@ -145,32 +145,33 @@ def dock_width(window_width: int) -> int:
 class DockFitter(QObject):
     """Sizes the lens / false-negative dock to the window when it is shown or resized:
     :func:`dock_width` wide and :data:`LENS_HEIGHT_SHARE` of the window's height (the
-    neighbours dock above takes the rest). It stops once the person has resized the
-    dock, and never overrides a layout restored from the settings."""
+    neighbours dock above takes the rest). It stops once the person presses on a dock
+    separator (sizing the docks themselves), and never overrides a layout restored
+    from the settings."""
 
     def __init__(self, window: QMainWindow, dock: QDockWidget, restored: bool) -> None:
         super().__init__(window)
         self.window = window
         self.dock = dock
         self.done = restored
-        self._width: int | None = None  # what the fitter last set
         window.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
-        if not self.done and obj is self.window and event.type() in (QEvent.Type.Show, QEvent.Type.Resize):
+        if self.done or obj is not self.window:
+            return False
+        kind = event.type()
+        if kind in (QEvent.Type.Show, QEvent.Type.Resize):
             QTimer.singleShot(0, self.fit)
+        elif kind == QEvent.Type.MouseButtonPress and self.window.childAt(event.position().toPoint()) is None:
+            self.done = True  # a press on a dock separator: the person sizes the docks from now on
         return False
 
     def fit(self) -> None:
         w, dock = self.window, self.dock
         if self.done or not w.isVisible() or w.isFullScreen() or dock.isFloating():
             return
-        if self._width is not None and abs(dock.width() - self._width) > 4:
-            self.done = True  # the person moved the splitter: theirs from now on
-            return
         w.resizeDocks([dock], [dock_width(w.width())], Qt.Orientation.Horizontal)
         w.resizeDocks([dock], [int(LENS_HEIGHT_SHARE * w.height())], Qt.Orientation.Vertical)
-        self._width = dock.width()
 
 
 def add_analysis_panels(ctx: StudioContext) -> tuple[LensPanel, FalseNegativePanel]:

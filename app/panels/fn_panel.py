@@ -131,6 +131,7 @@ class FalseNegativePanel(QWidget):
                                  lambda text, kind: self.ctx.show_message(text, kind))
         lay.addWidget(self.files)
         self.counts_label = QLabel("")
+        self.counts_label.setWordWrap(True)
         lay.addWidget(self.counts_label)
         self.mask_plot = MaskedPlot()
         self.mask_curve = self.mask_plot.curve
@@ -177,21 +178,27 @@ class FalseNegativePanel(QWidget):
         t.selectionModel().currentRowChanged.connect(self._current_changed)
         return t
 
-    def _triage_row(self) -> QHBoxLayout:
+    def _triage_row(self) -> QVBoxLayout:
+        rows = QVBoxLayout()
         row = QHBoxLayout()
         for text, status in (("Confirm (C)", "confirmed"), ("Reject (R)", "rejected"), ("Pending (U)", "pending")):
             b = QPushButton(text)
             b.clicked.connect(lambda _c=False, s=status: self.mark_current(s, advance=False))
             row.addWidget(b)
         row.addStretch(1)
+        rows.addLayout(row)
+        row = QHBoxLayout()
         row.addWidget(QLabel("confirmed pairs:"))
         self.policy = QComboBox()
         for key, label in POLICIES:
             self.policy.addItem(label, key)
         self.policy.setToolTip("How later training steps handle confirmed pairs")
+        self.policy.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.policy.setMinimumContentsLength(12)
         self.policy.currentIndexChanged.connect(self._policy_changed)
-        row.addWidget(self.policy)
-        return row
+        row.addWidget(self.policy, 1)
+        rows.addLayout(row)
+        return rows
 
     # ------------------------------------------------------------------ settings
     def policy_value(self) -> str:

@@ -440,6 +440,7 @@ def sort_keys(m: CandidateTableModel, column: int) -> np.ndarray:
 
 TEXT_COLUMNS = (0, 1)
 MIN_TEXT_CHARS = 30  # the anchor and candidate columns show at least this many characters
+TEXT_SAMPLE = "123: Yesterday I sprained my ankle during a run"  # what a cell's text is like
 COLUMN_SAMPLES = {2: "0.000", 3: "0.00e-00", 4: "threshold+topk", 5: "batch @ 00000", 6: "confirmed"}
 SHOWN_FIRST = (0, 1, 2, 6)  # visual order: the sentences, cosine and status first (the rest scrolls)
 
@@ -471,7 +472,7 @@ class ColumnFitter(QObject):
 
     def min_text_width(self) -> int:
         fm = self.table.fontMetrics()
-        return int(fm.horizontalAdvance("n" * MIN_TEXT_CHARS) * 1.1) + 2 * CELL_PADDING
+        return int(fm.horizontalAdvance(TEXT_SAMPLE[:MIN_TEXT_CHARS]) * 1.1) + 2 * CELL_PADDING
 
     def fit(self) -> None:
         t = self.table

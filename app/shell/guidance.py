@@ -178,9 +178,8 @@ class LearningNote(QObject):
             return False
         loss, chance = found
         self.last_text = (
-            f"Nothing to learn here: at step 0 the loss is already {loss:.3g}, under 5% of chance "
-            f"({chance:.3g}, the loss of a model that cannot tell the batch's sentences apart). The model already "
-            "tells these sentences apart, so the curves will stay flat. To watch SimCSE learn: the first-run "
-            "recipe, a model from scratch, a harder corpus, or higher dropout.")
+            f"Nothing to learn here: the step-0 loss is already {loss:.3g}, under 5% of chance ({chance:.3g}). "
+            "The model already tells these sentences apart, so the curves will stay flat. Ways to watch "
+            "SimCSE learn:")
         self.say(self.last_text, self.ways())
         return True

@@ -83,6 +83,10 @@ class MainWindow(QMainWindow):
         self.runs.run_begun.connect(lambda _kind, _label: self.message_bar.hide())
         self.runs.run_config.connect(self._show_run_config)
         self.context.add_before_grab(self.plots_up_to_date)
+        # what a run waits for, whole, in the status bar too (the run bar is narrow at 1366 px)
+        self.runs.status.connect(lambda text: self.statusBar().showMessage(text))
+        self.runs.progress.connect(lambda *_a: self.statusBar().currentMessage() == self.runs.status_text
+                                   and self.statusBar().clearMessage())
         self.embedding.warmed_up.connect(lambda _r: setattr(self, "umap_ready", True))
         # a typed sentence to embed: say so when the run's model folder was removed meanwhile,
         # and a failed encoding reaches the message bar too (one line)

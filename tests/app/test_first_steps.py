@@ -270,8 +270,10 @@ def test_the_setup_dock_fits_at_1366x768(qtbot, make_window):
     from PySide6.QtWidgets import QScrollArea
 
     w = make_window(restore=False)
+    assert w.minimumSizeHint().width() <= 1366  # the window with its docks fits the screen
     w.resize(1366, 768)
     qtbot.wait(200)
+    assert w.width() == 1366
     scroll = w.setup_dock.widget()
     assert isinstance(scroll, QScrollArea)
     assert scroll.horizontalScrollBar().maximum() == 0, "the Setup dock scrolls sideways"

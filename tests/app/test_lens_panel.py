@@ -230,3 +230,130 @@ def test_apply_t_prime_changes_the_running_temperature(qtbot, tiny_config, tiny_
     # with no run going, applying says so and sends nothing
     assert not lens.apply_to_training()
     runs.shutdown()
+
+
+# ---------------------------------------------------------------------- issue 14 defects
+def test_no_edges_without_a_chosen_anchor(qtbot, lens_ctx):
+    """The automatic anchor (the batch's first sentence) draws no edges on the maps and
+    says so; a chosen one draws its N_EDGES edges."""
+    ctx, lens, _fn = lens_ctx
+    with qtbot.waitSignal(lens.updated, timeout=5000):
+        ctx.run_model.add(_snapshot(32, seed=2))
+    assert lens.current is not None and lens.anchor_id == 1000
+    assert ctx.selection.edges is None
+    assert "automatic" in lens.anchor_label.text()
+    ctx.selection.select(1005)
+    assert ctx.selection.edges is not None and len(ctx.selection.edges[1]) == N_EDGES
+    assert "automatic" not in lens.anchor_label.text()
+
+
+def test_shares_in_percent_and_never_minus_zero(qtbot, lens_ctx):
+    from app.panels.lens_plots import PercentAxis, number, percent_ticks, stat_cells
+
+    ctx, lens, _fn = lens_ctx
+    ctx.run_model.add(_snapshot(32, seed=4))
+    lens.recompute()
+    axis = lens.plots.bar_plot.getPlotItem().getAxis("left")
+    assert isinstance(axis, PercentAxis)
+    assert "x0.001" not in axis.labelString() and "(x" not in axis.labelString()
+    assert axis.tickStrings([0.0, 0.25, 0.7], 1.0, 0.05) == ["0%", "25%", "70%"]
+    assert percent_ticks([0.001, 0.002], 0.001) == ["0.1%", "0.2%"]
+    assert isinstance(lens.plots.hist_top1.getPlotItem().getAxis("bottom"), PercentAxis)
+    # "-0" never shown: rounded negative zeros lose their sign; a loss is never below 0
+    assert number(-0.0) == "0" and number(-1e-9, "{:.3f}") == "0.000" and number(-0.0004, "{:.1%}") == "0.0%"
+    assert number(-0.5) == "-0.5"
+    L = lens.current
+    L.at_tp.loss = -1e-7
+    for row in stat_cells(L):
+        assert not any(cell == "-0" or cell.startswith("-0.0") and not cell.strip("-0.%") for cell in row[1:]), row
+    lens.plots.draw(L, lens.histograms)
+    table = lens.plots.stats_table
+    texts = [table.item(r, c).text() for r in range(table.rowCount()) for c in range(3)]
+    assert not any(t.startswith("-0") and not t.strip("-0.%e") for t in texts), texts
+    assert "-" not in lens.plots.hist_label.text().split("loss:")[1]
+
+
+def test_hover_text_is_forgotten_with_the_run(qtbot, lens_ctx):
+    ctx, lens, _fn = lens_ctx
+    ctx.run_model.add(_snapshot(32, seed=5))
+    ctx.selection.select(1003)
+    plots = lens.plots
+    plots.hover_label.setText(lens.describe(1))
+    assert "sentence" in plots.hover_label.text() and "#1" in plots.hover_label.text()
+    lens.clear()  # another run
+    assert "#1" not in plots.hover_label.text()
+    ctx.run_model.add(_snapshot(32, seed=6))
+    lens.recompute()
+    plots.hover_label.setText(lens.describe(2))
+    ctx.selection.select(1007)  # another anchor: the line about the old one goes
+    assert "#2" not in plots.hover_label.text()
+
+
+def test_against_box_says_what_is_drawn(qtbot, lens_ctx):
+    """An anchor only in the probe set is drawn against the probe set, and the box says
+    so (its "last batch" entry is off); a batch anchor goes back to the person's choice."""
+    ctx, lens, _fn = lens_ctx
+    ctx.run_model.add(_snapshot(32, seed=7))
+    lens.recompute()
+    ctx.selection.select(6003)  # a probe sentence, not in the batch
+    assert lens.source == "probe" and lens.source_combo.currentData() == "probe"
+    assert "probe set" in lens.anchor_label.text()
+    assert not lens.source_combo.model().item(0).isEnabled()
+    ctx.selection.select(1003)
+    assert lens.source == "batch" and lens.source_combo.currentData() == "batch"
+    assert lens.source_combo.model().item(0).isEnabled()
+    lens.set_source("probe")  # preferred for anchors in both; this one is only in the batch
+    assert lens.want_source == "probe" and lens.source == "batch" and lens.source_combo.currentData() == "batch"
+
+
+def test_the_wheel_over_a_lens_plot_scrolls_the_dock(qtbot, lens_ctx):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtTest import QTest
+
+    ctx, lens, _fn = lens_ctx
+    ctx.run_model.add(_snapshot(32, seed=8))
+    lens.recompute()
+    dock = ctx.parts.docks["lensDock"]
+    win = ctx.dialog_parent
+    win.resize(500, 400)
+    dock.show()
+    dock.raise_()
+    qtbot.wait(50)
+    sc = dock.widget()
+    bar = sc.verticalScrollBar()
+    assert bar.maximum() > 0
+    sc.ensureWidgetVisible(lens.plots.hist_top1)
+    qtbot.wait(20)
+    bar.setValue(bar.maximum() // 2)
+    hist = lens.plots.hist_top1
+    vb = hist.getPlotItem().vb
+    before_range = vb.viewRange()
+    before = bar.value()
+    assert 0 < before < bar.maximum(), (before, bar.maximum())
+    at = hist.mapTo(win, QPoint(hist.width() // 2, hist.height() // 2))
+    assert win.rect().contains(at)
+    QTest.wheelEvent(win.windowHandle(), QPointF(at), QPoint(0, -120))  # a real (spontaneous) wheel turn
+    qtbot.wait(20)
+    assert bar.value() > before, "the wheel over a histogram did not scroll the lens dock"
+    assert vb.viewRange() == before_range, "the wheel zoomed the histogram"
+
+
+def test_scrubbing_back_reads_an_old_batch_from_the_run_folder(qtbot, make_window, finished_run):
+    """Snapshots whose arrays left memory: the lens reads their batch back (in a worker)
+    instead of keeping the previous one."""
+    from app.state.run_model import snapshot_file
+
+    w = make_window(restore=False)
+    w.model.memory_snapshots = 1
+    with qtbot.waitSignal(w.runs.run_updated, timeout=30_000):
+        w.open_run(finished_run)
+    qtbot.waitUntil(lambda: len(w.model.snapshots) == 4, timeout=30_000)
+    snaps = w.model.snapshots
+    assert snaps[0].batch_sim is None and snaps[-1].batch_sim is not None
+    lens = w.lens_panel
+    qtbot.waitUntil(lambda: lens.inputs.step == snaps[-1].step, timeout=10_000)
+    with qtbot.waitSignal(lens.updated, timeout=10_000):
+        w.view_state.snapshot_index = 1
+    assert lens.inputs.step == snaps[1].step
+    expected = np.load(snapshot_file(w.model.run_dir, snaps[1].step))["batch_sim"].astype(np.float32)
+    np.testing.assert_allclose(lens.inputs.batch_sim, expected)
