@@ -14,6 +14,11 @@ from typing import Any
 CHANGEABLE = ("temperature", "learning_rate", "fn_pairs", "fn_policy")
 
 
+# The first phase of every run a trainer reports through ``status`` (a preset's runs each
+# begin with it, which is how a watcher knows the next run is loading).
+LOADING_PHASE = "loading the model"
+
+
 class TrainControl:
     def __init__(self, on_step: Callable[[int, int, float], None] | None = None,
                  on_status: Callable[[str], None] | None = None) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from superqt.utils import create_worker
 
 from simcse_core.config import TrainConfig
+from simcse_core.control import LOADING_PHASE
 from simcse_core.errors import SimCSEError
 from simcse_core.runs import RunReader
 
@@ -192,7 +193,7 @@ class PresetSource(TrainingSource):
         return f"preset {self.preset.name}, run {index + 1} of {self.n_runs}"
 
     def _status(self, text: str) -> None:
-        if text.startswith("loading the model"):  # the engine's first phase, once a run
+        if text.startswith(LOADING_PHASE):  # the engine's first phase, once a run
             self.loading = min(self.n_runs, self.loading + 1)
         self.status.emit(f"{self.run_text(max(0, self.loading - 1))}: {text}")
 

@@ -20,7 +20,7 @@ import torch
 
 from .. import distributed as D
 from ..config import TrainConfig
-from ..control import TrainControl
+from ..control import LOADING_PHASE, TrainControl
 from ..errors import ConfigError, TrainingError
 from ..gradcache import RngState
 from ..model import load_model
@@ -105,7 +105,7 @@ class TrainLoop:
         torch.manual_seed(config.seed + dist_info.rank)  # ranks > 0: their own dropout stream
         random.seed(config.seed)
         np.random.seed(config.seed % (2**32))
-        self.control.status(f"loading the model ({config.model_name_or_path})")
+        self.control.status(f"{LOADING_PHASE} ({config.model_name_or_path})")
         self.encoder = load_model(config.model_name_or_path, config.pooler_type, config.mlp_only_train,
                                   config.dropout, config.max_seq_length, config.allow_pickle, config.seed)
         corpus = Path(config.train_file).name if config.train_file else "the demo corpus"
