@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -309,7 +310,8 @@ class LensPanel(QWidget):
         combo = self.source_combo
         combo.blockSignals(True)
         in_batch = self.anchor_id is None or self.anchor_id in self.inputs.batch_row
-        item = combo.model().item(0)  # type: ignore[attr-defined]
+        model = combo.model()
+        item = model.item(0) if isinstance(model, QStandardItemModel) else None
         if item is not None:
             item.setEnabled(bool(self.inputs.has_batch and in_batch))
         k = combo.findData(source or self.want_source)

@@ -307,7 +307,7 @@ def test_against_box_says_what_is_drawn(qtbot, lens_ctx):
 
 
 def test_the_wheel_over_a_lens_plot_scrolls_the_dock(qtbot, lens_ctx):
-    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtCore import QPoint, QPointF, QRect
     from PySide6.QtTest import QTest
 
     ctx, lens, _fn = lens_ctx
@@ -316,6 +316,8 @@ def test_the_wheel_over_a_lens_plot_scrolls_the_dock(qtbot, lens_ctx):
     dock = ctx.parts.docks["lensDock"]
     win = ctx.dialog_parent
     win.resize(500, 400)
+    win.show()
+    qtbot.waitExposed(win)
     dock.show()
     dock.raise_()
     qtbot.wait(50)
@@ -323,14 +325,18 @@ def test_the_wheel_over_a_lens_plot_scrolls_the_dock(qtbot, lens_ctx):
     bar = sc.verticalScrollBar()
     assert bar.maximum() > 0
     hist = lens.plots.hist_top1
-    sc.ensureWidgetVisible(hist)
+    bar.setValue(hist.mapTo(sc.widget(), QPoint(0, 0)).y() - 20)  # the histogram at the top of the view
     qtbot.wait(20)
     vb = hist.getPlotItem().vb
     before_range = vb.viewRange()
     before = bar.value()
     assert before > 0, (before, bar.maximum())
-    at = hist.mapTo(win, QPoint(hist.width() // 2, hist.height() // 2))
-    assert win.rect().contains(at)
+    vp = sc.viewport()
+    shown = QRect(hist.mapTo(vp, QPoint(0, 0)), hist.size()).intersected(vp.rect())
+    assert shown.height() > 60, (shown, vp.rect(), dock.geometry(), win.size())
+    inside = hist.mapFromScene(vb.sceneBoundingRect().center())  # the plot area itself, not its title
+    at = hist.mapTo(win, inside)
+    assert win.rect().contains(at) and vp.rect().contains(hist.mapTo(vp, inside))
     QTest.wheelEvent(win.windowHandle(), QPointF(at), QPoint(0, 120))  # a real (spontaneous) turn, upwards
     qtbot.wait(20)
     assert bar.value() < before, "the wheel over a histogram did not scroll the lens dock"

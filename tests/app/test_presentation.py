@@ -145,6 +145,74 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+
+def lens_cells_elided(table) -> list[str]:
+    """The statistics cells (and headers) of the lens whose text is wider than its column."""
+    fm = table.fontMetrics()
+    hfm = table.horizontalHeader().fontMetrics()
+    out = []
+    for c in range(table.columnCount()):
+        width = table.columnWidth(c)
+        head = table.horizontalHeaderItem(c).text() if table.horizontalHeaderItem(c) else ""
+        if hfm.horizontalAdvance(head) + 8 > width:
+            out.append(f"header {head!r} ({width}px)")
+        for r in range(table.rowCount()):
+            text = table.item(r, c).text()
+            if fm.horizontalAdvance(text) + 6 > width:
+                out.append(f"{text!r} ({width}px)")
+    return out
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)])
+def test_presented_lens_is_whole_and_the_run_bar_current(qtbot, studio, size, monkeypatch):
+    """Issue 14: in presentation mode the lens (key 3) opens as wide as its content at the
+    large font (no cell elided, the chart whole), the notes a style sheet holds are
+    scaled too, and the run bar shows only while a run trains (no stale line)."""
+    from PySide6.QtWidgets import QScrollArea
+
+    from app.shell.run_controls import RunControls
+
+    w, _tools = studio
+    pres = w.tools.presentation
+    pres.full_screen = False  # the size under test, whatever the test screen is
+    w.resize(*size)
+    qtbot.wait(20)
+    note = w.embedding.info
+    note_size = note.font().pointSizeF()
+    bar = w.findChild(RunControls)
+    assert bar.isVisible()
+    pres.enter()
+    qtbot.wait(20)
+    w.layout().activate()
+    w.resize(*size)  # as full screen does (the normal layout's minimum is wider than 1280)
+    qtbot.wait(20)
+    assert w.width() <= size[0]
+    qtbot.keyClick(w, Qt.Key.Key_3)
+    qtbot.wait(50)
+    assert w.width() <= size[0]
+    lens = w.lens_panel
+    sc = w.lens_dock.widget()
+    assert isinstance(sc, QScrollArea) and w.lens_dock.isVisible()
+    assert not sc.horizontalScrollBar().isVisible() or sc.horizontalScrollBar().maximum() == 0
+    table = lens.plots.stats_table
+    assert table.font().pointSizeF() >= 1.7 * 9.0 * 0.95
+    assert lens_cells_elided(table) == []
+    view = sc.viewport().rect()
+    for part in (lens.plots.bar_plot, table, lens.apply_button, lens.help_button):
+        r = part.geometry().translated(part.parentWidget().mapTo(sc.viewport(), part.parentWidget().rect().topLeft()))
+        assert r.left() >= 0 and r.right() <= view.right(), f"{type(part).__name__} {r} cut in {view} at {size}"
+    assert note.font().pointSizeF() == pytest.approx(note_size * DEFAULT_SCALE, rel=0.05)
+    # the run bar: hidden while nothing trains (its "finished at step ..." would be stale) ...
+    assert bar.isHidden()
+    # ... and shown, with the live run's line, while one trains
+    monkeypatch.setattr(type(w.runs), "training", property(lambda self: True))
+    w.runs.state_changed.emit("running")
+    assert not bar.isHidden()  # (at 1280 x 720 the lens takes the window: the centre waits behind it)
+    pres.leave()
+    assert bar.isVisible() and note.font().pointSizeF() == pytest.approx(note_size)
+    assert w.centralWidget().isVisible()
+
+
 @pytest.mark.xvfb
 def test_xvfb_screenshots_presentation_and_compare(tmp_path, finished_run, tiny_model, small_corpus, tiny_config,
                                                     xvfb_run, image_stats):

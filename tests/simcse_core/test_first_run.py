@@ -4,8 +4,8 @@ mechanics on a shortened run.
 The tiny random BERT carries no meaning, so the criteria on meaning (paraphrase
 retrieval, STS-B) are measured on the real model by ``bench/first_run.py`` (figures in
 docs/benchmarks.md); here: re-initialised weights differ and kept ones are equal,
-seeded; the step-0 loss sits near chance with the recipe's re-initialisation and
-pooling, it falls, and uniformity improves.
+seeded; on a shortened run of the recipe, the step-0 loss sits near chance, it falls,
+and uniformity improves.
 """
 
 from __future__ import annotations
@@ -111,15 +111,18 @@ def test_cli_config_refuses_a_preset_of_several_runs(capsys):
     assert "one run" in capsys.readouterr().err
 
 
-def test_recipe_mechanics_on_a_short_run(tiny_model, small_corpus):
-    """The recipe on the tiny BERT: step-0 loss near chance, a fall of half, uniformity down."""
-    cfg = dataclasses.replace(first_run_config(), model_name_or_path=f"reinit:all:{tiny_model}",
-                              train_file=small_corpus, per_device_train_batch_size=16, max_steps=40,
-                              snapshot_every=40, probe_size=128, align_probe_size=32, learning_rate=1e-3)
+def test_recipe_mechanics_on_a_short_run(small_corpus):
+    """The recipe itself (the default model, its top layer re-initialised, [CLS]), shortened:
+    batch 16 on 200 demo sentences, 20 steps. The step-0 loss sits near chance, the mean
+    loss of the last 5 steps is under half of it, uniformity falls by more than 0.3.
+    (The tiny random BERT cannot stand in: with nothing learnt below the fresh layer its
+    [CLS] stays collapsed for hundreds of steps.)"""
+    cfg = dataclasses.replace(first_run_config(), train_file=small_corpus, per_device_train_batch_size=16,
+                              max_steps=20, snapshot_every=20, probe_size=128, align_probe_size=16)
     snaps = list(train(cfg.validate()))
     first, last = snaps[0], snaps[-1]
     assert first.chance_loss == pytest.approx(math.log(16))
-    assert first.loss >= 0.25 * first.chance_loss
-    end = float(np.mean(last.step_losses[-10:, 1]))
+    assert first.loss >= 0.9 * first.chance_loss  # the collapsed start: near the chance line
+    end = float(np.mean(last.step_losses[-5:, 1]))
     assert end <= 0.5 * first.loss
     assert first.uniformity - last.uniformity >= 0.3

@@ -1,0 +1,151 @@
+"""Run under Xvfb by test_xvfb_layout.py: builds the real studio window on a finished
+run folder (no training), shows it at 1366 x 768, at 1920 x 1080 and in presentation
+mode at full screen (1920 x 1080, the lens shown), saves a PNG of each under OUT, and
+reports what it checked from inside the process as one JSON line on stdout:
+
+- ``docks``: each visible dock whose scroll area shows a horizontal scroll bar;
+- ``maps``: each map view whose points (disk, points, outline) leave its view;
+- ``lens_cells``: lens statistics cells wider than their column;
+- ``fn_chars``: characters of the anchor / candidate text the false-negative table shows;
+- ``lens_parts``: lens parts (chart, Apply button, help) cut at the dock's sides.
+
+usage: xvfb_layout_probe.py RUN_DIR OUT_DIR TMP_DIR
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QPoint, QPointF, QRect, QRectF, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QScrollArea
+
+
+def wait(app: QApplication, seconds: float, pred=lambda: False) -> bool:
+    end = time.time() + seconds
+    while time.time() < end:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def dock_problems(w: Any) -> list[str]:
+    out = []
+    for name, dock in w.context.parts.docks.items():
+        sc = dock.widget()
+        if dock.isVisible() and isinstance(sc, QScrollArea) and not dock.visibleRegion().isEmpty():
+            bar = sc.horizontalScrollBar()
+            if bar.isVisible() and bar.maximum() > 0:
+                out.append(f"{name}: scrolls sideways by {bar.maximum()} px")
+    return out
+
+
+def map_problems(w: Any) -> list[str]:
+    out = []
+    for view in w.embedding.map_views:
+        if not view.isVisible():
+            continue
+        vb = view.getPlotItem().vb
+        for item in (view.background_item, view.extra_item):  # the disk / outline and the curve beside it
+            if item.xData is None or not len(item.xData):
+                continue
+            x, y = item.xData, item.yData
+            ok = np.isfinite(x) & np.isfinite(y)
+            data = QRectF(QPointF(x[ok].min(), y[ok].min()), QPointF(x[ok].max(), y[ok].max()))
+            shown = view.mapFromScene(vb.mapViewToScene(data)).boundingRect()
+            if not view.rect().adjusted(-1, -1, 1, 1).contains(shown):
+                out.append(f"{view.getPlotItem().titleLabel.text!r}: {shown} outside {view.rect()}")
+        if len(view.xy):
+            lo, hi = view.xy.min(axis=0), view.xy.max(axis=0)
+            data = QRectF(QPointF(float(lo[0]), float(lo[1])), QPointF(float(hi[0]), float(hi[1])))
+            shown = view.mapFromScene(vb.mapViewToScene(data)).boundingRect()
+            if not view.rect().adjusted(-1, -1, 1, 1).contains(shown):
+                out.append(f"{view.getPlotItem().titleLabel.text!r} points: {shown} outside {view.rect()}")
+    return out
+
+
+def lens_problems(w: Any) -> tuple[list[str], list[str]]:
+    lens = w.lens_panel
+    table = lens.plots.stats_table
+    fm = table.fontMetrics()
+    cells = [f"{table.item(r, c).text()!r} in {table.columnWidth(c)} px"
+             for r in range(table.rowCount()) for c in range(table.columnCount())
+             if fm.horizontalAdvance(table.item(r, c).text()) + 6 > table.columnWidth(c)]
+    parts = []
+    sc = w.lens_dock.widget()
+    if w.lens_dock.isVisible() and isinstance(sc, QScrollArea):
+        view = sc.viewport().rect()
+        for name, part in (("chart", lens.plots.bar_plot), ("apply", lens.apply_button), ("help", lens.help_button),
+                           ("table", table)):
+            r = QRect(part.mapTo(sc.viewport(), QPoint(0, 0)), part.size())
+            if r.left() < 0 or r.right() > view.right():
+                parts.append(f"{name} {r} in {view}")
+    return cells, parts
+
+
+def fn_chars(w: Any, ids: tuple[int, int]) -> list[int]:
+    fn = w.fn_panel
+    t = fn.table
+    row = fn.proxy.mapFromSource(fn.table_model.index(fn.table_model.row_of(ids), 0)).row()
+    out = []
+    for col in (0, 1):
+        text = str(fn.proxy.index(row, col).data() or "")
+        shown = t.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, t.columnWidth(col) - 12)
+        out.append(len(shown.rstrip("…")))
+    return out
+
+
+def check(app: QApplication, w: Any, name: str, out_dir: str, ids: tuple[int, int]) -> dict[str, Any]:
+    wait(app, 1.5)
+    w.grab().save(f"{out_dir}/{name}.png")
+    cells, parts = lens_problems(w)
+    return {"size": [w.width(), w.height()], "docks": dock_problems(w), "maps": map_problems(w),
+            "lens_cells": cells, "lens_parts": parts,
+            "fn_chars": fn_chars(w, ids) if w.fn_dock.isVisible() else None}
+
+
+def main() -> int:
+    run, out_dir, tmp = sys.argv[1:4]
+    app = QApplication([sys.argv[0]])
+    app.setStyle("Fusion")
+    from app.shell.main_window import MainWindow
+    from simcse_core.false_negatives import Candidate
+
+    w = MainWindow(settings=QSettings(tmp + "/s.ini", QSettings.Format.IniFormat), runs_root=tmp + "/runs",
+                   restore=False, torch_threads=1)
+    w.show()
+    w.open_run(run)
+    wait(app, 60, lambda: len(w.model.snapshots) >= 4)
+    w.show_embedding_views()
+    wait(app, 30, lambda: w.embedding.drawn_index is not None)
+    ids = (int(w.model.probe_ids[0]), int(w.model.probe_ids[1]))
+    w.fn_panel.add_candidates([Candidate(ids[0], ids[1], 0.93, "threshold+near_duplicate", 4, "batch", weight=0.2)])
+    report: dict[str, Any] = {}
+    for name, size in (("normal-1366x768", (1366, 768)), ("normal-1920x1080", (1920, 1080))):
+        w.setGeometry(0, 0, *size)
+        w.lens_dock.raise_()
+        report[name + "-lens"] = check(app, w, name + "-lens", out_dir, ids)
+        w.fn_dock.raise_()
+        report[name + "-fn"] = check(app, w, name + "-fn", out_dir, ids)
+    w.lens_dock.raise_()
+    pres = w.tools.presentation
+    pres.enter()
+    wait(app, 0.5)
+    pres.show_view(3)
+    report["presentation-1920x1080"] = check(app, w, "presentation-1920x1080", out_dir, ids)
+    pres.leave()
+    print(json.dumps(report), flush=True)
+    w.tools.shutdown()
+    w.close()
+    wait(app, 0.3)
+    os._exit(0)  # no interpreter teardown of Qt objects (workers of the closed window)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
