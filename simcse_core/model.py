@@ -38,6 +38,7 @@ from safetensors import SafetensorError
 from torch import nn
 
 from .errors import ModelError
+from .hf import HF_IMPORT_LOCK, auto_classes
 
 POOLER_HELP = {
     "cls": "[CLS] token followed by SimCSE's MLP (dense + tanh)",
@@ -124,10 +125,11 @@ def check_model_folder(folder: str | Path) -> str:
 def _is_causal_type(model_type: str) -> bool:
     """Whether transformers knows ``model_type`` as a causal LM and not as a masked LM."""
     try:
-        from transformers.models.auto.modeling_auto import (
-            MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
-            MODEL_FOR_MASKED_LM_MAPPING_NAMES,
-        )
+        with HF_IMPORT_LOCK:
+            from transformers.models.auto.modeling_auto import (
+                MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+                MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+            )
     except ImportError:  # pragma: no cover - a transformers without these tables
         return False
     return model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
@@ -384,7 +386,8 @@ class SentenceEncoder(nn.Module):
             )
         _write_json(path / "modules.json", modules)
         _write_json(path / "sentence_bert_config.json", {"max_seq_length": self.max_seq_length, "do_lower_case": False})
-        import transformers
+        with HF_IMPORT_LOCK:
+            import transformers
 
         _write_json(
             path / "config_sentence_transformers.json",
@@ -411,7 +414,8 @@ class _QuietHF:
     """Silence transformers' info logs and progress bars (weight loading/writing) inside."""
 
     def __enter__(self) -> None:
-        from transformers.utils import logging as hf_logging
+        with HF_IMPORT_LOCK:
+            from transformers.utils import logging as hf_logging
 
         self._verbosity = hf_logging.get_verbosity()
         self._bars = hf_logging.is_progress_bar_enabled()
@@ -419,7 +423,8 @@ class _QuietHF:
         hf_logging.disable_progress_bar()
 
     def __exit__(self, *exc: object) -> None:
-        from transformers.utils import logging as hf_logging
+        with HF_IMPORT_LOCK:
+            from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity(self._verbosity)
         if self._bars:
@@ -481,7 +486,7 @@ def load_model(
     reference SimCSE does. ``dropout`` sets both hidden and attention dropout.
     ``reinit:<K|all>:`` specs re-initialise encoder layers from ``seed`` after loading.
     """
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    AutoConfig, AutoModel, AutoTokenizer = auto_classes()  # noqa: N806 - the classes' own names
 
     spec, reinit = parse_reinit(spec)
     folder, random_init = resolve_model_path(spec)

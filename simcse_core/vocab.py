@@ -58,9 +58,10 @@ class VocabReport:
 def load_tokenizer(spec: str = "default") -> Any:
     """The tokenizer of a model spec (``"default"``, a local Hugging Face or
     sentence-transformers folder, ``"random:..."``), loaded from local files only."""
-    from transformers import AutoTokenizer
-
+    from .hf import auto_classes
     from .model import check_model_folder, resolve_model_path
+
+    AutoTokenizer = auto_classes()[2]  # noqa: N806 - the class's own name
 
     folder, _random = resolve_model_path(spec)
     check_model_folder(folder)
