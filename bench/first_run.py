@@ -68,6 +68,11 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
                                "learning_rate": 3e-5}),
     "reinit-1-cls": ("embeddings + layers 0-4 kept, top 1 fresh, [CLS]",
                      {"model_name_or_path": "reinit:1:default", "pooler_type": "cls_before_pooler"}),
+    "reinit-1-cls-t0.1": ("embeddings + layers 0-4 kept, top 1 fresh, [CLS], t 0.1",
+                          {"model_name_or_path": "reinit:1:default", "pooler_type": "cls_before_pooler", "temp": 0.1}),
+    "reinit-1-cls-lr3e-5": ("embeddings + layers 0-4 kept, top 1 fresh, [CLS], lr 3e-5",
+                            {"model_name_or_path": "reinit:1:default", "pooler_type": "cls_before_pooler",
+                             "learning_rate": 3e-5}),
     "chosen": ("the shipped first_run.json as is", {}),
 }
 

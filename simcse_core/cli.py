@@ -55,7 +55,8 @@ def _add_model_args(p: argparse.ArgumentParser, defaults: bool = True) -> None:
         return value if defaults else None
 
     p.add_argument("--model_name_or_path", default=d("default"),
-                   help='"default" (packaged all-MiniLM-L6-v2), a local model folder, or random:<folder|default>')
+                   help='"default" (packaged all-MiniLM-L6-v2), a local model folder, random:<folder|default> '
+                        '(fresh weights), or reinit:<K|all>:<folder|default> (top K layers re-initialised)')
     p.add_argument("--pooler_type", default=d("auto"), choices=POOLERS,
                    help="auto: a sentence-transformers folder's own pooling, else cls (reference)")
     p.add_argument("--max_seq_length", type=int, default=d(32), help="tokens per sentence (reference: 32)")

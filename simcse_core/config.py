@@ -62,7 +62,7 @@ class TrainConfig:
     pooling for a sentence-transformers folder, ``cls`` for a plain Hugging Face model).
     """
 
-    model_name_or_path: str = "default"  # "default" | folder | "random:<folder-or-default>"
+    model_name_or_path: str = "default"  # "default" | folder | "random:<folder-or-default>" | "reinit:<K|all>:<...>"
     train_file: str | None = None  # None: the demo corpus in resources/
     text_column: str | None = None  # csv/tsv/jsonl column holding the text
     output_dir: str | None = None  # run folder; None: nothing written to disk

@@ -52,6 +52,7 @@ def test_reinit_changes_the_top_layers_and_keeps_the_rest(tiny_model, count, fre
             assert torch.equal(w, kept[name]), name  # embeddings (and lower layers) kept
 
 
+@pytest.mark.slow
 def test_reinit_all_of_the_default_keeps_its_word_embeddings():
     packaged = load_model("default")
     enc = load_model("reinit:all:default", pooler_type="cls_before_pooler", seed=42)
@@ -111,6 +112,7 @@ def test_cli_config_refuses_a_preset_of_several_runs(capsys):
     assert "one run" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_recipe_mechanics_on_a_short_run(small_corpus):
     """The recipe itself (the default model, its top layer re-initialised, [CLS]), shortened:
     batch 16 on 200 demo sentences, 20 steps. The step-0 loss sits near chance, the mean
