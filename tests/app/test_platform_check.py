@@ -38,6 +38,9 @@ def test_the_studio_says_it_and_exits_2(monkeypatch, capsys):
     monkeypatch.setenv("DISPLAY", ":99")
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     monkeypatch.setattr(pc, "missing_xcb_libraries", lambda: ["libxcb-cursor.so.0"])
+    # main() sets NUMBA_NUM_THREADS for the studio's process; in the test process numba's
+    # threads already run, and a changed value makes numba raise at its next config reload
+    monkeypatch.setattr("app.main.configure_threads_env", lambda: None)
     assert main(["--reset"]) == 2
     err = capsys.readouterr().err
     assert "cannot open a window" in err and "apt-get install libxcb-cursor0" in err
