@@ -118,7 +118,7 @@ class FirstSteps(QObject):
     # ---------------------------------------------------------------- welcome
     def choices(self) -> list[Choice]:
         cfg, why = first_run_recipe()
-        watch = ("Trains the first-run recipe: the default model's words with fresh layers, 100 steps on the "
+        watch = ("Trains the first-run recipe: the default model with its top layer re-initialised, 100 steps on the "
                  "demo corpus (a few minutes on a laptop). The loss falls from its chance line and the points "
                  "spread over the sphere." if cfg is not None else f"{why}. Trains the reference recipe.")
         return [
