@@ -97,7 +97,7 @@ PLOT_CELLS: tuple[PlotCell, ...] = (
     PlotCell("uniformity", "Uniformity (probe, t=2)", y_label="0 (collapsed) to -4 (uniform)", y_span=(-4.0, 0.0)),
     PlotCell("trajectory", "Alignment–uniformity trajectory", kind="trajectory"),
     PlotCell("sts", "Quality ×100: paraphrase retrieval, STS Spearman",
-             empty_note="no quality measure: the corpus has no group column and no STS eval file is set",
+             empty_note="from the first snapshot (a group column or an STS eval file)",
              y_label="0 to 100", y_span=(0.0, 100.0)),
     PlotCell("lr", "Learning rate", event_key="learning_rate", y_span=(0.0, None)),
     PlotCell("temperature", "Temperature", event_key="temperature", y_span=(0.0, None)),
