@@ -3,8 +3,8 @@
 A real studio window (offscreen, or under Xvfb when DISPLAY is set) trains a tiny random
 BERT (2 layers, hidden 32, the default model's tokenizer) on the demo corpus with a
 snapshot every step, the embedding tab shown with UMAP on, the temperature-lens and
-false-negative docks shown side by side, and the training tab brought up for a few
-seconds each minute. A 10 ms QTimer on the GUI thread measures its delays (as
+false-negative docks shown side by side, and the training tab, the batch tab and the
+dropout-views dock brought up for a few seconds each minute. A 10 ms QTimer on the GUI thread measures its delays (as
 ``bench/gui_latency.py`` does); every minute the resident memory (psutil when installed,
 else ``/proc/self/status`` VmRSS) and that minute's timer p99 are sampled.
 
@@ -105,7 +105,7 @@ def soak(args: argparse.Namespace) -> dict:
         os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from PySide6.QtCore import QEventLoop, Qt, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QDockWidget
 
     from app.shell import main_thread_gc
     from simcse_core.config import TrainConfig
@@ -150,10 +150,16 @@ def soak(args: argparse.Namespace) -> dict:
         t_minute = time.perf_counter()
         delays.clear()
         last[0] = 0.0
-        run_for(args.minute_seconds - args.plots_seconds)
+        run_for(args.minute_seconds - 3 * args.plots_seconds)
         win.show_training_plots()  # the plot grid draws for a few seconds each minute
         run_for(args.plots_seconds)
+        win.show_batch()  # and the batch matrix
+        run_for(args.plots_seconds)
         win.show_embedding_views()
+        dropout = win.findChild(QDockWidget, "dropoutDock")
+        dropout.raise_()  # and the dropout views (tabbed with the false-negative dock)
+        run_for(args.plots_seconds)
+        win.fn_dock.raise_()
         if not win.training:
             raise SystemExit(f"training ended early: {win.message_bar.text}")
         m = win.model
@@ -185,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--checkpoint-every", type=int, default=500)
     p.add_argument("--torch-threads", type=int, default=1)
-    p.add_argument("--plots-seconds", type=float, default=5.0, help="seconds a minute the training tab is shown")
+    p.add_argument("--plots-seconds", type=float, default=5.0, help="seconds a minute the training tab, the batch tab and the dropout dock are each shown")
     p.add_argument("--no-batch-fn", action="store_true",
                    help="turn off the false-negative panel's in-batch detection (its dock stays shown)")
     p.add_argument("--minute-seconds", type=float, default=60.0, help=argparse.SUPPRESS)  # quick trials

@@ -3,6 +3,7 @@
 Public API::
 
     from simcse_core import TrainConfig, TrainControl, train, load_model
+    from simcse_core import batch_logits    # a batch's logits and labels, either layout
     from simcse_core.losses import info_nce, debiased_info_nce
     from simcse_core import metrics, data, runs
 
@@ -29,6 +30,7 @@ __all__ = [
     "TrainingError",
     "train",
     "load_model",
+    "batch_logits",
 ]
 
 
@@ -41,4 +43,8 @@ def __getattr__(name: str):  # lazy: importing simcse_core stays cheap (no torch
         from .model import load_model
 
         return load_model
+    if name == "batch_logits":
+        from .losses.functional import batch_logits
+
+        return batch_logits
     raise AttributeError(name)

@@ -231,6 +231,58 @@ def batch_metrics(sim: np.ndarray, temperature: float) -> dict[str, float]:
     return out
 
 
+@dataclass(frozen=True)
+class TripletVsInfoNCE:
+    """One anchor's triplet loss on its hardest negative beside its InfoNCE loss.
+
+    ``triplet`` = max(0, margin + s_hard - s_pos); ``infonce`` = -log softmax(s/t)[pos]
+    (the positive and every negative in the denominator); ``scaled`` = t * infonce;
+    ``limit`` = max(0, s_hard - s_pos), what ``scaled`` tends to as t -> 0 (the
+    margin-0 hinge). 0 <= scaled - limit <= t log N for a row of N similarities.
+    """
+
+    triplet: float
+    infonce: float
+    scaled: float
+    limit: float
+    positive: float  # s_pos
+    hardest: float  # s_hard, the largest negative similarity
+    hardest_index: int  # its index in the row
+    temperature: float
+    margin: float
+
+
+def triplet_vs_infonce(sims_row: np.ndarray | Sequence[float], pos_index: int, temperature: float,
+                       margin: float = 0.0) -> TripletVsInfoNCE:
+    """Metric learning against contrastive learning for one anchor (float64).
+
+    ``sims_row``: (N,) similarities of the anchor to its positive (at ``pos_index``) and
+    its N - 1 negatives. The triplet loss looks at one negative, the hardest, with a
+    ``margin``; InfoNCE at temperature t weighs all of them. As t -> 0,
+    t * InfoNCE = t log sum_j exp(s_j / t) - s_pos -> max_j s_j - s_pos (the positive is
+    in the sum) = max(0, s_hard - s_pos): the triplet loss with margin 0 (Wang and Liu
+    2021; the 1/t in front of the hinge is why the raw InfoNCE value grows as t falls).
+    """
+    s = np.asarray(sims_row, dtype=np.float64).ravel()  # (N,)
+    n = s.shape[0]
+    if n < 2:
+        raise ValueError(f"sims_row: the positive and at least one negative (got {n} similarities)")
+    if not 0 <= pos_index < n:
+        raise IndexError(f"pos_index {pos_index} out of range for {n} similarities")
+    t = float(temperature)
+    if not t > 0:
+        raise ValueError(f"temperature: must be > 0 (got {temperature})")
+    neg = np.delete(np.arange(n), pos_index)  # (N - 1,)
+    h = int(neg[np.argmax(s[neg])])
+    s_pos, s_hard = float(s[pos_index]), float(s[h])
+    top = float(s.max())
+    log_sum = float(np.log(np.exp((s - top) / t).sum()))  # in [0, log N]
+    scaled = (top - s_pos) + t * log_sum  # t * InfoNCE, without the large logits' cancellation
+    return TripletVsInfoNCE(triplet=max(0.0, float(margin) + s_hard - s_pos), infonce=scaled / t,
+                            scaled=scaled, limit=max(0.0, s_hard - s_pos), positive=s_pos,
+                            hardest=s_hard, hardest_index=h, temperature=t, margin=float(margin))
+
+
 # ------------------------------------------------------------------ STS evaluation
 def spearman(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
     """Spearman rank correlation x 100 (ties get average ranks)."""

@@ -7,7 +7,9 @@ Layout::
       probe.json             the fixed probe set: corpus ids, texts, label columns
       metrics.jsonl          one JSON object a snapshot, flushed as written
       snapshots/step_0000250.npz   probe embeddings (float16), last batch ids and
-                                   cosine matrix, per-step losses
+                                   cosine matrix, its two views (float32, normalised;
+                                   batch_z1 / batch_z2, for the batch view) and
+                                   false-negative marks, per-step losses
       checkpoints/step_0000250/    model/ (sentence-transformers folder),
                                    trainer_state.pt (optimizer, scheduler, RNG), state.json
       checkpoints/latest     name of the newest complete checkpoint

@@ -20,6 +20,10 @@ from .metric_specs import scalar_keys
 # Scalars a snapshot may carry; every one is also a key of a metrics.jsonl record. The
 # list, with what each means and where the studio shows it, is simcse_core.metric_specs.
 SCALAR_KEYS = scalar_keys()
+# The arrays a snapshot may carry (each one member of its .npz).
+ARRAY_KEYS = ("probe_ids", "probe_embeddings", "batch_ids", "batch_sim", "batch_z1", "batch_z2", "batch_hard",
+              "batch_fn", "step_losses")
+BATCH_VIEW_KEYS = ("batch_z1", "batch_z2", "batch_hard", "batch_fn")  # what the batch view adds to batch_sim
 
 
 @dataclass
@@ -31,7 +35,16 @@ class Snapshot:
     - ``batch_ids``: (N,) int64 corpus ids of the last batch.
     - ``batch_sim``: (N, N) float32 cosine of first view i against second view j of
       the last batch (the logits times the temperature in the ``simcse`` layout).
-    - ``step_losses``: (k, 2) float32 rows of (step, loss) since the previous snapshot.
+    - ``batch_z1``, ``batch_z2``: (N, D) float32 L2-normalised first and second views of
+      the last batch (the embeddings its loss was computed from), so the batch view can
+      draw either layout (:func:`~simcse_core.losses.functional.batch_logits`).
+    - ``batch_hard``: (N, D) float32 L2-normalised hard negatives (supervised runs with a
+      third column), else None.
+    - ``batch_fn``: (N, N) int8 the false-negative policy's marks on sentence pairs of
+      the last batch: 1 removed from the denominators (eliminate), 2 counted as positives
+      (attract), 0 otherwise; None when the loss got no mask.
+    - ``step_losses``: (k, 2) float32 rows of (step, loss) since the previous snapshot;
+      the last row is the loss of the last batch (the one the batch arrays describe).
 
     Scalars beyond the first six live in ``scalars`` (keys from :data:`SCALAR_KEYS`) and
     read as attributes too: ``snap.alignment``.
@@ -48,6 +61,10 @@ class Snapshot:
     probe_embeddings: np.ndarray | None = None
     batch_ids: np.ndarray | None = None
     batch_sim: np.ndarray | None = None
+    batch_z1: np.ndarray | None = None
+    batch_z2: np.ndarray | None = None
+    batch_hard: np.ndarray | None = None
+    batch_fn: np.ndarray | None = None
     step_losses: np.ndarray | None = None
     probe_texts: list[str] | None = None  # set on the first snapshot of a run (or resume)
     probe_columns: dict[str, list[str]] | None = None  # their label columns (topic, group...)
@@ -87,7 +104,7 @@ class Snapshot:
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays worth saving in a snapshot .npz."""
         out: dict[str, np.ndarray] = {}
-        for f in ("probe_ids", "probe_embeddings", "batch_ids", "batch_sim", "step_losses"):
+        for f in ARRAY_KEYS:
             v = getattr(self, f)
             if v is not None:
                 out[f] = v
@@ -111,7 +128,7 @@ class Snapshot:
             stopped=bool(rec.get("stopped", False)),
             device=str(rec.get("device", "cpu")),
             events=list(rec.get("events", [])),
-            **{k: arrays[k] for k in ("probe_ids", "probe_embeddings", "batch_ids", "batch_sim", "step_losses") if k in arrays},
+            **{k: arrays[k] for k in ARRAY_KEYS if k in arrays},
         )
 
     def replace(self, **kw: Any) -> Snapshot:

@@ -7,7 +7,9 @@ in the View menu) and keeps them in step through :class:`AnalysisFeed`: every sn
 added to the run model (live or replayed from a run folder; ``None`` when the run is
 cleared) goes to both panels, the lens shows the view state's ``snapshot_index``, and
 sentences come from the context's :class:`~app.state.run_corpus.SentenceIndex` (the
-probe texts, then the run's corpus read in a worker).
+probe texts, then the run's corpus read in a worker). A third dock, "Dropout views"
+(``dropoutDock``, :class:`~app.panels.dropout_panel.DropoutPanel`), is tabified with
+them; it follows the run model, the view state and the selection by itself.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow
-from superqt.utils import create_worker
+from superqt.utils import create_worker, qthrottled
 
 from simcse_core.snapshot import Snapshot
 
+from app.panels.dropout_panel import DropoutPanel
 from app.panels.fn_panel import FalseNegativePanel
 from app.panels.lens_panel import LensPanel
 
@@ -31,9 +34,11 @@ if TYPE_CHECKING:
 
 LENS_DOCK = "lensDock"
 FN_DOCK = "fnDock"
+DROPOUT_DOCK = "dropoutDock"
 DOCK_SHARE, DOCK_MIN, DOCK_MAX = 0.32, 320, 640  # the dock column: share of the window width, bounds in px
 LENS_HEIGHT_SHARE = 0.6  # of the window height, for the lens / false-negative dock
 BATCH_LOOKBACK = 8  # snapshots tried backwards for a batch read back from the run folder
+LIVE_LENS_MS = 1000  # a live run's newest snapshot reaches the lens at most this often (newest wins)
 
 
 def read_batch(batch_arrays: Callable[[int], tuple[np.ndarray | None, np.ndarray | None]], index: int,
@@ -60,6 +65,12 @@ class AnalysisFeed(QObject):
         self._probe_shown = False  # the sentence index has this run's probe texts
         self._batch_request = 0  # the newest read-back of an old snapshot's batch
         self.batch_loads = 0  # read-backs started (for tests)
+        # live snapshots: the lens follows the newest at most every LIVE_LENS_MS, on the
+        # trailing edge, so its recompute and paint fall between the embedding tab's
+        # redraws (one long GUI-thread pause becomes two short ones)
+        self._live = qthrottled(self._show_live, timeout=LIVE_LENS_MS, leading=False, parent=self)
+        self.live_shown = 0  # snapshots the lens was given while following (for tests)
+        self._live_batch: Snapshot | None = None  # the newest snapshot with a batch not yet shown
         model = ctx.run_model
         model.subscribe(self._on_model)
         ctx.sentences.changed.connect(self._texts_changed)
@@ -76,6 +87,8 @@ class AnalysisFeed(QObject):
             self._probe_shown = False
             self._batch_request += 1  # a read-back under way belongs to the old run
             texts.clear()
+            self._live.cancel()
+            self._live_batch = None
             if reset:
                 self.lens.clear()
             self.fn.clear(run_dir=model.run_dir, config=model.config)
@@ -87,12 +100,27 @@ class AnalysisFeed(QObject):
         if model.config and not self.fn.config:
             self.fn.set_config(model.config)
             texts.load_corpus(model.config)
-        lazy = self._lazy_probe_loader(snap)
         if self.ctx.view_state.follow_newest:
-            self.lens.set_snapshot(snap)
-            if lazy is not None and model.probe_ids is not None:
-                self.lens.set_probe(model.probe_ids, lazy, float(snap.temperature))
+            if snap.batch_sim is not None:
+                self._live_batch = snap
+            if self.ctx.runs.training and not (snap.done or snap.stopped):
+                self._live(snap, model.generation)
+            else:  # a run folder read at once, a run's last snapshot: no pacing
+                self._live.cancel()
+                self._show_live(snap, model.generation)
         self.fn.add_snapshot(snap)
+
+    def _show_live(self, snap: Snapshot, generation: int) -> None:
+        if not self.ctx.view_state.follow_newest or generation != self.ctx.run_model.generation:
+            return  # the person went back on the timeline, or the run was cleared, meanwhile
+        self.live_shown += 1
+        held, self._live_batch = self._live_batch, None
+        if held is not None and held is not snap:  # the newest snapshot has no batch: the newest one that has
+            self.lens.set_snapshot(held)
+        self.lens.set_snapshot(snap)
+        lazy = self._lazy_probe_loader(snap)
+        if lazy is not None and self.ctx.run_model.probe_ids is not None:
+            self.lens.set_probe(self.ctx.run_model.probe_ids, lazy, float(snap.temperature))
 
     def _lazy_probe_loader(self, snap: Snapshot) -> Callable[[], np.ndarray | None] | None:
         """For a snapshot whose probe embeddings stay on disk (the run model's
@@ -175,14 +203,19 @@ class DockFitter(QObject):
 
 
 def add_analysis_panels(ctx: StudioContext) -> tuple[LensPanel, FalseNegativePanel]:
-    """Create the "Temperature lens" and "False negatives" docks for ``ctx`` and keep
-    them in step with its run model. Sets ``ctx.parts.lens`` and
-    ``ctx.parts.false_negatives``; returns (lens, false-negative panel)."""
+    """Create the "Temperature lens", "False negatives" and "Dropout views" docks for
+    ``ctx`` and keep them in step with its run model. Sets ``ctx.parts.lens``,
+    ``ctx.parts.false_negatives`` and ``ctx.parts.dropout``; returns (lens,
+    false-negative panel)."""
     lens = LensPanel(ctx)
     fn = FalseNegativePanel(ctx)
     ctx.add_separator("view")
     lens_dock = ctx.add_dock(lens, "Temperature lens", LENS_DOCK, "right")
     ctx.add_dock(fn, "False negatives", FN_DOCK, "right", tabify_with=LENS_DOCK)
+    dropout = DropoutPanel(ctx)  # follows the run model and the selection itself
+    dropout_dock = ctx.add_dock(dropout, "Dropout views", DROPOUT_DOCK, "right", tabify_with=FN_DOCK)
+    dropout_dock.visibilityChanged.connect(dropout.dock_shown)
+    ctx.parts.dropout = dropout
     lens_dock.raise_()
     restored = ctx.settings.window_state()[1] is not None
     DockFitter(ctx.top_window, lens_dock, restored)  # owned by the window

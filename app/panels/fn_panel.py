@@ -57,6 +57,7 @@ from app.panels.fn_table import (
     CandidateFilter,
     CandidateTableModel,
     ColumnFitter,
+    PacedInserts,
     TriageKeys,
 )
 from app.panels.fn_widgets import DetectorForm, MaskedPlot, TriageFiles
@@ -71,6 +72,7 @@ POLICIES = (("eliminate", "eliminate (leave out of the denominator)"),
             ("attract", "attract (count as extra positives)"),
             ("none", "none (inspect only)"))
 MASKED_KEY = "n_masked"  # the run model's series of negatives masked per snapshot
+LIVE_MS = 1000  # during a run: candidate inserts and the n_masked curve at most this often
 
 
 class FalseNegativePanel(QWidget):
@@ -107,13 +109,15 @@ class FalseNegativePanel(QWidget):
         self.detector.scan_done.connect(self._scan_done)
         self.detector.scan_failed.connect(self._scan_failed)
         self.detector.scan_ended.connect(lambda: self.detectors.scan_button.setEnabled(True))
-        self._mask_timer = QTimer(self)  # many snapshots in a row: one redraw
+        self._mask_timer = QTimer(self)  # many snapshots in a row: one redraw a LIVE_MS
         self._mask_timer.setSingleShot(True)
-        self._mask_timer.setInterval(0)
+        self._mask_timer.setInterval(LIVE_MS)
         self._mask_timer.timeout.connect(self._draw_masked)
         self.table_model = CandidateTableModel(self.book, lambda i: self.text_of(i), self)
         self.proxy = CandidateFilter(self)
         self.proxy.setSourceModel(self.table_model)
+        self.inserts = PacedInserts(self.table_model, LIVE_MS, self)  # one insert a LIVE_MS
+        self.inserts.inserted.connect(self._inserted)
         self._build()
 
     # ------------------------------------------------------------------ layout
@@ -223,6 +227,8 @@ class FalseNegativePanel(QWidget):
         """A new run or another folder: forget candidates; the book is the run folder's
         ``triage.json`` when it has one, else the run config's confirmed ``fn_pairs``."""
         self.detector.clear()
+        self.inserts.clear()
+        self._mask_timer.stop()
         self.run_dir = run_dir
         self.config = dict(config or {})
         self.last_pr = None
@@ -275,8 +281,11 @@ class FalseNegativePanel(QWidget):
     # ------------------------------------------------------------------ batches
     @property
     def idle(self) -> bool:
-        """No batch detection queued or running."""
-        return not self.detector.busy
+        """No batch detection queued or running, none waiting for the table."""
+        if self.detector.busy:
+            return False
+        self.inserts.flush()  # a test or a finished run: no need to wait for the paced insert
+        return True
 
     def add_snapshot(self, snap: Snapshot | None) -> None:
         """A snapshot was added to the run model: its batch goes to the detector's
@@ -285,7 +294,8 @@ class FalseNegativePanel(QWidget):
         if snap is None:
             return
         self.temperature = float(snap.temperature)
-        self._mask_timer.start()
+        if not self._mask_timer.isActive():
+            self._mask_timer.start()
         if self.detectors.batch_detect.isChecked() and snap.batch_sim is not None and snap.batch_ids is not None:
             self.detector.submit(self.batch_job(snap))
 
@@ -305,7 +315,10 @@ class FalseNegativePanel(QWidget):
         return BatchJob(int(snap.step), float(snap.temperature), snap.batch_sim, ids, settings, texts, ref_rows)
 
     def _detected(self, cands: list[Candidate]) -> None:
-        if self.table_model.add_capped(cands):
+        self.inserts.add(cands)
+
+    def _inserted(self, n: int) -> None:
+        if n:
             self.candidates_changed.emit(len(self.table_model.rows))
             self._update_counts()
 

@@ -27,6 +27,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import QHeaderView, QTableView
+from superqt.utils import qthrottled
 
 from simcse_core.false_negatives import REASONS, Candidate, TriageBook
 
@@ -262,6 +263,36 @@ class CandidateTableModel(QAbstractTableModel):
             known = [c for c in cands if self.row_of(c.pair) is not None]
             cands = known + [c for c in cands if self.row_of(c.pair) is None][:room]
         return self.add(cands)
+
+
+class PacedInserts(QObject):
+    """In-batch detections arrive once a snapshot; the table takes them in one insert
+    (one re-sort of up to :data:`MAX_ROWS` rows) at most every ``interval_ms``, on the
+    trailing edge, so a snapshot every step costs the GUI thread little. ``inserted(n)``
+    follows an insert that added or updated rows."""
+
+    inserted = Signal(int)
+
+    def __init__(self, table: CandidateTableModel, interval_ms: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.table = table
+        self.pending: list[Candidate] = []
+        self._paced = qthrottled(self.flush, timeout=interval_ms, leading=False, parent=self)
+
+    def add(self, cands: Iterable[Candidate]) -> None:
+        self.pending.extend(cands)
+        self._paced()
+
+    def flush(self) -> None:
+        """Insert what waits now."""
+        self._paced.cancel()
+        cands, self.pending = self.pending, []
+        if cands:
+            self.inserted.emit(self.table.add_capped(cands))
+
+    def clear(self) -> None:
+        self._paced.cancel()
+        self.pending = []
 
 
 class CandidateFilter(QAbstractTableModel):

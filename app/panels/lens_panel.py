@@ -21,7 +21,9 @@ The panel talks to the rest of the studio only through its studio context: the s
 hardest negatives with ``set_edges``), the run model's probe-row map, the sentence
 index, and the run controller's ``send_live`` for "Apply t' to training". Its data
 lives in :class:`~app.panels.lens_inputs.LensInputs` (no Qt), its plots in
-:class:`~app.panels.lens_plots.LensPlots`.
+:class:`~app.panels.lens_plots.LensPlots`; under them,
+:class:`~app.panels.triplet_section.TripletSection` sets the anchor's triplet loss on
+its hardest negative beside its InfoNCE at t' (metric against contrastive learning).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from simcse_core.snapshot import Snapshot
 
 from app.panels.lens_inputs import PROBE_LIMIT, LensInputs, ProbeLoader
 from app.panels.lens_plots import TOP_BARS, LensPlots, number, short
+from app.panels.triplet_section import TripletSection
 
 if TYPE_CHECKING:
     from app.shell.context import StudioContext
@@ -99,8 +102,10 @@ class LensPanel(QWidget):
     ``t_prime``, ``anchor_id``, ``source`` (``"batch"``, ``"probe"`` or None),
     ``current`` (:class:`~simcse_core.false_negatives.AnchorLens`), ``histograms``
     (:class:`~simcse_core.false_negatives.LensHistograms`), ``last_ms`` (the last
-    recompute's wall time), ``inputs`` (:class:`~app.panels.lens_inputs.LensInputs`)
-    and ``plots`` (:class:`~app.panels.lens_plots.LensPlots`).
+    recompute's wall time), ``inputs`` (:class:`~app.panels.lens_inputs.LensInputs`),
+    ``plots`` (:class:`~app.panels.lens_plots.LensPlots`) and ``triplet``
+    (:class:`~app.panels.triplet_section.TripletSection`: the triplet loss on the
+    anchor's hardest negative beside InfoNCE at t').
     """
 
     updated = Signal()
@@ -152,6 +157,8 @@ class LensPanel(QWidget):
         lay.addLayout(apply_row)
         self.plots = LensPlots(self.describe)
         lay.addWidget(self.plots, 5)
+        self.triplet = TripletSection()  # the triplet loss beside InfoNCE at t'
+        lay.addWidget(self.triplet)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self._show_tp()
 
@@ -213,6 +220,7 @@ class LensPanel(QWidget):
         self.source = None
         self.anchor_combo.clear()
         self.plots.draw(None, None)
+        self.triplet.show_anchor(None, self.t_prime)
         self.anchor_label.setText("no batch yet")
         self.selection.set_edges(None)
 
@@ -231,11 +239,10 @@ class LensPanel(QWidget):
             emb = snap.probe_embeddings
             self.inputs.set_probe(snap.probe_ids, lambda e=emb: e, float(snap.temperature))
             changed = True
-        if changed:
-            if defer:
-                self._refresh_timer.start()
-            else:
-                self.recompute()
+        if not defer:  # asked for now: recompute even when the inputs were already this snapshot's
+            self.recompute()
+        elif changed:
+            self._refresh_timer.start()
 
     def show_loading(self, step: int) -> None:
         """Say that the batch of ``step`` is being read back from the run folder (the
@@ -356,6 +363,7 @@ class LensPanel(QWidget):
         if got is None:
             self.current = self.source = self.histograms = None
             self.plots.draw(None, None)
+            self.triplet.show_anchor(None, self.t_prime)
             self._publish_edges()
             self._show_source(None)
             if self.anchor_id is not None:
@@ -372,6 +380,7 @@ class LensPanel(QWidget):
             self.histograms = batch_lens_histograms(inp.batch_sim, inp.batch_t, self.t_prime)
         self.last_ms = (time.perf_counter() - t0) * 1000.0
         self.plots.draw(self.current, self.histograms)
+        self.triplet.show_anchor(self.current, self.t_prime)
         self._show_source(self.source)
         self._update_anchor_label()
         self._publish_edges()

@@ -48,7 +48,7 @@ from app.state.view_state import ViewState
 
 log = logging.getLogger(__name__)
 
-REDRAW_MS = 50  # at most 20 redraws a second
+REDRAW_MS = 200  # at most 5 plot redraws a second: curves need no more, and a long run's grid costs 20-30 ms
 BUSY_STATES = ("starting", "running", "pausing", "paused", "stopping")
 
 

@@ -20,7 +20,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QWidget
 
 if TYPE_CHECKING:  # imported for types only: the context must not pull every part in
+    from app.batch_tab.tab import BatchTab
     from app.embedding_tab.tab import EmbeddingTab
+    from app.panels.dropout_panel import DropoutPanel
     from app.panels.fn_panel import FalseNegativePanel
     from app.panels.lens_panel import LensPanel
     from app.panels.setup_panel import SetupPanel
@@ -56,9 +58,11 @@ class StudioParts:
     tabs: QTabWidget | None = None
     training: PlotGrid | None = None
     embedding: EmbeddingTab | None = None
+    batch: BatchTab | None = None
     setup: SetupPanel | None = None
     lens: LensPanel | None = None
     false_negatives: FalseNegativePanel | None = None
+    dropout: DropoutPanel | None = None
     tools: StudioTools | None = None
     docks: dict[str, QDockWidget] = field(default_factory=dict)
 

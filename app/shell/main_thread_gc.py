@@ -7,20 +7,37 @@ shiboken then deadlock or crash (seen here: a QMenu destroyed from a corpus-read
 worker while the GUI thread painted a plot). So the studio turns automatic collection
 off and collects from a QTimer on the GUI thread instead. Reference counting still frees
 everything that is not in a cycle at once; only cycles wait for the timer.
+
+Full collections are the one costly part: once torch, transformers and a run are loaded,
+about 650,000 objects are tracked and a full pass over them holds the GUI thread for about
+half a second (measured by ``bench/soak.py``: its GUI timer's worst delays). So after each
+full collection the survivors are frozen (``gc.freeze``: moved to a generation the
+collector skips); the next full collection scans only what was created since. Garbage
+cycles among frozen objects are found by a deep collection (unfreeze, collect) every
+:data:`DEEP_EVERY_S` seconds, or at once by :func:`collect_all`.
 """
 
 from __future__ import annotations
 
 import gc
+import time
 
 from PySide6.QtCore import QObject, QTimer
+
+
+DEEP_EVERY_S = 600.0  # a full collection that also scans the frozen objects, at most this often
 
 
 class MainThreadGC(QObject):
     """Disable automatic GC and collect on a GUI-thread timer (``interval_ms``)."""
 
-    def __init__(self, interval_ms: int = 1000, parent: QObject | None = None) -> None:
+    def __init__(self, interval_ms: int = 1000, parent: QObject | None = None,
+                 deep_every_s: float = DEEP_EVERY_S) -> None:
         super().__init__(parent)
+        self.deep_every_s = deep_every_s
+        self._last_deep = time.monotonic()
+        self.full_collections = 0  # (for tests and benchmarks)
+        self.deep_collections = 0
         self._was_enabled = gc.isenabled()
         gc.disable()
         self._timer = QTimer(self)
@@ -33,20 +50,41 @@ class MainThreadGC(QObject):
         c0, c1, c2 = gc.get_count()
         t0, t1, t2 = gc.get_threshold()
         if c2 > t2:
-            return gc.collect(2)
+            return self.collect_full()
         if c1 > t1:
             return gc.collect(1)
         if c0 > t0:
             return gc.collect(0)
         return 0
 
+    def collect_full(self) -> int:
+        """A full collection of the objects created since the last one (a deep one, over
+        every object, when :attr:`deep_every_s` has passed); the survivors are frozen."""
+        now = time.monotonic()
+        if now - self._last_deep >= self.deep_every_s:
+            self._last_deep = now
+            self.deep_collections += 1
+            gc.unfreeze()
+        self.full_collections += 1
+        found = gc.collect(2)
+        gc.freeze()  # survivors of a full collection are long-lived: later ones skip them
+        return found
+
     def stop(self) -> None:
         self._timer.stop()
+        collect_all()
         if self._was_enabled:
             gc.enable()
 
 
 _INSTANCE: MainThreadGC | None = None
+
+
+def collect_all() -> int:
+    """Unfreeze and collect everything now (the frozen objects too); for tests, shutdown
+    and moments where a pause does not matter."""
+    gc.unfreeze()
+    return gc.collect()
 
 
 def install(app: QObject, interval_ms: int = 1000) -> MainThreadGC:

@@ -3,7 +3,7 @@
 It builds the state (run model, view state, selection, the run's sentences), the
 :class:`~app.runs.controller.RunController` (the only writer of the run model), the
 :class:`~app.shell.context.StudioContext` handed to every panel and tool, and the
-widgets: run bar, message bar, the Training and Embedding space tabs, the Setup,
+widgets: run bar, message bar, the Training, Embedding space and Batch tabs, the Setup,
 Neighbours, lens and false-negative docks, then the tools (presets, compare, export,
 presentation, sessions), the Help menu and the first steps (welcome, the first-run
 recipe, the notes before and at the start of a run). Training, polling and saving live
@@ -24,6 +24,7 @@ from simcse_core.config import TrainConfig
 from simcse_core.data import default_corpus_path
 from simcse_core.errors import ConfigError, SimCSEError
 
+from app.batch_tab import BatchTab
 from app.embedding_tab import EmbeddingTab
 from app.panels.analysis import add_analysis_panels
 from app.panels.setup_panel import SetupPanel
@@ -108,6 +109,8 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("centralTabs")
         self.tabs.addTab(self.plots, "Training")
         self.tabs.addTab(self.embedding, "Embedding space")
+        self.batch_tab = BatchTab(ctx)
+        self.tabs.addTab(self.batch_tab, "Batch")
         self.tabs.currentChanged.connect(lambda i: setattr(self.view_state, "tab", self.tabs.tabText(i)))
         central = QWidget()
         lay = QVBoxLayout(central)
@@ -118,6 +121,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         ctx.parts.tabs, ctx.parts.training, ctx.parts.embedding = self.tabs, self.plots, self.embedding
+        ctx.parts.batch = self.batch_tab
 
         self.device_label = QLabel("device: –")
         self.run_label = QLabel("")
@@ -140,6 +144,7 @@ class MainWindow(QMainWindow):
                                             width=360, min_width=260)
         self.lens_panel, self.fn_panel = add_analysis_panels(ctx)
         self.lens_dock, self.fn_dock = ctx.parts.docks["lensDock"], ctx.parts.docks["fnDock"]
+        self.batch_tab.follow_lens(self.lens_panel)  # a clicked row's softmax at the lens's t' too
         bind_run_controls(self.controls, self.runs, self.run_label, self.device_label,
                           lambda: self.setup_panel.device.currentText(),
                           lambda: "" if self.umap_ready else "UMAP compiling in the background (once)")
@@ -182,6 +187,10 @@ class MainWindow(QMainWindow):
 
     def show_training_plots(self) -> None:
         self.tabs.setCurrentWidget(self.plots)
+
+    def show_batch(self) -> None:
+        """Bring the "Batch" tab (the last batch's similarity matrix) to the front."""
+        self.tabs.setCurrentWidget(self.batch_tab)
 
     # ---------------------------------------------------------------- settings
     def _restore(self) -> None:

@@ -16,7 +16,8 @@ run folder whose snapshots would not fit :data:`EAGER_BYTES` keeps them on disk 
 few).
 
 Bounded history: at most :data:`MEMORY_SNAPSHOTS` snapshots keep their large arrays
-(probe embeddings, the last batch's ``batch_sim`` and ``batch_ids``) in memory. When a
+(probe embeddings, the last batch's ``batch_sim``, ``batch_ids``, its views and
+false-negative marks) in memory. When a
 newer one arrives, the oldest resident snapshot whose ``snapshots/step_XXXXXXX.npz`` is
 in the run folder drops them and gets a loader in ``lazy_probe`` (the same path as a
 large run folder), so the timeline, UMAP, drift, lens and exports read it back from
@@ -39,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from simcse_core.metric_specs import series_keys
-from simcse_core.snapshot import Snapshot
+from simcse_core.snapshot import BATCH_VIEW_KEYS, Snapshot
 
 # Scalars drawn over steps (one point per snapshot that carries a finite value): those the
 # metric specs plot, compare or track (simcse_core.metric_specs; series_keys() is read
@@ -50,7 +51,7 @@ SERIES_KEYS = series_keys()
 EAGER_BYTES = 512 * 1024 * 1024  # a run folder's probe embeddings (float16) loaded up front below this
 LRU_SNAPSHOTS = 8  # on-demand probe matrices kept in memory
 MEMORY_SNAPSHOTS = 32  # snapshots whose large arrays stay in memory (older ones: read back from the run folder)
-LARGE_ARRAYS = ("probe_embeddings", "batch_sim", "batch_ids")  # what an old snapshot leaves on disk
+LARGE_ARRAYS = ("probe_embeddings", "batch_sim", "batch_ids", *BATCH_VIEW_KEYS)  # what an old snapshot leaves on disk
 
 
 def snapshot_file(run_dir: str | Path, step: int) -> Path:
@@ -66,6 +67,16 @@ def load_npz_member(path: str | Path, key: str) -> np.ndarray | None:
             return z[key] if key in z.files else None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         return None
+
+
+def load_npz_members(path: str | Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Those of ``keys`` a snapshot .npz has (one opening; only their bytes are read);
+    empty when the file is missing or unreadable. Safe in a worker."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in keys if k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return {}
 
 
 def load_npz_arrays(path: str | Path, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
@@ -337,6 +348,25 @@ class RunModel:
             path = snapshot_file(self.run_dir, snap.step)
             sim, ids = load_npz_member(path, "batch_sim"), load_npz_member(path, "batch_ids")
         return (None if sim is None else np.asarray(sim, dtype=np.float32)), ids
+
+    def batch_views(self, index: int) -> dict[str, np.ndarray]:
+        """Snapshot ``index``'s last-batch arrays for the batch view: ``batch_ids``,
+        ``batch_sim`` (float32) and those of them it has among ``batch_z1``,
+        ``batch_z2`` (float32), ``batch_hard`` and ``batch_fn``; from memory, else read
+        back from the run folder (call it from a worker for old snapshots). Empty when
+        it has no batch (a run folder older than the views has no ``batch_z1``)."""
+        if not -len(self.snapshots) <= index < len(self.snapshots):
+            return {}
+        snap = self.snapshots[index]
+        keys = ("batch_ids", "batch_sim", *BATCH_VIEW_KEYS)
+        out = {k: getattr(snap, k) for k in keys if getattr(snap, k) is not None}
+        if snap.batch_sim is None and self.run_dir:
+            path = snapshot_file(self.run_dir, snap.step)
+            out = load_npz_members(path, keys)
+        if "batch_sim" not in out or "batch_ids" not in out:
+            return {}
+        out["batch_sim"] = np.asarray(out["batch_sim"], dtype=np.float32)
+        return out
 
     def extend(self, snaps: Iterable[Snapshot]) -> None:
         for s in snaps:

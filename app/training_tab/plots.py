@@ -47,6 +47,7 @@ CHANCE_PEN = make_pen("#555555", 1.2, Qt.PenStyle.DashLine)
 EVENT_PEN = make_pen(COLORS["red"], 1.0, Qt.PenStyle.DotLine)
 N_TRAJ_COLORS = 64
 SYMBOL_LIMIT = 300  # curves with markers drop them beyond this many points
+TRAJ_MARKERS = 400  # the trajectory draws at most about this many markers (its path keeps every point)
 _VIRIDIS = pg.colormap.get("viridis")
 TRAJ_BRUSHES = [QBrush(c) for c in _VIRIDIS.map(np.linspace(0.0, 1.0, N_TRAJ_COLORS), mode="qcolor")]
 
@@ -271,13 +272,28 @@ class TrajectoryPlot:
         steps = model.trajectory_steps.y
         if len(steps):
             lo, hi = float(steps[0]), float(max(steps[-1], steps[0] + 1))
-            idx = np.clip(((steps - lo) / (hi - lo) * (N_TRAJ_COLORS - 1)).astype(int), 0, N_TRAJ_COLORS - 1)
+            keep = marker_rows(len(steps))
+            idx = np.clip(((steps[keep] - lo) / (hi - lo) * (N_TRAJ_COLORS - 1)).astype(int), 0, N_TRAJ_COLORS - 1)
             brushes = [TRAJ_BRUSHES[i] for i in idx]  # reused brushes: the symbol cache hits
-            self.scatter.setData(x=x, y=y, brush=brushes, data=steps)
+            self.scatter.setData(x=x[keep], y=y[keep], brush=brushes, data=steps[keep])
             self.last.setData(x=x[-1:], y=y[-1:])
         else:
             self.scatter.clear()
             self.last.clear()
+
+
+def marker_rows(n: int, limit: int = TRAJ_MARKERS) -> np.ndarray:
+    """The rows of an n-point trajectory that get a marker: every ``2**k``-th (the
+    smallest power of two that keeps at most about ``limit``) and the last. Markers stay
+    where they were as the run grows (no jitter); a long run's curve stays cheap to
+    draw (an hour at a snapshot a step is about 10,000 points)."""
+    stride = 1
+    while n > limit * stride:
+        stride *= 2
+    rows = np.arange(0, n, stride)
+    if n and rows[-1] != n - 1:
+        rows = np.append(rows, n - 1)
+    return rows
 
 
 class NotedStepPlot(StepPlot):

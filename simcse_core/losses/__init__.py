@@ -9,7 +9,8 @@ Both take ``tau_plus`` (the debiased loss of Chuang et al. 2020, ``debiased.py``
 ``hard_negative_weight``. The protocol they follow is :class:`ContrastiveLoss`
 (``base.py``); the list of names is :data:`LOSSES` (``registry.py``), with
 :func:`loss_choices` for menus. The formulas, as functions tested in float64, are in
-``functional.py`` (:func:`info_nce`) and ``debiased.py`` (:func:`debiased_info_nce`).
+``functional.py`` (:func:`info_nce`, and :func:`batch_logits`: the logits and labels
+it is the cross-entropy of, which the studio's batch view draws) and ``debiased.py`` (:func:`debiased_info_nce`).
 
 Importing this package loads no torch until a loss or a function is used, so the
 studio can list the choices cheaply.
@@ -29,6 +30,8 @@ _LAZY = {
     "SimCSELoss": ".simcse",
     "NTXentLoss": ".ntxent",
     "info_nce": ".functional",
+    "batch_logits": ".functional",
+    "BatchLogits": ".functional",
     "chance_loss": ".functional",
     "cosine_matrix": ".functional",
     "count_masked": ".functional",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from .functional import ntxent_logits, positive_index, simcse_logits
+from .functional import batch_logits
 
 
 def debiased_info_nce(
@@ -32,10 +32,8 @@ def debiased_info_nce(
     Returns the mean loss, or per-anchor losses (rows,) with ``reduction="none"``."""
     if not 0.0 <= tau_plus < 1.0:
         raise ValueError(f"tau_plus must be in [0, 1), got {tau_plus}")
-    n = z1.shape[0]
-    logits = simcse_logits(z1, z2, temperature) if variant == "simcse" else ntxent_logits(z1, z2, temperature)
-    rows, cols = logits.shape  # (N, N) or (2N, 2N)
-    labels = positive_index(n, variant, logits.device)
+    logits, labels = batch_logits(z1, z2, temperature, variant)  # (N, N) or (2N, 2N), (rows,)
+    rows, cols = logits.shape
     pos_mask = torch.zeros_like(logits, dtype=torch.bool)
     pos_mask[torch.arange(rows, device=logits.device), labels] = True
     neg_mask = ~pos_mask & torch.isfinite(logits)  # excludes the -inf self entries of ntxent

@@ -15,7 +15,9 @@ MultipleNegativesRankingLoss with scale 1/temperature on (s, s) pairs.
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -55,13 +57,15 @@ def simcse_logits(
     return logits
 
 
-def ntxent_logits(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
+def ntxent_logits(z1: torch.Tensor, z2: torch.Tensor, temperature: float,
+                  diagonal: float = float("-inf")) -> torch.Tensor:
     """Seed / SimCLR layout: (2N, 2N) cosines of the interleaved views over t, with the
-    diagonal (each view against itself) set to -inf. Positive of row i is i XOR 1."""
+    diagonal (each view against itself) set to ``diagonal`` (-inf; the seed pushes it to
+    -1e12 before dividing by t). Positive of row i is i XOR 1."""
     z = interleave(z1, z2)  # (2N, D)
     logits = cosine_matrix(z, z) / temperature  # (2N, 2N)
     eye = torch.eye(logits.shape[0], dtype=torch.bool, device=logits.device)
-    return logits.masked_fill(eye, float("-inf"))
+    return logits.masked_fill(eye, diagonal)
 
 
 def positive_index(n: int, variant: str, device: torch.device | None = None) -> torch.Tensor:
@@ -84,6 +88,86 @@ def _full_mask(mask: torch.Tensor | None, rows: int, cols: int, n: int, variant:
         # in-batch block only; the hard-negative block stays
         return torch.cat([mask, torch.zeros_like(mask)], dim=1)
     raise ValueError(f"mask of shape {tuple(mask.shape)} does not fit logits of shape ({rows}, {cols})")
+
+
+class BatchLogits(NamedTuple):
+    """What :func:`batch_logits` returns (unpacks as ``logits, labels``).
+
+    - ``logits``: (rows, cols) cosine / t with the mask applied: -inf (or the chosen
+      ``diagonal``) on each view against itself (ntxent) and -inf on the negatives
+      ``fn_mask`` removes. simcse: (N, N), or (N, 2N) with hard negatives; ntxent:
+      (2N, 2N), rows and columns [a1, a2, b1, b2, ...].
+    - ``labels``: (rows,) int64, the column of each row's positive: arange(N) for
+      simcse, [1, 0, 3, 2, ...] (i XOR 1) for ntxent.
+    """
+
+    logits: Any
+    labels: Any
+
+
+def batch_logits(
+    z1: Any,
+    z2: Any,
+    temperature: float,
+    variant: str = "simcse",
+    *,
+    fn_mask: Any = None,
+    hard_negatives: Any = None,
+    hard_negative_weight: float = 0.0,
+    diagonal: float = float("-inf"),
+) -> BatchLogits:
+    """The logits and labels of one batch in either InfoNCE layout: the matrix the
+    trainer's loss is the cross-entropy of (:func:`info_nce` computes its loss from
+    this function's output), and the one the studio's batch view draws.
+
+    Args:
+        z1, z2: (N, D) the two views (torch tensors, or numpy arrays: then the result
+            is numpy too, float16 inputs computed in float32). Normalised here.
+        temperature: t; logits are cos / t (1/t is the scale, 20 at t 0.05).
+        variant: ``"simcse"`` (N x N, labels arange(N)) or ``"ntxent"`` (2N x 2N over
+            the interleaved views, the diagonal masked, labels i XOR 1).
+        fn_mask: bool, N x N sentence pairs (or the logits' shape): negatives set to
+            -inf (false-negative elimination); a row's positive is never masked.
+        hard_negatives, hard_negative_weight: simcse only, as in :func:`info_nce`.
+        diagonal: the value of the masked diagonal in the ntxent layout (-inf, or the
+            seed's -1e12 / t: pass ``-1e12 / temperature``).
+
+    Returns:
+        :class:`BatchLogits` (logits, labels).
+    """
+    if variant not in ("simcse", "ntxent"):
+        raise ValueError(f"variant must be 'simcse' or 'ntxent', got {variant!r}")
+    if not isinstance(z1, torch.Tensor):  # numpy in, numpy out
+        out = batch_logits(_as_tensor(z1), _as_tensor(z2), temperature, variant,
+                           fn_mask=None if fn_mask is None else torch.as_tensor(np.asarray(fn_mask, dtype=bool)),
+                           hard_negatives=None if hard_negatives is None else _as_tensor(hard_negatives),
+                           hard_negative_weight=hard_negative_weight, diagonal=diagonal)
+        return BatchLogits(out.logits.numpy(), out.labels.numpy())
+    if z1.shape != z2.shape or z1.dim() != 2:
+        raise ValueError(f"z1 and z2 must both be (N, D); got {tuple(z1.shape)} and {tuple(z2.shape)}")
+    n = z1.shape[0]
+    if variant == "simcse":
+        logits = simcse_logits(z1, z2, temperature, hard_negatives, hard_negative_weight)  # (N, N|2N)
+    else:
+        if hard_negatives is not None:
+            raise ValueError("hard negatives are supported in the simcse layout only")
+        logits = ntxent_logits(z1, z2, temperature, diagonal)  # (2N, 2N)
+    rows, cols = logits.shape
+    labels = positive_index(n, variant, logits.device)  # (rows,)
+    mask = _full_mask(fn_mask, rows, cols, n, variant)
+    if mask is not None:
+        mask = mask.to(logits.device)
+        pos = F.one_hot(labels, cols).to(torch.bool)  # (rows, cols)
+        logits = logits.masked_fill(mask & ~pos, float("-inf"))
+    return BatchLogits(logits, labels)
+
+
+def _as_tensor(a: Any) -> torch.Tensor:
+    """A numpy array as a CPU tensor: float16 -> float32, float32 / float64 kept."""
+    a = np.asarray(a)
+    if a.dtype != np.float64:
+        a = a.astype(np.float32, copy=False)
+    return torch.from_numpy(np.ascontiguousarray(a))
 
 
 def info_nce(
@@ -120,25 +204,12 @@ def info_nce(
     Returns:
         The mean loss (scalar), or (rows,) per-anchor losses.
     """
-    if variant not in ("simcse", "ntxent"):
-        raise ValueError(f"variant must be 'simcse' or 'ntxent', got {variant!r}")
-    if z1.shape != z2.shape or z1.dim() != 2:
-        raise ValueError(f"z1 and z2 must both be (N, D); got {tuple(z1.shape)} and {tuple(z2.shape)}")
+    # the matrix the batch view draws: cos / t, the diagonal and fn_mask at -inf
+    logits, labels = batch_logits(z1, z2, temperature, variant, fn_mask=fn_mask, hard_negatives=hard_negatives,
+                                  hard_negative_weight=hard_negative_weight)  # (rows, cols), (rows,)
     n = z1.shape[0]
-    if variant == "simcse":
-        logits = simcse_logits(z1, z2, temperature, hard_negatives, hard_negative_weight)  # (N, N|2N)
-    else:
-        if hard_negatives is not None:
-            raise ValueError("hard negatives are supported in the simcse layout only")
-        logits = ntxent_logits(z1, z2, temperature)  # (2N, 2N)
     rows, cols = logits.shape
-    labels = positive_index(n, variant, logits.device)  # (rows,)
     pos = F.one_hot(labels, cols).to(torch.bool)  # (rows, cols)
-
-    mask = _full_mask(fn_mask, rows, cols, n, variant)
-    if mask is not None:
-        logits = logits.masked_fill(mask & ~pos, float("-inf"))
-
     log_prob = logits.log_softmax(dim=-1)  # (rows, cols)
     amask = _full_mask(attract_mask, rows, cols, n, variant)
     if amask is None:

@@ -59,11 +59,11 @@ def health_problem(encoder: Any, texts: list[str], device: torch.device, use_bf1
             if not np.isfinite(pe).all():
                 return "the probe embeddings became nan"
         if stepper is not None and next_ids is not None:
-            kept = stepper.last_views, stepper.last_metrics, stepper.n_masked
+            kept = stepper.keep_last()
             try:
                 loss = float(stepper.look(next_ids))
             finally:
-                stepper.last_views, stepper.last_metrics, stepper.n_masked = kept
+                stepper.restore_last(kept)
             if not math.isfinite(loss):
                 return f"the loss on the next batch became {loss}"
     return None

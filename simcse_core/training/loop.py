@@ -266,9 +266,11 @@ class TrainLoop:
         if losses.size:
             scalars["loss_last"] = float(losses[-1, 1])
         sim = None
+        views: dict[str, np.ndarray | None] = {}
         if with_views and self.stepper.last_views is not None:
             z1, z2 = self.stepper.last_views  # (G, H) each
             sim = self.probe.batch_similarity(z1, z2)  # (G, G)
+            views = self.probe.batch_views(z1, z2, self.stepper.last_hard, self.stepper.last_fn)  # for the batch view
             scalars.update(self.probe.batch_scalars(sim, self.temperature))
             scalars.update({k: float(v) for k, v in self.stepper.last_metrics.items()})  # the loss's own metrics
         pe = None
@@ -284,7 +286,7 @@ class TrainLoop:
             lr=float(self.optimizer.param_groups[0]["lr"]), scalars=scalars,
             probe_ids=self.probe.ids if pe is not None else None, probe_embeddings=pe,
             batch_ids=None if ids is None else np.asarray(ids, dtype=np.int64),
-            batch_sim=None if sim is None else sim.astype(np.float32),
+            batch_sim=None if sim is None else sim.astype(np.float32), **views,
             step_losses=losses, done=done, stopped=stopped, device=self.device_name, events=self.events,
         )
 

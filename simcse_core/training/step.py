@@ -64,6 +64,8 @@ class ContrastiveStep:
         self.fwd: torch.nn.Module | Any = encoder  # forward with a graph (DDP wrapper / compiled)
         self.fwd_no_grad: torch.nn.Module | Any = encoder  # forward without a graph
         self.last_views: tuple[torch.Tensor, torch.Tensor] | None = None  # (G, H) detached
+        self.last_hard: torch.Tensor | None = None  # (G, H) detached hard negatives (sup), or None
+        self.last_fn: np.ndarray | None = None  # (G, G) int8 host: 1 removed (eliminate), 2 attracted
         self.last_metrics: dict[str, torch.Tensor] = {}  # the loss's extra () scalars, detached
         self.n_masked = 0
 
@@ -111,6 +113,7 @@ class ContrastiveStep:
             z2 = D.gather_keep_local(z[n : 2 * n], self.dist)  # (G, H)
             hard = D.gather_keep_local(z[2 * n :], self.dist) if z.shape[0] > 2 * n else None  # (G, H) or None
         self.last_views = (z1.detach(), z2.detach())
+        self.last_hard = None if hard is None else hard.detach()
         masks = self._false_negative_masks(global_ids)
         out = self.loss_fn(z1, z2, hard, temperature=self.temperature, **masks)
         self.last_metrics = {k: v.detach() for k, v in out.metrics.items()}
@@ -119,8 +122,10 @@ class ContrastiveStep:
     def _false_negative_masks(self, global_ids: np.ndarray) -> dict[str, torch.Tensor]:
         """The confirmed pairs of this batch as the loss's ``fn_mask`` (eliminate) or
         ``attract_mask`` (attract), (G, G) bool on the device; sets ``n_masked`` from
-        the host-side mask (no sync)."""
+        the host-side mask (no sync) and ``last_fn`` (the pairs as the batch view marks
+        them: 1 removed, 2 attracted; None when the loss got no mask)."""
         self.n_masked = 0
+        self.last_fn = None
         if self.fn_policy == "none" or not self.loss_fn.uses_false_negatives:
             return {}
         mask_np = self.fn.mask(global_ids)  # (G, G) bool or None
@@ -129,10 +134,24 @@ class ContrastiveStep:
         mask = to_device(torch.from_numpy(mask_np), self.device)
         if self.fn_policy == "eliminate":
             self.n_masked = self.loss_fn.removed_negatives(mask_np)
+            self.last_fn = mask_np.astype(np.int8)
             return {"fn_mask": mask}
         if self.fn_policy == "attract":
+            self.last_fn = mask_np.astype(np.int8) * 2
             return {"attract_mask": mask}
         return {}
+
+    LAST_STATE = ("last_views", "last_hard", "last_fn", "last_metrics", "n_masked")
+
+    def keep_last(self) -> tuple[Any, ...]:
+        """What the last step left for the snapshot (views, hard negatives, false-negative
+        marks, metrics, masked count), to put back with :meth:`restore_last` after a
+        look at another batch (the health check before a checkpoint)."""
+        return tuple(getattr(self, name) for name in self.LAST_STATE)
+
+    def restore_last(self, kept: tuple[Any, ...]) -> None:
+        for name, value in zip(self.LAST_STATE, kept):
+            setattr(self, name, value)
 
     # -------------------------------------------------------------------- step
     def look(self, global_ids: np.ndarray) -> torch.Tensor:

@@ -3,13 +3,14 @@ training config, and a finished run folder."""
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+
+from app.shell import main_thread_gc
 
 from simcse_core.config import TrainConfig
 
@@ -28,7 +29,6 @@ def _gc_on_the_gui_thread(qapp):
     """As the studio does (app/main_thread_gc.py): no automatic cycle collection, which
     could run in a worker thread and destroy a previous test's widgets there (a
     deadlock seen in this suite); cycles are collected on the GUI thread."""
-    from app.shell import main_thread_gc
 
     collector = main_thread_gc.install(qapp)
     yield
@@ -39,7 +39,7 @@ def _gc_on_the_gui_thread(qapp):
 def _collect_after_each_test(qapp):
     yield
     qapp.processEvents()
-    gc.collect()
+    main_thread_gc.collect_all()  # frozen survivors too: a test's widgets die before the next test
     qapp.processEvents()
 
 
