@@ -8,9 +8,12 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import sys
 from collections.abc import Sequence
+
+EXIT_WAIT_MS = 10_000  # at exit, how long the worker pool may take to finish
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,7 +128,9 @@ def save_screenshots(win, prefix: str, settle_s: float = 120.0) -> list[str]:
     out = []
     Path(prefix).parent.mkdir(parents=True, exist_ok=True)
     tabs = win.centralWidget().findChild(QTabWidget) if win.centralWidget() is not None else None
-    names = [tabs.tabText(i) for i in range(tabs.count())] if tabs is not None else ["window"]
+    # file names from the tabs' keys (English in any language: the Xvfb test looks for them)
+    names = [str(tabs.tabBar().tabData(i) or tabs.tabText(i)) for i in range(tabs.count())] if tabs is not None \
+        else ["window"]
     for i, name in enumerate(names):
         note = ""
         if tabs is not None:
@@ -160,6 +165,7 @@ def configure_threads_env() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    faulthandler.enable()  # a crash in Qt or torch prints the Python stacks (for a bug report)
     configure_threads_env()
     args, qt_args = build_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
     from app.shell.platform_check import check_platform
@@ -175,8 +181,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    app.setApplicationDisplayName("SimCSE Studio")
     app.setStyle("Fusion")
+    from app.i18n import choose_language, tr
+    from app.shell.settings import StudioSettings
+
+    # the studio's language, before any text is made: View > Language's choice, else the system's
+    choose_language("" if args.reset else StudioSettings().language())
+    app.setApplicationDisplayName(tr("SimCSE Studio"))
+    from app.shell.language_menu import cjk_font_note
+
+    note = cjk_font_note()
+    if note:
+        print(note, file=sys.stderr)
     from app.shell import main_thread_gc
 
     main_thread_gc.install(app)  # cycles (and the Qt objects in them) die on the GUI thread only
@@ -195,7 +211,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             win.close()
 
         QTimer.singleShot(int(args.screenshot_after * 1000), shoot)
-    return int(app.exec())
+    rc = int(app.exec())
+    # the window is closed and everything it writes is written; let the pool's workers
+    # (file reads, detectors, dropout views) end before the interpreter tears Qt down:
+    # a worker still emitting into a deleted object crashed the process at exit
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(EXIT_WAIT_MS)
+    return rc
 
 
 if __name__ == "__main__":

@@ -134,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("eval", help="STS evaluation: Spearman x 100 of cosine similarities, as one JSON object")
     _add_model_args(v)
     v.add_argument("--eval_file", action="append", default=[],
-                   help="STS-B/SICK-R split or a csv with sentence1,sentence2,score (repeatable)")
+                   help="STS-B/SICK-R split, a csv with sentence1,sentence2,score, tab-separated "
+                        "sentence1<TAB>sentence2<TAB>score lines (e.g. the Chinese STS-B), or a folder of such "
+                        "files: one Spearman each (repeatable)")
     v.add_argument("--sts_dir", action="append", default=[],
                    help="a SentEval STS folder of STS.input.*/STS.gs.* files: one Spearman over all its "
                         "subsets ('all' setting, as SimCSE reports STS12-16) (repeatable)")
@@ -374,7 +376,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------------- eval
 def cmd_eval(args: argparse.Namespace) -> int:
     from . import metrics as M
-    from .data import read_sts, read_sts_dir
+    from .data import read_sts, read_sts_dir, read_sts_files
     from .model import load_model, pick_device
 
     if not args.eval_file and not args.sts_dir:
@@ -382,7 +384,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _check_inference_flags(args)
     result: dict[str, float | None] = {}
     with _stdout_to_stderr():  # stdout carries the JSON object only
-        sets = [(Path(f).stem, read_sts(f)) for f in args.eval_file]
+        sets = []  # a folder of STS files: one Spearman per file, named folder/stem
+        for f in args.eval_file:
+            if Path(f).is_dir():
+                sets += [(f"{Path(f).resolve().name}/{name}", pairs) for name, pairs in read_sts_files(f).items()]
+            else:
+                sets.append((Path(f).stem, read_sts(f)))
         dirs = [(Path(d).name, read_sts_dir(d)) for d in args.sts_dir]
         enc = load_model(args.model_name_or_path, args.pooler_type, max_seq_length=args.max_seq_length,
                          allow_pickle=args.allow_pickle)

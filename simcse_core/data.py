@@ -27,7 +27,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -714,35 +714,59 @@ def _is_stsb_line(line: str) -> bool:
     return len(fields) >= 7 and _is_number(fields[4])
 
 
-def _read_stsb(path: PathLike, text: str, name: str) -> StsPairs:
-    """SentEval's STS-B: genre, file, year, id, score, sentence1, sentence2 (tab, no
-    header, no quoting); extra trailing fields are ignored."""
+def _pairs_from(path: PathLike, name: str, rows: Iterable[tuple[int, str, str, str]],
+                empty: Callable[[bool], str] = lambda first: f"sentence{1 if first else 2}") -> StsPairs:
+    """STS pairs from ``(line, raw score, sentence1, sentence2)`` rows: a row with no
+    score is skipped (counted), an empty sentence is an error naming the line
+    (``empty(first)`` names the column)."""
     s1: list[str] = []
     s2: list[str] = []
     scores: list[float] = []
     n_skipped = 0
-    for line, content in enumerate(_lines(text), start=1):
-        if not content.strip():
-            continue
-        fields = content.split("\t")
-        if len(fields) < 7:
-            raise _fail(
-                path,
-                f"has {_plural(len(fields), 'tab-separated field')}; STS-B lines have 7 "
-                "(genre, file, year, id, score, sentence1, sentence2)",
-                line,
-            )
-        raw_score, a, b = fields[4].strip(), fields[5].strip(), fields[6].strip()
+    for line, raw_score, a, b in rows:
         if not raw_score:
             n_skipped += 1
             continue
         score = _parse_score(path, raw_score, line)
         if not a or not b:
-            raise _fail(path, f"sentence{1 if not a else 2} is empty", line)
+            raise _fail(path, f"{empty(not a)} is empty", line)
         s1.append(a)
         s2.append(b)
         scores.append(score)
     return _make_pairs(path, name, s1, s2, scores, n_skipped)
+
+
+def _tab_rows(path: PathLike, text: str, width: int, what: str,
+              pick: Callable[[list[str]], tuple[str, str, str]]) -> Iterator[tuple[int, str, str, str]]:
+    """(line, score, sentence1, sentence2) of each non-blank tab-separated line with at
+    least (``width`` > 0) or exactly (``width`` < 0) ``abs(width)`` fields."""
+    for line, content in enumerate(_lines(text), start=1):
+        if not content.strip():
+            continue
+        fields = content.split("\t")
+        if (len(fields) < width) if width > 0 else (len(fields) != -width):
+            raise _fail(path, f"has {_plural(len(fields), 'tab-separated field')}; {what}", line)
+        score, a, b = pick(fields)
+        yield line, score.strip(), a.strip(), b.strip()
+
+
+def _read_stsb(path: PathLike, text: str, name: str) -> StsPairs:
+    """SentEval's STS-B: genre, file, year, id, score, sentence1, sentence2 (tab, no
+    header, no quoting); extra trailing fields are ignored."""
+    what = "STS-B lines have 7 (genre, file, year, id, score, sentence1, sentence2)"
+    return _pairs_from(path, name, _tab_rows(path, text, 7, what, lambda f: (f[4], f[5], f[6])))
+
+
+def _is_pair_score_line(line: str) -> bool:
+    fields = line.split("\t")
+    return len(fields) == 3 and _is_number(fields[2].strip()) and bool(fields[0].strip()) and bool(fields[1].strip())
+
+
+def _read_pair_score(path: PathLike, text: str, name: str) -> StsPairs:
+    """sentence1, sentence2, score a line (tab, no header, no quoting): e.g. the Chinese
+    STS-B of text2vec (``STS-B.valid.data``)."""
+    what = "expected 3 (sentence1, sentence2, score)"
+    return _pairs_from(path, name, _tab_rows(path, text, -3, what, lambda f: (f[2], f[0], f[1])))
 
 
 def _read_sts_table(path: PathLike, text: str, name: str) -> StsPairs:
@@ -766,26 +790,15 @@ def _read_sts_table(path: PathLike, text: str, name: str) -> StsPairs:
             "year, id, score, sentence1, sentence2) or a header with sentence1, sentence2, "
             f"score; available columns: {_columns_list(header)}",
         )
-    s1: list[str] = []
-    s2: list[str] = []
-    scores: list[float] = []
-    n_skipped = 0
-    for line, row in records:
-        if not row or (len(row) == 1 and not row[0].strip() and len(header) > 1):
-            continue
-        _check_width(path, line, row, header)
-        raw_score = row[isc].strip()
-        if not raw_score:
-            n_skipped += 1
-            continue
-        score = _parse_score(path, raw_score, line)
-        a, b = row[i1].strip(), row[i2].strip()
-        if not a or not b:
-            raise _fail(path, f"{header[i1] if not a else header[i2]} is empty", line)
-        s1.append(a)
-        s2.append(b)
-        scores.append(score)
-    return _make_pairs(path, name, s1, s2, scores, n_skipped)
+
+    def rows() -> Iterator[tuple[int, str, str, str]]:
+        for line, row in records:
+            if not row or (len(row) == 1 and not row[0].strip() and len(header) > 1):
+                continue
+            _check_width(path, line, row, header)
+            yield line, row[isc].strip(), row[i1].strip(), row[i2].strip()
+
+    return _pairs_from(path, name, rows(), empty=lambda first: header[i1] if first else header[i2])
 
 
 def read_sts(path: PathLike, name: str | None = None) -> StsPairs:
@@ -798,6 +811,9 @@ def read_sts(path: PathLike, name: str | None = None) -> StsPairs:
        ``score``/``label`` (case-insensitive).
     3. ``STS.input.<x>.txt``: read with the ``STS.gs.<x>.txt`` beside it
        (:func:`read_senteval_sts`).
+    4. Tab-separated ``sentence1, sentence2, score`` lines without a header (the first
+       line has exactly 3 fields and the third is a number), e.g. the Chinese STS-B
+       (``STS-B.valid.data``). Any language: the text is read as UTF-8.
 
     Rows without a gold score are skipped and counted in ``n_skipped``. ``name``
     defaults to the file stem (``<x>`` for ``STS.input.<x>.txt``). Raises
@@ -813,7 +829,31 @@ def read_sts(path: PathLike, name: str | None = None) -> StsPairs:
     first = next((ln for ln in _lines(text) if ln.strip()), "")
     if _is_stsb_line(first):
         return _read_stsb(path, text, label)
+    if _is_pair_score_line(first):
+        return _read_pair_score(path, text, label)
     return _read_sts_table(path, text, label)
+
+
+STS_FILE_SUFFIXES = (".data", ".csv", ".tsv", ".txt")
+
+
+def read_sts_files(folder: PathLike) -> dict[str, StsPairs]:
+    """Every STS file in ``folder`` (suffix in :data:`STS_FILE_SUFFIXES`, each read with
+    :func:`read_sts`; a SentEval ``STS.gs.<x>.txt`` goes with its input file), keyed by
+    file stem in sorted order: e.g. ``sts-b-zh/`` gives ``STS-B.train`` and ``STS-B.valid``.
+    Raises :class:`DataError` when the folder is missing or holds no such file."""
+    d = Path(folder)
+    if not d.is_dir():
+        raise _fail(folder, "no such folder" if not d.exists() else "is a file, not a folder")
+    files = sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in STS_FILE_SUFFIXES
+                   and not p.name.startswith("STS.gs."))
+    if not files:
+        raise _fail(folder, f"holds no STS file ({', '.join(STS_FILE_SUFFIXES)})")
+    out: dict[str, StsPairs] = {}
+    for p in files:
+        pairs = read_sts(p)
+        out[pairs.name] = pairs
+    return out
 
 
 def read_senteval_sts(

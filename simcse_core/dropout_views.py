@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from .model import SentenceEncoder
+from .hf import HF_IMPORT_LOCK
 
 ATTENTION_NAME = "simcse_dropout_views"  # registered with transformers on first use
 
@@ -117,8 +118,9 @@ def _register_attention() -> None:
     with _REGISTERED:
         if _registered:
             return
-        from transformers import AttentionInterface
-        from transformers.masking_utils import AttentionMaskInterface, eager_mask
+        with HF_IMPORT_LOCK:  # transformers' lazy imports are not thread-safe (simcse_core/hf.py)
+            from transformers import AttentionInterface
+            from transformers.masking_utils import AttentionMaskInterface, eager_mask
 
         AttentionInterface.register(ATTENTION_NAME, _views_attention)
         AttentionMaskInterface.register(ATTENTION_NAME, eager_mask)  # an additive float mask

@@ -23,13 +23,14 @@ import numpy as np
 from simcse_core.batch_matrix import BatchMatrix, batch_matrix, cluster_order, cosine_batch_matrix, loss_settings
 from simcse_core.snapshot import BATCH_VIEW_KEYS
 
+from app.i18n import N_, tr
 from app.state.run_model import load_npz_members, snapshot_file
 
 LOOKBACK = 8  # snapshots tried backwards for one with a batch (a stop snapshot has none)
 BATCH_KEYS = ("batch_ids", "batch_sim", *BATCH_VIEW_KEYS)
 ORDERS = ("position", "cluster")
-OLD_RUN_NOTE = ("this run folder's snapshots carry only the N x N cosines (written before the batch view): "
-                "the 2N x 2N layout needs a newer run")
+OLD_RUN_NOTE = (N_("this run folder's snapshots carry only the N x N cosines (written before the batch view): "
+                "the 2N x 2N layout needs a newer run"))
 
 
 @dataclass
@@ -144,7 +145,7 @@ def build(job: BatchJob, cand: Candidate, arrays: dict[str, np.ndarray]) -> Batc
         sim = np.asarray(arrays["batch_sim"], dtype=np.float32)  # (N, N) cos(z1_i, z2_j)
         matrices["simcse"] = cosine_batch_matrix(sim, t, fn)
         cluster = cluster_order(sim, sim.T)  # the rows of cosines as the sentences' features
-        note = OLD_RUN_NOTE
+        note = tr(OLD_RUN_NOTE)
     orders = {"position": np.arange(len(ids)), "cluster": cluster}
     return BatchShown(job.request, cand.index, cand.step, t, cand.reported_loss, ids, matrices, orders,
                       job.trained_layout, job.loss_variant, job.tau_plus, note)

@@ -17,6 +17,8 @@ import numpy as np
 
 from simcse_core.batch_matrix import ATTRACTED, REMOVED, BatchMatrix, display_order
 
+from app.i18n import tr
+
 VALUES = ("cosine", "logit", "probability", "log-probability")
 LOG_FLOOR = -30.0  # the lowest log10 probability the colour scale reaches
 
@@ -61,19 +63,19 @@ def make_display(m: BatchMatrix, sentence_order: np.ndarray, values: str) -> Dis
     rows, cols = display_order(sentence_order, m.variant, m.shape[1])
     masked = m.masked[np.ix_(rows, cols)]
     if values == "cosine":
-        image, levels, label = m.cos[np.ix_(rows, cols)], (-1.0, 1.0), "cosine"
+        image, levels, label = m.cos[np.ix_(rows, cols)], (-1.0, 1.0), tr("cosine")
     elif values == "logit":
         image = m.logits[np.ix_(rows, cols)]
-        levels, label = (-m.scale, m.scale), f"logit = cos / t   (scale 1/t = {m.scale:.4g})"
+        levels, label = (-m.scale, m.scale), tr("logit = cos / t   (scale 1/t = {scale})").format(scale=f"{m.scale:.4g}")
     elif values == "probability":
-        image, levels, label = m.probs[np.ix_(rows, cols)], (0.0, 1.0), "probability (row softmax at t)"
+        image, levels, label = m.probs[np.ix_(rows, cols)], (0.0, 1.0), tr("probability (row softmax at t)")
     elif values == "log-probability":
         with np.errstate(divide="ignore"):
             image = np.log10(m.probs[np.ix_(rows, cols)])
         finite = image[np.isfinite(image) & ~masked]
         low = max(LOG_FLOOR, float(np.floor(np.percentile(finite, 1)))) if finite.size else -8.0
         image = np.maximum(image, low)
-        levels, label = (min(low, -1.0), 0.0), "log10 probability (row softmax at t)"
+        levels, label = (min(low, -1.0), 0.0), tr("log10 probability (row softmax at t)")
     else:
         raise ValueError(f"values: one of {VALUES}, not {values!r}")
     image = np.where(masked, np.float32(np.nan), image).astype(np.float32)
@@ -97,7 +99,7 @@ def make_display(m: BatchMatrix, sentence_order: np.ndarray, values: str) -> Dis
 
 def _quote(text: str | None, limit: int = 90) -> str:
     if text is None:
-        return "(sentence not loaded)"
+        return tr("(sentence not loaded)")
     return f"“{text if len(text) <= limit else text[: limit - 1] + '…'}”"
 
 
@@ -108,30 +110,32 @@ def hover_text(m: BatchMatrix, d: Display, ids: np.ndarray, r: int, c: int,
     n = len(ids)
     rs, rv = int(m.row_sentence[lr]), int(m.row_view[lr])
     cs, cv = int(m.col_sentence[lc]), int(m.col_view[lc])
-    row = f"row {lr} = {cell_name(rs, rv, n)} (sentence {rs}, {_view(rv)}): {_quote(text_of(int(ids[rs])))}"
-    col = f"column {lc} = {cell_name(cs, cv, n)} (sentence {cs}, {_view(cv)}): {_quote(text_of(int(ids[cs])))}"
+    row = tr("row {i} = {name} (sentence {s}, {view}): {text}").format(
+        i=lr, name=cell_name(rs, rv, n), s=rs, view=_view(rv), text=_quote(text_of(int(ids[rs]))))
+    col = tr("column {i} = {name} (sentence {s}, {view}): {text}").format(
+        i=lc, name=cell_name(cs, cv, n), s=cs, view=_view(cv), text=_quote(text_of(int(ids[cs]))))
     if m.masked[lr, lc]:
-        why = "itself (the masked diagonal)" if rs == cs and rv == cv else "a false negative removed from the softmax"
-        nums = f"masked: {why}; cosine {_cos_of(m, lr, lc)}"
+        why = tr("itself (the masked diagonal)") if rs == cs and rv == cv else tr("a false negative removed from the softmax")
+        nums = tr("masked: {why}; cosine {cos}").format(why=why, cos=_cos_of(m, lr, lc))
     else:
-        nums = (f"cosine {m.cos[lr, lc]:.4f} · logit {m.logits[lr, lc]:.3f} (1/t = {m.scale:.4g}) · "
-                f"probability {m.probs[lr, lc]:.4g}")
+        nums = tr("cosine {cos} · logit {logit} (1/t = {scale}) · probability {p}").format(
+            cos=f"{m.cos[lr, lc]:.4f}", logit=f"{m.logits[lr, lc]:.3f}", scale=f"{m.scale:.4g}", p=f"{m.probs[lr, lc]:.4g}")
     tags = []
     if lc == int(m.labels[lr]):
-        tags.append("the positive")
+        tags.append(tr("the positive"))
     if m.marks is not None and m.marks[lr, lc] == ATTRACTED:
-        tags.append("attracted (counted as a positive)")
+        tags.append(tr("attracted (counted as a positive)"))
     return "\n".join([row, col, nums + (f" · {', '.join(tags)}" if tags else "")])
 
 
 def _view(v: int) -> str:
-    return "its hard negative" if v == 3 else f"view {v}"
+    return tr("its hard negative") if v == 3 else tr("view {v}").format(v=v)
 
 
 def _cos_of(m: BatchMatrix, lr: int, lc: int) -> str:
     v = float(m.cos[lr, lc])
-    return "1 (a view against itself)" if math.isnan(v) and m.row_sentence[lr] == m.col_sentence[lc] \
-        and m.row_view[lr] == m.col_view[lc] else ("not shown" if math.isnan(v) else f"{v:.4f}")
+    return tr("1 (a view against itself)") if math.isnan(v) and m.row_sentence[lr] == m.col_sentence[lc] \
+        and m.row_view[lr] == m.col_view[lc] else (tr("not shown") if math.isnan(v) else f"{v:.4f}")
 
 
 def row_text(m: BatchMatrix, d: Display, ids: np.ndarray, r: int, t_prime: float | None,
@@ -141,13 +145,17 @@ def row_text(m: BatchMatrix, d: Display, ids: np.ndarray, r: int, t_prime: float
     n = len(ids)
     s, v = int(m.row_sentence[lr]), int(m.row_view[lr])
     lab = int(m.labels[lr])
-    head = (f"row {lr} = {cell_name(s, v, n)} (sentence {s}, view {v}): {_quote(text_of(int(ids[s])), 120)}\n"
-            f"label {lab} ({cell_name(int(m.col_sentence[lab]), int(m.col_view[lab]), n)})")
+    head = (tr("row {i} = {name} (sentence {s}, {view}): {text}").format(
+        i=lr, name=cell_name(s, v, n), s=s, view=tr("view {v}").format(v=v), text=_quote(text_of(int(ids[s])), 120))
+        + "\n" + tr("label {lab} ({name})").format(lab=lab, name=cell_name(int(m.col_sentence[lab]),
+                                                                             int(m.col_view[lab]), n)))
     extra = len(m.positives(lr)) > 1
-    what = "mean of −log p over its positives" if extra else "−log p(label)"
-    loss = f"loss {what} = {m.row_loss[lr]:.6g} at t = {m.temperature:.4g}"
+    what = tr("mean of −log p over its positives") if extra else tr("−log p(label)")
+    loss = tr("loss {what} = {loss} at t = {t}").format(what=what, loss=f"{m.row_loss[lr]:.6g}",
+                                                         t=f"{m.temperature:.4g}")
     if t_prime is not None and math.isfinite(t_prime):
-        loss += f"; {m.row_cross_entropy(lr, t_prime):.6g} at the lens's t' = {t_prime:.4g}"
+        loss += tr("; {loss} at the lens's t' = {tp}").format(loss=f"{m.row_cross_entropy(lr, t_prime):.6g}",
+                                                              tp=f"{t_prime:.4g}")
     return f"{head} · {loss}"
 
 
@@ -155,13 +163,15 @@ def batch_text(m: BatchMatrix, step: int, reported: float, loss_variant: str, ta
                trained_layout: str) -> str:
     """The batch line: the mean of the rows' cross-entropies against the trainer's loss."""
     rows = m.shape[0]
-    out = f"step {step}: the mean of the {rows} rows' cross-entropies = {m.loss:.6g}"
+    out = tr("step {step}: the mean of the {rows} rows' cross-entropies = {loss}").format(
+        step=step, rows=rows, loss=f"{m.loss:.6g}")
     if math.isfinite(reported):
-        out += f" · the trainer's loss for this batch = {reported:.6g} ({loss_variant}"
+        out += tr(" · the trainer's loss for this batch = {loss} ({loss_variant}").format(
+            loss=f"{reported:.6g}", loss_variant=loss_variant)
         if tau_plus > 0:
-            out += f", tau_plus {tau_plus:g}: a debiased loss, not this cross-entropy"
+            out += tr(", tau_plus {tau}: a debiased loss, not this cross-entropy").format(tau=f"{tau_plus:g}")
         elif trained_layout != m.variant:
-            out += f": the run trains with the {trained_layout} layout, not this one"
+            out += tr(": the run trains with the {layout} layout, not this one").format(layout=trained_layout)
         out += ")"
     return out
 

@@ -20,6 +20,7 @@ from superqt.utils import create_worker
 from simcse_core.snapshot import Snapshot
 
 from app.batch_tab.data import BatchShown, capture, compute
+from app.i18n import tr
 
 if TYPE_CHECKING:
     from app.shell.context import StudioContext
@@ -87,7 +88,7 @@ class BatchFeed(QObject):
 
     def _errored(self, error: BaseException) -> None:
         self.busy = False
-        self.failed(f"the batch view could not read this batch: {type(error).__name__}: {error}")
+        self.failed(tr("the batch view could not read this batch: {error}").format(error=f"{type(error).__name__}: {error}"))
         self._next()
 
     def _next(self) -> None:

@@ -16,6 +16,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from app.i18n import tr
+
 MASKED_COLOUR = "#8c8c8c"  # not a colour of either scale (blue-white-red; white to violet)
 OUTLINE_COLOUR = "#111111"
 REMOVED_COLOUR = "#e6007e"  # the false-negative marks
@@ -63,9 +65,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.plot.showAxis("right")
         for side in ("left", "right", "bottom"):
             self.plot.getAxis(side).setStyle(tickLength=-3)
-        self.plot.getAxis("right").setLabel("label (column of the positive)")
-        self.plot.getAxis("bottom").setLabel("column")
-        self.plot.getAxis("left").setLabel("row")
+        self.plot.getAxis("right").setLabel(tr("label (column of the positive)"))
+        self.plot.getAxis("bottom").setLabel(tr("column"))
+        self.plot.getAxis("left").setLabel(tr("row"))
         self.sheet = QGraphicsRectItem(0, 0, 1, 1)  # under the image: masked cells show it
         self.sheet.setBrush(QBrush(QColor(MASKED_COLOUR)))
         self.sheet.setPen(QPen(Qt.PenStyle.NoPen))

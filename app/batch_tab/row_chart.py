@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from app.batch_tab.matrix_view import ATTRACTED_COLOUR
+from app.i18n import tr
 
 T_COLOUR = "#4c6fbf"
 TP_COLOUR = "#e07b00"
@@ -24,15 +25,15 @@ class RowChart(pg.PlotWidget):
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()
-        item.setLabel("left", "probability")
-        item.setLabel("bottom", "column (as the matrix shows them)")
+        item.setLabel("left", tr("probability"))
+        item.setLabel("bottom", tr("column (as the matrix shows them)"))
         item.setYRange(0, 1.02, padding=0)
         self.legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt")
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.85, brush=T_COLOUR, pen=None, name="p at t")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.85, brush=T_COLOUR, pen=None, name=tr("p at t"))
         self.positive = pg.BarGraphItem(x=[], height=[], width=0.85, brush=POSITIVE_COLOUR, pen=None,
-                                        name="positive (label)")
+                                        name=tr("positive (label)"))
         self.attracted = pg.BarGraphItem(x=[], height=[], width=0.85, brush=ATTRACTED_COLOUR, pen=None)
-        self.t_prime = pg.PlotDataItem([], [], stepMode="center", pen=pg.mkPen(TP_COLOUR, width=1.5), name="p at t'")
+        self.t_prime = pg.PlotDataItem([], [], stepMode="center", pen=pg.mkPen(TP_COLOUR, width=1.5), name=tr("p at t'"))
         dash = pg.mkPen(POSITIVE_COLOUR, width=1, style=Qt.PenStyle.DashLine)
         self.label_line = pg.InfiniteLine(angle=90, pen=dash)
         for it in (self.bars, self.positive, self.attracted, self.t_prime):

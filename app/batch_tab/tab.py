@@ -27,26 +27,28 @@ from app.batch_tab.display import Display, batch_text, hover_text, make_display,
 from app.batch_tab.feed import BatchFeed
 from app.batch_tab.matrix_view import ATTRACTED_COLOUR, MASKED_COLOUR, OUTLINE_COLOUR, REMOVED_COLOUR, MatrixView
 from app.batch_tab.row_chart import RowChart
+from app.i18n import N_, tr
 
 if TYPE_CHECKING:
     from app.shell.context import StudioContext
 
-LAYOUT_CHOICES = (("simcse", "N × N: z1 against z2 (simcse, labels 0..N−1)"),
-                  ("ntxent", "2N × 2N: [a1, a2, b1, b2, …] (ntxent, labels [1, 0, 3, 2, …])"))
-VALUE_CHOICES = (("cosine", "cosine"), ("logit", "logit = cos / t"), ("probability", "probability (row softmax)"),
-                 ("log-probability", "log10 probability"))
+LAYOUT_CHOICES = (("simcse", N_("N × N: z1 against z2 (simcse, labels 0..N−1)")),
+                  ("ntxent", N_("2N × 2N: [a1, a2, b1, b2, …] (ntxent, labels [1, 0, 3, 2, …])")))
+VALUE_CHOICES = (("cosine", N_("cosine")), ("logit", N_("logit = cos / t")), ("probability", N_("probability (row softmax)")),
+                 ("log-probability", N_("log10 probability")))
 WIDE = 1.25  # the matrix beside the row chart when the tab is this much wider than high, else above it
-ORDER_CHOICES = (("position", "rows by batch position"), ("cluster", "rows by cluster"))
-HOVER_HELP = "Hover a cell for its two sentences and numbers; click a row for its softmax and its loss."
+ORDER_CHOICES = (("position", N_("rows by batch position")), ("cluster", N_("rows by cluster")))
+HOVER_HELP = N_("Hover a cell for its two sentences and numbers; click a row for its softmax and its loss.")
 
 
 def _combo(name: str, choices: tuple[tuple[str, str], ...]) -> QComboBox:
     box = QComboBox()
     box.setObjectName(name)
     box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    box.setMinimumContentsLength(max(len(text) for _k, text in choices) // 2)  # the list shows the whole text
+    # the list shows the whole text (a CJK character is about two Latin ones wide)
+    box.setMinimumContentsLength(max(sum(2 if ord(c) > 0x2E80 else 1 for c in tr(text)) for _k, text in choices) // 2)
     for key, text in choices:
-        box.addItem(text, key)
+        box.addItem(tr(text), key)
     return box
 
 
@@ -95,11 +97,11 @@ class BatchTab(QWidget):
         self.values_box.currentIndexChanged.connect(lambda _i: self.redraw())
         self.order_box.currentIndexChanged.connect(lambda _i: self.redraw())
         lay.addLayout(bar)
-        self.batch_label = QLabel("No batch yet: start a run or open a run folder.")
+        self.batch_label = QLabel(tr("No batch yet: start a run or open a run folder."))
         self.batch_label.setObjectName("batchLine")
         self.batch_label.setWordWrap(True)
         lay.addWidget(self.batch_label)
-        self.hover_label = QLabel(HOVER_HELP)
+        self.hover_label = QLabel(tr(HOVER_HELP))
         self.hover_label.setObjectName("batchHover")
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hover_label.setWordWrap(True)
@@ -117,11 +119,11 @@ class BatchTab(QWidget):
         self.split.setStretchFactor(1, 2)
         lay.addWidget(self.split, 1)
         key = QLabel(" &nbsp; ".join([
-            _key("masked: not in the softmax (a view against itself, a removed false negative)", MASKED_COLOUR),
-            _key("each row's positive (its label; outlined once a cell is 3 px: zoom with the wheel)",
+            _key(tr("masked: not in the softmax (a view against itself, a removed false negative)"), MASKED_COLOUR),
+            _key(tr("each row's positive (its label; outlined once a cell is 3 px: zoom with the wheel)"),
                  OUTLINE_COLOUR, "□"),
-            _key("false negative removed (eliminate)", REMOVED_COLOUR, "✕"),
-            _key("false negative counted as a positive (attract)", ATTRACTED_COLOUR, "●")]))
+            _key(tr("false negative removed (eliminate)"), REMOVED_COLOUR, "✕"),
+            _key(tr("false negative counted as a positive (attract)"), ATTRACTED_COLOUR, "●")]))
         key.setObjectName("batchKey")
         key.setWordWrap(True)
         lay.addWidget(key)
@@ -140,7 +142,7 @@ class BatchTab(QWidget):
         col = QVBoxLayout(w)
         col.setContentsMargins(0, 0, 0, 0)
         self.chart = RowChart()
-        self.chart.clear_row("click a row of the matrix")
+        self.chart.clear_row(tr("click a row of the matrix"))
         col.addWidget(self.chart, 3)
         self.row_label = QLabel("")
         self.row_label.setObjectName("batchRow")
@@ -182,8 +184,8 @@ class BatchTab(QWidget):
             self.matrix = self.display = None
             self.row = None
             self.view.clear_matrix()
-            self.chart.clear_row("click a row of the matrix")
-            self.batch_label.setText("No batch yet: start a run or open a run folder.")
+            self.chart.clear_row(tr("click a row of the matrix"))
+            self.batch_label.setText(tr("No batch yet: start a run or open a run folder."))
             self.row_label.setText("")
             self.note_label.setText("")
             self.drawn.emit()
@@ -229,7 +231,7 @@ class BatchTab(QWidget):
         self.view.show_matrix(d.image, d.levels, d.values, d.label, d.row_names, d.col_names, d.label_names,
                               d.outline_cells, d.mark_cells, d.mark_kinds)
         line = batch_text(m, shown.step, shown.reported_loss, shown.loss_variant, shown.tau_plus, shown.trained_layout)
-        self.batch_label.setText(f"{line} · N = {shown.n} · t = {m.temperature:.4g} (1/t = {m.scale:.4g})")
+        self.batch_label.setText(f"{line} · N = {shown.n} · t = {m.temperature:.4g} (1/t = {m.scale:.4g})")  # symbols
         self.row = self._row_in(m, d)
         self._draw_row()
         self.drawn.emit()
@@ -252,7 +254,7 @@ class BatchTab(QWidget):
 
     def _hovered(self, r: int, c: int) -> None:
         text = self.hover_cell(r, c)
-        self.hover_label.setText(text or HOVER_HELP)
+        self.hover_label.setText(text or tr(HOVER_HELP))
 
     def select_row(self, r: int | None) -> None:
         """Show display row ``r``'s softmax and loss (None: no row)."""
@@ -267,7 +269,7 @@ class BatchTab(QWidget):
         m, d, r = self.matrix, self.display, self.row
         self.view.show_selected(r)
         if m is None or d is None or r is None or self.shown is None:
-            self.chart.clear_row("click a row of the matrix")
+            self.chart.clear_row(tr("click a row of the matrix"))
             self.row_label.setText("")
             return
         lr = int(d.rows[r])
@@ -280,7 +282,7 @@ class BatchTab(QWidget):
         label_col = int(col_pos[m.labels[lr]])
         extra = positives[positives != label_col]
         tp_text = f", t' = {tp:.4g}" if tp is not None else ""
-        title = f"row {d.row_names[r]}: softmax at t = {m.temperature:.4g}{tp_text}"
+        title = tr("row {name}: softmax at t = {t}").format(name=d.row_names[r], t=f"{m.temperature:.4g}") + tp_text
         self.chart.show_row(p_t, p_tp, label_col, extra, title)
         self.row_label.setText(row_text(m, d, self.shown.ids, r, tp, self.ctx.sentences))
 

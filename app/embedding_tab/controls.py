@@ -12,21 +12,22 @@ from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QComboBox
 
 from app.embedding_tab.widgets import Legend, TimelineBar
+from app.i18n import N_, tr
 from app.state.view_state import ViewState
 
-SPHERE_METHOD_ITEMS = (("pca", "sphere: PCA-3, centred, normalised"), ("umap", "sphere: UMAP (haversine)"),
-                       ("raw", "sphere: raw directions (no centring)"))
+SPHERE_METHOD_ITEMS = (("pca", N_("sphere: PCA-3, centred, normalised")), ("umap", N_("sphere: UMAP (haversine)")),
+                       ("raw", N_("sphere: raw directions (no centring)")))
 SPHERE_METHODS = tuple(m for m, _label in SPHERE_METHOD_ITEMS)
 
 
 def sphere_method_box() -> QComboBox:
     box = QComboBox()
-    box.addItems([label for _m, label in SPHERE_METHOD_ITEMS])
-    box.setToolTip("How the sphere and its Hammer map place the probe embeddings.\n"
+    box.addItems([tr(label) for _m, label in SPHERE_METHOD_ITEMS])
+    box.setToolTip(tr("How the sphere and its Hammer map place the probe embeddings.\n"
                    "raw directions: the embeddings' own directions (the top axes of the uncentred matrix, "
                    "normalised): a collapsed space stays a small cap, as in Wang & Isola's pictures.\n"
                    "PCA-3, centred: spreads any cloud over the sphere (shows its shape, hides a collapse).\n"
-                   "UMAP: a haversine UMAP of the embeddings.")
+                   "UMAP: a haversine UMAP of the embeddings."))
     return box
 
 

@@ -32,6 +32,8 @@ from simcse_core.projection import (
     vmf_kde,
 )
 
+from app.i18n import tr
+
 VMF_KAPPA = 30.0  # kernel width ~ 1/sqrt(kappa) rad ~ 10 degrees
 
 # Tableau 20 reordered (saturated first): colours for up to 20 groups, grey for the rest.
@@ -218,7 +220,7 @@ def cluster_colouring(labels: np.ndarray, k: int) -> Colouring:
     n = int(max(k, labels.max() + 1 if labels.size else 0))
     colors = [PALETTE[i % len(PALETTE)] for i in range(n)]
     cnt = np.bincount(labels, minlength=n).tolist()
-    return Colouring(f"k-means ({k})", labels, [f"cluster {i}" for i in range(n)], colors, cnt)
+    return Colouring(f"k-means ({k})", labels, [tr("cluster {i}").format(i=i) for i in range(n)], colors, cnt)
 
 
 def search_texts(texts: list[str], query: str, limit: int = 200) -> list[int]:

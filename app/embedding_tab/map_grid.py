@@ -18,6 +18,7 @@ from app.embedding_tab.drawing import Marks, circle_outline, draw_2d_marks, draw
 from app.embedding_tab.geometry import Frame
 from app.embedding_tab.map_view import MapView
 from app.embedding_tab.sphere3d import gl_available, make_sphere_view
+from app.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,13 @@ class MapGrid(QWidget):
     def __init__(self, text_of: Callable[[int], str], use_gl: bool | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.gl_enabled, self.gl_reason = gl_available() if use_gl is None or use_gl else (False, "disabled")
-        self.hammer_view = MapView("Sphere, Hammer equal-area map", text_of)
+        self.hammer_view = MapView(tr("Sphere, Hammer equal-area map"), text_of)
         self.hammer_view.set_background(hammer_graticule())
         self.hammer_view.fixed_range(2.85, 1.45)
-        self.circle_view = MapView("S1: PCA-2 normalised, vMF density of angles", text_of)
+        self.circle_view = MapView(tr("S1: PCA-2 normalised, vMF density of angles"), text_of)
         self.circle_view.set_background(circle_outline())
         self.circle_view.fixed_range(1.4, 1.4)
-        self.umap_view = MapView("UMAP (warm-started, Procrustes-aligned)", text_of)
+        self.umap_view = MapView(tr("UMAP (warm-started, Procrustes-aligned)"), text_of)
         if self.gl_enabled:
             try:
                 self.sphere_view = make_sphere_view(text_of)
@@ -44,9 +45,9 @@ class MapGrid(QWidget):
                 log.warning("3D sphere unavailable: %s", e)
                 self.gl_enabled, self.gl_reason = False, f"{type(e).__name__}: {e}"
         if not self.gl_enabled:
-            self.sphere_view = MapView("Sphere, Lambert equal-area map (2D)", text_of)
-            self.sphere_view.setToolTip(f"The 3D sphere is off: {self.gl_reason}. This is the same sphere on "
-                                        "a Lambert azimuthal equal-area map about the north pole.")
+            self.sphere_view = MapView(tr("Sphere, Lambert equal-area map (2D)"), text_of)
+            self.sphere_view.setToolTip(tr("The 3D sphere is off: {reason}. This is the same sphere on a Lambert "
+                                           "azimuthal equal-area map about the north pole.").format(reason=self.gl_reason))
             self.sphere_view.set_background(lambert_outline())
             self.sphere_view.fixed_range(2.05, 2.05)
         self.map_views: list[MapView] = [self.hammer_view, self.circle_view, self.umap_view]
@@ -65,7 +66,7 @@ class MapGrid(QWidget):
         bl = QVBoxLayout(box)
         bl.setContentsMargins(0, 0, 0, 0)
         bl.setSpacing(0)
-        title = QLabel("Sphere, 3D (drag: rotate, wheel: zoom)")
+        title = QLabel(tr("Sphere, 3D (drag: rotate, wheel: zoom)"))
         title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         bl.addWidget(title)
         bl.addWidget(self.sphere_view, 1)

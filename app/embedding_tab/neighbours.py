@@ -16,7 +16,9 @@ from app.embedding_tab.geometry import overlap_at_k, top_k
 from app.embedding_tab.widgets import NeighbourPanel
 from simcse_core.snapshot import Snapshot
 
-POSITIVE_NOTE = "red ring: its dropout positive (the same sentence, second dropout view)"
+from app.i18n import N_, tr
+
+POSITIVE_NOTE = N_("red ring: its dropout positive (the same sentence, second dropout view)")
 
 
 def esc(s: str) -> str:
@@ -36,12 +38,12 @@ def positive_text(snap: Snapshot | None, corpus_id: int | None) -> str:
     """The dropout positive: the same sentence's second view. Its cosine when the
     snapshot's last batch holds the sentence (batch_sim's diagonal)."""
     if snap is None or snap.batch_ids is None or snap.batch_sim is None or corpus_id is None:
-        return POSITIVE_NOTE
+        return tr(POSITIVE_NOTE)
     hit = np.flatnonzero(np.asarray(snap.batch_ids) == corpus_id)
     if hit.size == 0 or hit[0] >= snap.batch_sim.shape[0]:
-        return POSITIVE_NOTE + "; not in the last batch"
+        return tr(POSITIVE_NOTE) + tr("; not in the last batch")
     j = int(hit[0])
-    return POSITIVE_NOTE + f"; in the last batch: positive cosine {float(snap.batch_sim[j, j]):.3f}"
+    return tr(POSITIVE_NOTE) + tr("; in the last batch: positive cosine {cos}").format(cos=f"{float(snap.batch_sim[j, j]):.3f}")
 
 
 class Neighbourhood:
@@ -88,13 +90,14 @@ class Neighbourhood:
         elif e is not None and e["vec"].shape[0] == X.shape[1]:
             self.rows, self.sims = top_k(X, e["vec"], k)
             e["rows"], e["sims"] = self.rows, self.sims
-            p.selected_label.setText(f"★ <b>{esc(e['text'])}</b> (typed; encoded with {esc(e['model'])})")
+            p.selected_label.setText(tr("★ <b>{text}</b> (typed; encoded with {model})").format(text=esc(e["text"]),
+                                                                                                   model=esc(e["model"])))
             p.positive_label.setText("")
             p.show_neighbours(self.rows, self.sims, texts)
         else:
             self.rows = np.zeros(0, dtype=np.int64)
             self.sims = np.zeros(0, dtype=np.float32)
             if row is None:
-                p.selected_label.setText("click a point (or a search result)")
+                p.selected_label.setText(tr("click a point (or a search result)"))
                 p.positive_label.setText("")
                 p.show_neighbours(self.rows, self.sims, texts)

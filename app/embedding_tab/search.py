@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.embedding_tab.geometry import corpus_matches, corpus_outside_probe, search_texts
 from app.embedding_tab.job_thread import JobThread
+from app.i18n import tr
 
 CHANNELS = ("corpus", "corpus_search", "encode")
 
@@ -61,11 +62,11 @@ def model_for_step(config: dict[str, Any], run_dir: str | None, step: int) -> tu
     path = final_model_path(run_dir) if run_dir else None
     if step > 0 and path is not None:
         return (str(path), {"max_seq_length": int(cfg.get("max_seq_length", 32))},
-                f"the run's model ({path.parent.name}/{path.name})")
+                tr("the run's model ({name})").format(name=f"{path.parent.name}/{path.name}"))
     kw = {"pooler_type": cfg.get("pooler_type", "auto"), "mlp_only_train": bool(cfg.get("mlp_only_train", False)),
           "max_seq_length": int(cfg.get("max_seq_length", 32)), "seed": int(cfg.get("seed", 42))}
     spec = str(cfg.get("model_name_or_path", "default"))
-    return spec, kw, f"the starting model ({spec})"
+    return spec, kw, tr("the starting model ({spec})").format(spec=spec)
 
 
 # ---------------------------------------------------------------- GUI side
@@ -118,14 +119,15 @@ class SentenceSearch(QObject):
 
     def status(self, query: str, rows: list[int], extra: list[str] | None) -> str:
         """The line under the search box."""
-        msg = f"{len(rows)} probe sentence(s) contain “{query}”" + (" (first 200)" if len(rows) >= 200 else "")
+        msg = tr("{n} probe sentence(s) contain “{query}”").format(n=len(rows), query=query) + (
+            tr(" (first 200)") if len(rows) >= 200 else "")
         if extra:
-            msg += (f"; {len(extra)}{'+' if len(extra) >= 100 else ''} more in the corpus outside the probe "
-                    "set (＋: click one to embed it)")
+            msg += tr("; {n} more in the corpus outside the probe set (＋: click one to embed it)").format(
+                n=f"{len(extra)}{'+' if len(extra) >= 100 else ''}")
         elif extra is None and self.corpus_state in ("reading", "read"):
-            msg += "; searching the corpus…"
+            msg += tr("; searching the corpus…")
         elif self.corpus_state.startswith("unavailable"):
-            msg += f"; corpus {self.corpus_state}"
+            msg += tr("; corpus unavailable: {why}").format(why=self.corpus_state.removeprefix("unavailable: "))
         return msg
 
     def encode(self, text: str, spec: str, kw: dict[str, Any], label: str) -> None:
@@ -184,10 +186,10 @@ class SearchPresenter:
         """Encode ``text`` with the run's model at ``step`` (None: no run shown)."""
         text = text.strip()
         if not text or step is None:
-            self.panel.status.setText("type a sentence to embed (a run must be shown)")
+            self.panel.status.setText(tr("type a sentence to embed (a run must be shown)"))
             return False
         spec, kw, label = model_for_step(config, run_dir, step)
-        self.panel.status.setText(f"encoding with {label}…")
+        self.panel.status.setText(tr("encoding with {model}…").format(model=label))
         self.finder.encode(text, spec, kw, label)
         return True
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from app.i18n import tr
+
 _GL_STATE: tuple[bool, str] | None = None
 
 
@@ -39,7 +41,7 @@ def gl_available(force_check: bool = False) -> tuple[bool, str]:
     """(usable, reason when not). Needs a QGuiApplication."""
     global _GL_STATE
     if _flag("SIMCSE_STUDIO_NO_GL"):
-        return False, "SIMCSE_STUDIO_NO_GL is set"
+        return False, tr("SIMCSE_STUDIO_NO_GL is set")
     if _GL_STATE is not None and not force_check:
         return _GL_STATE
     try:
@@ -49,22 +51,22 @@ def gl_available(force_check: bool = False) -> tuple[bool, str]:
 
         ctx = QOpenGLContext()
         if not ctx.create():
-            _GL_STATE = (False, "no OpenGL context on this display")
+            _GL_STATE = (False, tr("no OpenGL context on this display"))
         else:
             surf = QOffscreenSurface()
             surf.create()
             if not ctx.makeCurrent(surf):
-                _GL_STATE = (False, "the OpenGL context cannot be made current")
+                _GL_STATE = (False, tr("the OpenGL context cannot be made current"))
             else:
                 renderer = str(ctx.functions().glGetString(0x1F01) or "")  # GL_RENDERER
                 ctx.doneCurrent()
                 if is_software_renderer(renderer) and not _flag("SIMCSE_STUDIO_GL"):
-                    _GL_STATE = (False, f"software OpenGL ({renderer.split(' (')[0]}) would slow every "
-                                        "redraw; SIMCSE_STUDIO_GL=1 turns the 3D sphere on")
+                    _GL_STATE = (False, tr("software OpenGL ({renderer}) would slow every redraw; SIMCSE_STUDIO_GL=1 "
+                                           "turns the 3D sphere on").format(renderer=renderer.split(" (")[0]))
                 else:
                     _GL_STATE = (True, "")
     except Exception as e:  # ImportError, a broken driver...
-        _GL_STATE = (False, f"OpenGL unavailable ({type(e).__name__}: {e})")
+        _GL_STATE = (False, tr("OpenGL unavailable ({error})").format(error=f"{type(e).__name__}: {e}"))
     return _GL_STATE
 
 

@@ -30,6 +30,7 @@ from app.embedding_tab.map_grid import MapGrid
 from app.embedding_tab.neighbours import Neighbourhood, probe_text
 from app.embedding_tab.search import SearchPresenter
 from app.embedding_tab.widgets import Legend, NeighbourPanel, TimelineBar
+from app.i18n import tr
 from app.state.run_model import RunModel
 from app.state.selection import Selection
 from app.state.view_state import ViewState
@@ -324,14 +325,16 @@ class EmbeddingTab(QWidget):
         layout, j = c.umap_layout(), c.umap_index()
         if layout is None or layout.shape[0] != P:
             layout = None
-            title = "UMAP (computing…)" if self.view_state.umap_enabled else "UMAP (off)"
+            title = tr("UMAP (computing…)") if self.view_state.umap_enabled else tr("UMAP (off)")
         else:
-            title = f"UMAP of step {self.model.snapshots[j].step:,}" if j is not None and j < len(self.model.snapshots) else "UMAP"
+            title = (tr("UMAP of step {step}").format(step=f"{self.model.snapshots[j].step:,}")
+                     if j is not None and j < len(self.model.snapshots) else "UMAP")
         self.grid.draw_umap(rows, brushes, layout, title)
         self.grid.draw_marks(frame, xyz, ham, lam, layout, self._marks(frame, layout))
         self.drawn_index = frame.index
-        self.info.setText(f"{P:,} probe sentences" + (f", {rows.size:,} drawn" if rows.size != P else "")
-                          + ("" if self.gl_enabled else f"\n3D off: {self.gl_reason}"))
+        self.info.setText(tr("{n} probe sentences").format(n=f"{P:,}")
+                          + (tr(", {n} drawn").format(n=f"{rows.size:,}") if rows.size != P else "")
+                          + ("" if self.gl_enabled else "\n" + tr("3D off: {reason}").format(reason=self.gl_reason)))
         self.frame_drawn.emit(frame.index)
 
     def _marks(self, frame: Frame, layout: np.ndarray | None) -> Marks:
@@ -412,8 +415,8 @@ class EmbeddingTab(QWidget):
     def _embedded_done(self, text: str, vec: np.ndarray, label: str) -> None:
         X = self.controller.matrix()
         if X is None or X.shape[1] != vec.shape[0]:
-            self.panel.status.setText(f"the model gives {vec.shape[0]} dims, the run's embeddings "
-                                      f"{None if X is None else X.shape[1]}: cannot place it")
+            self.panel.status.setText(tr("the model gives {dims} dims, the run's embeddings {run_dims}: cannot place "
+                                         "it").format(dims=vec.shape[0], run_dims=None if X is None else X.shape[1]))
             return
         nb = self.neighbourhood
         nb.embedded = {"text": text, "vec": vec, "model": label, "latest": True}
@@ -424,6 +427,6 @@ class EmbeddingTab(QWidget):
         if frame is not None:
             star_positions(frame, nb.embedded, self.grid.views_by_role(), self.gl_enabled,
                            self.controller.umap_layout(), raw=self.view_state.sphere_method == "raw")
-        self.panel.status.setText(f"★ placed: “{text}”")
+        self.panel.status.setText(tr("★ placed: “{text}”").format(text=text))
         self.redraw_now()
         self.embedded.emit(nb.embedded)

@@ -30,11 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.embedding_tab.geometry import Colouring
+from app.i18n import N_, tr
 
 
 CORPUS_TEXT_ROLE = Qt.ItemDataRole.UserRole + 1  # a search hit outside the probe set: its text
-REGION_HINT = "On a 2D view: shift + drag selects a rectangle, ctrl + drag a free-hand lasso."
-REGION_TITLE = "Region (shift / ctrl + drag on a 2D view)"
+REGION_HINT = N_("On a 2D view: shift + drag selects a rectangle, ctrl + drag a free-hand lasso.")
+REGION_TITLE = N_("Region (shift / ctrl + drag on a 2D view)")
 
 
 class TimelineBar(QWidget):
@@ -49,25 +50,25 @@ class TimelineBar(QWidget):
         super().__init__(parent)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
-        self.play_button = QPushButton("▶ Play")
+        self.play_button = QPushButton(tr("▶ Play"))
         self.play_button.setCheckable(True)
-        self.play_button.setToolTip("animate the run snapshot by snapshot")
+        self.play_button.setToolTip(tr("animate the run snapshot by snapshot"))
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
-        self.label = QLabel("no snapshots")
+        self.label = QLabel(tr("no snapshots"))
         self.label.setMinimumWidth(190)
-        self.follow = QCheckBox("follow newest")
+        self.follow = QCheckBox(tr("follow newest"))
         self.follow.setChecked(True)
         self.speed = QComboBox()
         self.speed.addItems(["2 /s", "5 /s", "10 /s", "20 /s"])
         self.speed.setCurrentIndex(1)
-        self.speed.setToolTip("snapshots a second when playing")
+        self.speed.setToolTip(tr("snapshots a second when playing"))
         self.umap_every = QSpinBox()
         self.umap_every.setRange(1, 1000)
         self.umap_every.setValue(5)
-        self.umap_every.setPrefix("UMAP every ")
-        self.umap_every.setSuffix(" snapshots")
+        self.umap_every.setPrefix(tr("UMAP every "))
+        self.umap_every.setSuffix(tr(" snapshots"))
         lay.addWidget(self.play_button)
         lay.addWidget(self.slider, 1)
         lay.addWidget(self.label)
@@ -122,10 +123,11 @@ class TimelineBar(QWidget):
             self._quiet = False
         n = self.count
         if step is None or n == 0:
-            self.label.setText("no snapshots")
+            self.label.setText(tr("no snapshots"))
         else:
             shown = index if index >= 0 else n - 1
-            self.label.setText(f"step {step:,} / {total or 0:,}  ({shown + 1} of {n})")
+            self.label.setText(tr("step {step} / {total}  ({k} of {n})").format(step=f"{step:,}", total=f"{total or 0:,}",
+                                                                                 k=shown + 1, n=n))
 
     def _slider_moved(self, value: int) -> None:
         if self._quiet:
@@ -147,7 +149,7 @@ class TimelineBar(QWidget):
             self.index_changed.emit(self.slider.value())
 
     def _play_toggled(self, on: bool) -> None:
-        self.play_button.setText("⏸ Pause" if on else "▶ Play")
+        self.play_button.setText(tr("⏸ Pause") if on else tr("▶ Play"))
         if on:
             if self.slider.value() >= self.slider.maximum():
                 self._quiet = True
@@ -189,7 +191,7 @@ class Legend(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         row = QHBoxLayout()
-        row.addWidget(QLabel("colour by"))
+        row.addWidget(QLabel(tr("colour by")))
         self.combo = QComboBox()
         self.combo.addItem("none")
         row.addWidget(self.combo, 1)
@@ -197,11 +199,11 @@ class Legend(QWidget):
         self.k.setRange(2, 20)
         self.k.setValue(8)
         self.k.setPrefix("k=")
-        self.k.setToolTip("clusters for k-means colouring")
+        self.k.setToolTip(tr("clusters for k-means colouring"))
         row.addWidget(self.k)
         lay.addLayout(row)
         self.list = QListWidget()
-        self.list.setToolTip("click an entry to hide or show its group")
+        self.list.setToolTip(tr("click an entry to hide or show its group"))
         lay.addWidget(self.list, 1)
         self.combo.currentTextChanged.connect(self.colour_by_changed.emit)
         self.k.valueChanged.connect(self.k_changed.emit)
@@ -267,10 +269,10 @@ class NeighbourPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         row = QHBoxLayout()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("find a probe sentence, or type one and Embed")
+        self.search.setPlaceholderText(tr("find a probe sentence, or type one and Embed"))
         self.search.setClearButtonEnabled(True)
-        self.embed_button = QPushButton("Embed")
-        self.embed_button.setToolTip("encode the typed sentence with the run's current model and place it (★)")
+        self.embed_button = QPushButton(tr("Embed"))
+        self.embed_button.setToolTip(tr("encode the typed sentence with the run's current model and place it (★)"))
         row.addWidget(self.search, 1)
         row.addWidget(self.embed_button)
         lay.addLayout(row)
@@ -282,14 +284,16 @@ class NeighbourPanel(QWidget):
         self.status.setStyleSheet("color: #555;")
         lay.addWidget(self.status)
 
-        box = QGroupBox("Selected sentence")
+        box = QGroupBox(tr("Selected sentence"))
         bl = QVBoxLayout(box)
-        self.selected_label = QLabel("click a point (or a search result)")
+        self.selected_label = QLabel(tr("click a point (or a search result)"))
         self.selected_label.setWordWrap(True)
         self.positive_label = QLabel("")
         self.positive_label.setWordWrap(True)
         krow = QHBoxLayout()
-        krow.addWidget(QLabel("nearest neighbours (cosine, full space)"), 1)
+        k_label = QLabel(tr("nearest neighbours (cosine, full space)"))
+        k_label.setWordWrap(True)  # wraps in a narrow dock (1366 px screens) instead of widening it
+        krow.addWidget(k_label, 1)
         self.k = QSpinBox()
         self.k.setRange(1, 100)
         self.k.setValue(10)
@@ -298,16 +302,16 @@ class NeighbourPanel(QWidget):
         bl.addWidget(self.selected_label)
         bl.addWidget(self.positive_label)
         bl.addLayout(krow)
-        self.neighbours = self._tree(["#", "cos", "sentence"])
+        self.neighbours = self._tree(["#", tr("cos"), tr("sentence")])
         bl.addWidget(self.neighbours, 1)
         lay.addWidget(box, 3)
 
-        drift = QGroupBox("Neighbour drift")
+        drift = QGroupBox(tr("Neighbour drift"))
         dl = QGridLayout(drift)
-        self.overlap_label = QLabel("overlap@k: –")
+        self.overlap_label = QLabel(tr("overlap@k: –"))
         dl.addWidget(self.overlap_label, 0, 0, 1, 2)
-        dl.addWidget(QLabel("at step 0"), 1, 0)
-        self.now_label = QLabel("now")
+        dl.addWidget(QLabel(tr("at step 0")), 1, 0)
+        self.now_label = QLabel(tr("now"))
         dl.addWidget(self.now_label, 1, 1)
         self.first_list = QListWidget()
         self.now_list = QListWidget()
@@ -317,8 +321,8 @@ class NeighbourPanel(QWidget):
         self.drift_plot.setMinimumHeight(110)
         self.drift_plot.setMaximumHeight(160)
         pi = self.drift_plot.getPlotItem()
-        pi.setTitle("mean kNN overlap@10 with step 0", size="8pt")
-        pi.setLabel("bottom", "step")
+        pi.setTitle(tr("mean kNN overlap@10 with step 0"), size="8pt")
+        pi.setLabel("bottom", tr("step"))
         pi.setYRange(0, 1.02)
         pi.hideButtons()
         self.drift_curve = pi.plot([], [], pen=pg.mkPen("#1f77b4", width=1.6), symbol="o", symbolSize=4,
@@ -326,8 +330,8 @@ class NeighbourPanel(QWidget):
         dl.addWidget(self.drift_plot, 3, 0, 1, 2)
         lay.addWidget(drift, 3)
 
-        rbox = QGroupBox(REGION_TITLE)
-        rbox.setToolTip(REGION_HINT)
+        rbox = QGroupBox(tr(REGION_TITLE))
+        rbox.setToolTip(tr(REGION_HINT))
         self.region_box = rbox
         rl = QVBoxLayout(rbox)
         self.region = QListWidget()
@@ -382,7 +386,7 @@ class NeighbourPanel(QWidget):
             item = QListWidgetItem("＋ " + t)
             item.setData(Qt.ItemDataRole.UserRole, -1)
             item.setData(CORPUS_TEXT_ROLE, t)
-            item.setToolTip(f"{t}\n(in the corpus, not in the probe set: click to embed it and place it ★)")
+            item.setToolTip(t + "\n" + tr("(in the corpus, not in the probe set: click to embed it and place it ★)"))
             item.setForeground(QColor("#555555"))
             self.results.addItem(item)
 
@@ -409,14 +413,15 @@ class NeighbourPanel(QWidget):
         mark = ["= " if int(r) in common else "  " for r in first]
         self._fill_list(self.first_list, first, texts, mark)
         self._fill_list(self.now_list, now, texts, ["= " if int(r) in common else "  " for r in now])
-        self.now_label.setText(f"at step {now_step:,}" if now_step is not None else "now")
-        self.overlap_label.setText("overlap@k: –" if overlap is None else f"overlap@{k}: {overlap:.2f}  (= marks a kept neighbour)")
+        self.now_label.setText(tr("at step {step}").format(step=f"{now_step:,}") if now_step is not None else tr("now"))
+        self.overlap_label.setText(tr("overlap@k: –") if overlap is None else tr(
+            "overlap@{k}: {overlap}  (= marks a kept neighbour)").format(k=k, overlap=f"{overlap:.2f}"))
 
     def show_region(self, rows: np.ndarray, texts: list[str]) -> None:
         self._fill_list(self.region, rows[:5000], texts)
         n = len(rows)
-        self.region_box.setTitle(f"Region: {n:,} sentence{'s' if n != 1 else ''}"
-                                 + (" (first 5,000 listed)" if n > 5000 else ""))
+        self.region_box.setTitle((tr("Region: {n} sentences") if n != 1 else tr("Region: 1 sentence")).format(n=f"{n:,}")
+                                 + (tr(" (first 5,000 listed)") if n > 5000 else ""))
 
     def region_rows(self) -> list[int]:
         return [int(self.region.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.region.count())]

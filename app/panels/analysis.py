@@ -25,6 +25,7 @@ from superqt.utils import create_worker, qthrottled
 
 from simcse_core.snapshot import Snapshot
 
+from app.i18n import tr
 from app.panels.dropout_panel import DropoutPanel
 from app.panels.fn_panel import FalseNegativePanel
 from app.panels.lens_panel import LensPanel
@@ -210,10 +211,10 @@ def add_analysis_panels(ctx: StudioContext) -> tuple[LensPanel, FalseNegativePan
     lens = LensPanel(ctx)
     fn = FalseNegativePanel(ctx)
     ctx.add_separator("view")
-    lens_dock = ctx.add_dock(lens, "Temperature lens", LENS_DOCK, "right")
-    ctx.add_dock(fn, "False negatives", FN_DOCK, "right", tabify_with=LENS_DOCK)
+    lens_dock = ctx.add_dock(lens, tr("Temperature lens"), LENS_DOCK, "right")
+    ctx.add_dock(fn, tr("False negatives"), FN_DOCK, "right", tabify_with=LENS_DOCK)
     dropout = DropoutPanel(ctx)  # follows the run model and the selection itself
-    dropout_dock = ctx.add_dock(dropout, "Dropout views", DROPOUT_DOCK, "right", tabify_with=FN_DOCK)
+    dropout_dock = ctx.add_dock(dropout, tr("Dropout views"), DROPOUT_DOCK, "right", tabify_with=FN_DOCK)
     dropout_dock.visibilityChanged.connect(dropout.dock_shown)
     ctx.parts.dropout = dropout
     lens_dock.raise_()

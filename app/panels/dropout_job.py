@@ -24,6 +24,8 @@ import numpy as np
 
 from simcse_core.dropout_views import DropoutViewer, DropoutViews, nearest_other, polar_projection
 
+from app.i18n import tr
+
 _LOCK = threading.Lock()  # one job at a time holds the cached model
 _VIEWER: dict[Any, DropoutViewer] = {}  # key -> the loaded model's viewer (at most one)
 
@@ -57,9 +59,9 @@ def saved_steps(run_dir: str | None, final_step: int | None) -> list[tuple[int, 
         if ck.name.endswith(".tmp") or len(parts) != 2 or not parts[1].isdigit():
             continue
         if (ck / "state.json").is_file() and (ck / "model" / "modules.json").is_file():
-            out.append((int(parts[1]), ck / "model", "checkpoint"))
+            out.append((int(parts[1]), ck / "model", tr("checkpoint")))
     if final_step is not None and (root / "model" / "modules.json").is_file():
-        out.append((int(final_step), root / "model", "final model"))
+        out.append((int(final_step), root / "model", tr("final model")))
     return out
 
 
@@ -76,13 +78,13 @@ def weights_for_step(config: dict[str, Any], run_dir: str | None, step: int, fin
     if best is not None and best[0] > 0:
         at, folder, what = best
         kw = {"pooler_type": "auto", "mlp_only_train": bool(cfg.get("mlp_only_train", False)), "max_seq_length": length}
-        exact = "" if at == step else f", the newest saved at or before the shown step {step}"
-        return Weights(str(folder), kw, at, f"weights of step {at} ({what}{exact})")
+        exact = "" if at == step else tr(", the newest saved at or before the shown step {step}").format(step=step)
+        return Weights(str(folder), kw, at, tr("weights of step {step} ({what})").format(step=at, what=what + exact))
     kw = {"pooler_type": cfg.get("pooler_type", "auto"), "mlp_only_train": bool(cfg.get("mlp_only_train", False)),
           "max_seq_length": length, "seed": int(cfg.get("seed", 42))}
     spec = str(cfg.get("model_name_or_path", "default"))
-    exact = "" if step == 0 else f"; no weights saved at or before the shown step {step}"
-    return Weights(spec, kw, 0, f"weights of step 0 (the starting model {spec}{exact})")
+    exact = "" if step == 0 else tr("; no weights saved at or before the shown step {step}").format(step=step)
+    return Weights(spec, kw, 0, tr("weights of step 0 (the starting model {spec})").format(spec=spec + exact))
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from superqt.utils import create_worker
 
 from simcse_core.snapshot import Snapshot
 
+from app.i18n import N_, tr
 from app.panels.dropout_job import DropoutRequest, DropoutResult, run_dropout_job
 from app.panels.dropout_plot import COLOR_A, COLOR_B, COLOR_NEAR, DropoutPlot
 from app.panels.lens_plots import number, short
@@ -54,7 +55,7 @@ DEBOUNCE_MS = 150
 LIVE_MS = 2000  # a live run's new snapshots recompute the views at most this often
 
 HELP_TEXT = (
-    "<b>Dropout is SimCSE's augmentation.</b> Unsupervised SimCSE feeds each sentence twice; "
+    N_("<b>Dropout is SimCSE's augmentation.</b> Unsupervised SimCSE feeds each sentence twice; "
     "dropout (a random mask on the network's units) makes the two embeddings differ a little, "
     "and the loss pulls that pair together while pushing the batch's other sentences away.<br>"
     "Here one sentence goes through the encoder K times (K/2 pairs) with dropout p. "
@@ -64,19 +65,20 @@ HELP_TEXT = (
     "0.5 &rarr; 71.0; the same mask at 0.1 &rarr; 43.6.<br>"
     "The picture puts each view at its angle to the centre (degrees on the sphere) in the main "
     "directions the views take; the dashed ring is the nearest other sentence's angle: views that reach "
-    "it blur the sentence into its neighbour.")
+    "it blur the sentence into its neighbour."))
 
 
 def reach_line(gap: float, far: float) -> str:
     """How far the views reach against the nearest other sentence (angles in radians)."""
     if far <= 1e-9:
-        return "the views sit on the centre (no dropout noise)"
+        return tr("the views sit on the centre (no dropout noise)")
     if gap <= 1e-9 or far >= gap:
         ratio = far / gap if gap > 1e-9 else math.inf
-        times = "far" if not math.isfinite(ratio) else f"{number(ratio, '{:.3g}')}×"
-        return (f"the farthest view lies {times} beyond the nearest other sentence's angle: at this p dropout "
-                "blurs the sentence into its neighbours")
-    return f"the farthest view lies {number(far / gap, '{:.0%}')} of the way to the nearest other sentence's angle"
+        times = tr("far") if not math.isfinite(ratio) else f"{number(ratio, '{:.3g}')}×"
+        return tr("the farthest view lies {times} beyond the nearest other sentence's angle: at this p dropout "
+                  "blurs the sentence into its neighbours").format(times=times)
+    return tr("the farthest view lies {share} of the way to the nearest other sentence's angle").format(
+        share=number(far / gap, "{:.0%}"))
 
 
 def run_job(req: DropoutRequest) -> tuple[int, DropoutResult | None, str]:
@@ -84,7 +86,7 @@ def run_job(req: DropoutRequest) -> tuple[int, DropoutResult | None, str]:
     try:
         return req.serial, run_dropout_job(req), ""
     except Exception as e:  # reported in the panel, never lost
-        return req.serial, None, f"dropout views failed: {type(e).__name__}: {e}".splitlines()[0]
+        return req.serial, None, tr("dropout views failed: {error}").format(error=f"{type(e).__name__}: {e}").splitlines()[0]
 
 
 class DropoutPanel(QWidget):
@@ -127,9 +129,9 @@ class DropoutPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Sentence:"))
+        top.addWidget(QLabel(tr("Sentence:")))
         self.combo = QComboBox()
-        self.combo.setToolTip("A probe sentence (or click a point in a view)")
+        self.combo.setToolTip(tr("A probe sentence (or click a point in a view)"))
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(10)
         self.combo.activated.connect(self._combo_activated)
@@ -137,10 +139,10 @@ class DropoutPanel(QWidget):
         self.help_button = QToolButton()
         self.help_button.setText("?")
         self.help_button.setCheckable(True)
-        self.help_button.setToolTip(HELP_TEXT)
+        self.help_button.setToolTip(tr(HELP_TEXT))
         top.addWidget(self.help_button)
         lay.addLayout(top)
-        self.help_label = QLabel(HELP_TEXT)
+        self.help_label = QLabel(tr(HELP_TEXT))
         self.help_label.setWordWrap(True)
         self.help_label.setTextFormat(Qt.TextFormat.RichText)
         self.help_label.setStyleSheet("QLabel { background: #f6f6ee; border: 1px solid #ddd; padding: 4px; }")
@@ -152,11 +154,12 @@ class DropoutPanel(QWidget):
         lay.addLayout(self._mask_row())
         self.plot = DropoutPlot()
         lay.addWidget(self.plot, 5)
-        self.legend_label = QLabel(
-            f"<span style='color:{COLOR_A}'>&#9679;</span> copy A &nbsp; "
-            f"<span style='color:{COLOR_B}'>&#9675;</span> copy B (a line joins each pair) &nbsp; "
+        self.legend_label = QLabel(tr(
+            "<span style='color:{a}'>&#9679;</span> copy A &nbsp; "
+            "<span style='color:{b}'>&#9675;</span> copy B (a line joins each pair) &nbsp; "
             "<b>+</b> eval-mode embedding &nbsp; "
-            f"<span style='color:{COLOR_NEAR}'>&#10005; - -</span> nearest other sentence")
+            "<span style='color:{near}'>&#10005; - -</span> nearest other sentence").format(a=COLOR_A, b=COLOR_B,
+                                                                                            near=COLOR_NEAR))
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
         self.legend_label.setWordWrap(True)
         lay.addWidget(self.legend_label)
@@ -168,7 +171,7 @@ class DropoutPanel(QWidget):
         self.weights_label.setWordWrap(True)
         self.weights_label.setStyleSheet("color: #444;")
         lay.addWidget(self.weights_label)
-        self.status_label = QLabel("no run shown")
+        self.status_label = QLabel(tr("no run shown"))
         self.status_label.setWordWrap(True)
         self.status_label.setStyleSheet("color: #444;")
         lay.addWidget(self.status_label)
@@ -176,12 +179,12 @@ class DropoutPanel(QWidget):
 
     def _p_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        row.addWidget(QLabel("dropout p:"))
+        row.addWidget(QLabel(tr("dropout p:")))
         self.p_slider = QSlider(Qt.Orientation.Horizontal)
         self.p_slider.setRange(0, P_STEPS)
         self.p_slider.setValue(10)
         self.p_slider.setMinimumWidth(60)
-        self.p_slider.setToolTip("Dropout probability of every dropout layer (hidden and attention), 0 to 0.5")
+        self.p_slider.setToolTip(tr("Dropout probability of every dropout layer (hidden and attention), 0 to 0.5"))
         self.p_slider.valueChanged.connect(self._controls_changed)
         row.addWidget(self.p_slider, 1)
         self.p_label = QLabel()
@@ -190,16 +193,16 @@ class DropoutPanel(QWidget):
 
     def _k_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        row.addWidget(QLabel("views K:"))
+        row.addWidget(QLabel(tr("views K:")))
         self.k_spin = QSpinBox()
         self.k_spin.setRange(2, 256)
         self.k_spin.setSingleStep(2)
         self.k_spin.setValue(32)
-        self.k_spin.setToolTip("Passes through the encoder: K/2 pairs of copies")
+        self.k_spin.setToolTip(tr("Passes through the encoder: K/2 pairs of copies"))
         self.k_spin.valueChanged.connect(self._controls_changed)
         row.addWidget(self.k_spin)
-        self.redraw_button = QPushButton("new masks")
-        self.redraw_button.setToolTip("Draw the views again with other random masks")
+        self.redraw_button = QPushButton(tr("new masks"))
+        self.redraw_button.setToolTip(tr("Draw the views again with other random masks"))
         self.redraw_button.clicked.connect(self.new_masks)
         row.addWidget(self.redraw_button)
         row.addStretch(1)
@@ -208,9 +211,9 @@ class DropoutPanel(QWidget):
 
     def _mask_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.same_box = QCheckBox("same mask for both copies")
-        self.same_box.setToolTip("Give both copies of each pair one dropout mask (SimCSE's \"fixed 0.1\": "
-                                 "the positive pair is identical, the loss learns nothing from it)")
+        self.same_box = QCheckBox(tr("same mask for both copies"))
+        self.same_box.setToolTip(tr("Give both copies of each pair one dropout mask (SimCSE's \"fixed 0.1\": "
+                                 "the positive pair is identical, the loss learns nothing from it)"))
         self.same_box.toggled.connect(self._controls_changed)
         row.addWidget(self.same_box)
         row.addStretch(1)
@@ -265,7 +268,7 @@ class DropoutPanel(QWidget):
             self.plot.draw(None)
             self.numbers_label.setText("")
             self.weights_label.setText("")
-            self.status_label.setText("no run shown")
+            self.status_label.setText(tr("no run shown"))
             return
         if not self._combo_filled and self.ctx.run_model.probe_texts:
             self._fill_combo(self.ctx.run_model.probe_texts)
@@ -382,7 +385,7 @@ class DropoutPanel(QWidget):
         if req is None:
             return False
         self.stale = False
-        self.status_label.setText(f"drawing {req.k} views at p = {req.p:.2f}…")
+        self.status_label.setText(tr("drawing {k} views at p = {p}…").format(k=req.k, p=f"{req.p:.2f}"))
         if self._worker is not None:
             self._pending = req
             return True
@@ -414,7 +417,7 @@ class DropoutPanel(QWidget):
         self.result = r
         self.plot.draw(r)
         v = r.views
-        masks = "one mask per pair (same mask)" if v.same_mask else "a mask per copy"
+        masks = tr("one mask per pair (same mask)") if v.same_mask else tr("a mask per copy")
         near = "–"
         if r.nearest_row >= 0:
             texts = self.ctx.run_model.probe_texts or []
@@ -423,17 +426,19 @@ class DropoutPanel(QWidget):
         reach = ""
         if r.nearest_row >= 0 and r.xy.shape[0] > v.k:
             reach = "<br>" + reach_line(float(math.hypot(*r.xy[v.k])), float(max(math.hypot(x, y) for x, y in r.xy[: v.k])))
-        self.numbers_label.setText(
-            f"<b>spread</b> (mean cosine of the views to the centre): {number(v.spread, '{:.4f}')}<br>"
-            f"<b>positive pair</b> (mean cosine of a pair's two copies): {number(v.positive_cosine, '{:.4f}')}<br>"
-            f"<b>nearest other sentence</b> (cosine at the shown step): {near}{reach}")
-        notes = [f"{v.k} views at p = {v.p:.2f}, {masks}; {r.weights.label}"]
+        self.numbers_label.setText(tr(
+            "<b>spread</b> (mean cosine of the views to the centre): {spread}<br>"
+            "<b>positive pair</b> (mean cosine of a pair's two copies): {pos}<br>"
+            "<b>nearest other sentence</b> (cosine at the shown step): {near}").format(
+                spread=number(v.spread, "{:.4f}"), pos=number(v.positive_cosine, "{:.4f}"), near=near) + reach)
+        notes = [tr("{k} views at p = {p}, {masks}; {weights}").format(k=v.k, p=f"{v.p:.2f}", masks=masks,
+                                                                       weights=r.weights.label)]
         if math.isfinite(r.centre_vs_snapshot) and r.centre_vs_snapshot < 0.9999:
-            notes.append(f"these weights embed the sentence at cosine {r.centre_vs_snapshot:.4f} to the shown "
-                         "step's embedding")
+            notes.append(tr("these weights embed the sentence at cosine {cos} to the shown step's embedding").format(
+                cos=f"{r.centre_vs_snapshot:.4f}"))
         if not v.attention_dropout and v.p > 0:
-            notes.append("this model's attention does not go through transformers' attention interface: "
-                         "only its hidden dropout is applied")
+            notes.append(tr("this model's attention does not go through transformers' attention interface: "
+                         "only its hidden dropout is applied"))
         self.weights_label.setText("; ".join(notes))
-        self.status_label.setText(f"sentence: {short(self.text, 120)}")
+        self.status_label.setText(tr("sentence: {text}").format(text=short(self.text, 120)))
         self.updated.emit()

@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from app.i18n import tr
 from app.panels.dropout_job import DropoutResult
 from app.panels.lens_plots import PanelPlot
 
@@ -31,16 +32,16 @@ class DropoutPlot(PanelPlot):
         p = self.getPlotItem()
         p.setAspectLocked(True)
         p.showGrid(x=True, y=True, alpha=0.2)
-        p.setTitle("dropout views around the eval-mode embedding", size="9pt")
-        p.setLabel("bottom", "angle from the centre (°), 1st direction")
-        p.setLabel("left", "angle (°), 2nd direction")
+        p.setTitle(tr("dropout views around the eval-mode embedding"), size="9pt")
+        p.setLabel("bottom", tr("angle from the centre (°), 1st direction"))
+        p.setLabel("left", tr("angle (°), 2nd direction"))
         for side in ("bottom", "left"):
             p.getAxis(side).enableAutoSIPrefix(False)  # degrees as they are, never "x0.001"
         self.pair_lines = pg.PlotDataItem([], [], connect="pairs", pen=pg.mkPen("#999999", width=1))
         self.ring = pg.PlotDataItem([], [], pen=pg.mkPen(COLOR_NEAR, width=1, style=Qt.PenStyle.DashLine))
-        self.copy_a = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush(COLOR_A), name="copy A")
+        self.copy_a = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush(COLOR_A), name=tr("copy A"))
         self.copy_b = pg.ScatterPlotItem(size=8, pen=pg.mkPen(COLOR_B, width=1.5), brush=None, symbol="o",
-                                         name="copy B")
+                                         name=tr("copy B"))
         self.centre = pg.ScatterPlotItem([0.0], [0.0], size=16, symbol="+", pen=pg.mkPen("k", width=2), brush=None)
         self.nearest = pg.ScatterPlotItem(size=12, symbol="x", pen=pg.mkPen(COLOR_NEAR, width=2), brush=None)
         for item in (self.pair_lines, self.ring, self.copy_a, self.copy_b, self.centre, self.nearest):

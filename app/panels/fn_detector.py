@@ -28,6 +28,8 @@ from superqt.utils import create_worker
 
 from simcse_core.false_negatives import Candidate, detect_all, detect_in_batch
 
+from app.i18n import tr
+
 MAX_PROBE_WEIGHTS = 4096  # r_ij of probe candidates needs the P x P matrix: only up to this P
 MAX_BATCH_CANDIDATES = 200  # per snapshot, highest cosine first (an untrained model flags everything)
 
@@ -114,7 +116,7 @@ def detect_batches(generation: int, jobs: Sequence[BatchJob]) -> Iterator[tuple[
         try:
             yield generation, detect_batch(job), ""
         except Exception as e:  # reported to the person by the detector, never lost
-            yield generation, [], failure_line("batch detection", e)
+            yield generation, [], failure_line(tr("batch detection"), e)
 
 
 def run_scan(generation: int, job: ScanJob) -> tuple[int, ScanResult | None, str]:
@@ -122,11 +124,11 @@ def run_scan(generation: int, job: ScanJob) -> tuple[int, ScanResult | None, str
     try:
         return generation, scan_probe(job), ""
     except Exception as e:  # reported to the person by the detector, never lost
-        return generation, None, failure_line("probe scan", e)
+        return generation, None, failure_line(tr("probe scan"), e)
 
 
 def failure_line(what: str, exc: BaseException) -> str:
-    return f"{what} failed: {type(exc).__name__}: {exc}".splitlines()[0]
+    return tr("{what} failed: {error}").format(what=what, error=f"{type(exc).__name__}: {exc}").splitlines()[0]
 
 
 def rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:

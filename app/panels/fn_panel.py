@@ -50,15 +50,18 @@ from simcse_core.errors import SimCSEError
 from simcse_core.false_negatives import REASONS, Candidate, PrecisionRecall, TriageBook, precision_recall
 from simcse_core.snapshot import Snapshot
 
+from app.i18n import N_, tr
 from app.panels.fn_detector import BatchJob, FalseNegativeDetector, ScanJob, ScanResult
 from app.panels.fn_table import (
     PAIR_ROLE,
     STATUS_BRUSHES,
+    STATUS_NAMES,
     CandidateFilter,
     CandidateTableModel,
     ColumnFitter,
     PacedInserts,
     TriageKeys,
+    reason_text,
 )
 from app.panels.fn_widgets import DetectorForm, MaskedPlot, TriageFiles
 
@@ -68,9 +71,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FalseNegativePanel", "POLICIES", "STATUS_BRUSHES"]
 
-POLICIES = (("eliminate", "eliminate (leave out of the denominator)"),
-            ("attract", "attract (count as extra positives)"),
-            ("none", "none (inspect only)"))
+POLICIES = (("eliminate", N_("eliminate (leave out of the denominator)")),
+            ("attract", N_("attract (count as extra positives)")),
+            ("none", N_("none (inspect only)")))
 MASKED_KEY = "n_masked"  # the run model's series of negatives masked per snapshot
 LIVE_MS = 1000  # during a run: candidate inserts and the n_masked curve at most this often
 
@@ -145,19 +148,19 @@ class FalseNegativePanel(QWidget):
     def _filter_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("filter sentences or ids…")
+        self.filter_edit.setPlaceholderText(tr("filter sentences or ids…"))
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
         self.reason_filter = QComboBox()
-        self.reason_filter.addItem("all reasons", "")
+        self.reason_filter.addItem(tr("all reasons"), "")
         for r in REASONS:
-            self.reason_filter.addItem(r.replace("_", " "), r)
+            self.reason_filter.addItem(reason_text(r), r)
         self.reason_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_reason(self.reason_filter.currentData()))
         self.status_filter = QComboBox()
-        self.status_filter.addItem("any status", "")
+        self.status_filter.addItem(tr("any status"), "")
         for s in ("pending", "confirmed", "rejected"):
-            self.status_filter.addItem(s, s)
+            self.status_filter.addItem(tr(STATUS_NAMES[s]), s)
         self.status_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_status(self.status_filter.currentData()))
         row.addWidget(self.filter_edit, 1)
@@ -176,7 +179,7 @@ class FalseNegativePanel(QWidget):
         t.verticalHeader().setVisible(False)
         t.verticalHeader().setDefaultSectionSize(20)
         self.column_fitter = ColumnFitter(t)  # sentences get the width (>= 30 characters), full text on hover
-        t.setToolTip("C: confirm · R: reject · U: back to pending · ↑/↓: move")
+        t.setToolTip(tr("C: confirm · R: reject · U: back to pending · ↑/↓: move"))
         self._keys = TriageKeys(lambda status: self.mark_current(status, advance=status != "pending"), self)
         t.installEventFilter(self._keys)
         t.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -185,18 +188,18 @@ class FalseNegativePanel(QWidget):
     def _triage_row(self) -> QVBoxLayout:
         rows = QVBoxLayout()
         row = QHBoxLayout()
-        for text, status in (("Confirm (C)", "confirmed"), ("Reject (R)", "rejected"), ("Pending (U)", "pending")):
+        for text, status in ((tr("Confirm (C)"), "confirmed"), (tr("Reject (R)"), "rejected"), (tr("Pending (U)"), "pending")):
             b = QPushButton(text)
             b.clicked.connect(lambda _c=False, s=status: self.mark_current(s, advance=False))
             row.addWidget(b)
         row.addStretch(1)
         rows.addLayout(row)
         row = QHBoxLayout()
-        row.addWidget(QLabel("confirmed pairs:"))
+        row.addWidget(QLabel(tr("confirmed pairs:")))
         self.policy = QComboBox()
         for key, label in POLICIES:
-            self.policy.addItem(label, key)
-        self.policy.setToolTip("How later training steps handle confirmed pairs")
+            self.policy.addItem(tr(label), key)
+        self.policy.setToolTip(tr("How later training steps handle confirmed pairs"))
         self.policy.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.policy.setMinimumContentsLength(12)
         self.policy.currentIndexChanged.connect(self._policy_changed)
@@ -243,7 +246,7 @@ class FalseNegativePanel(QWidget):
             try:
                 book = TriageBook.load_from_run(run_dir)
             except SimCSEError as e:
-                self.ctx.show_message(f"triage of this run not loaded: {e}", "info")
+                self.ctx.show_message(tr("triage of this run not loaded: {error}").format(error=e), "info")
         if not len(book):
             for a, b in self.config.get("fn_pairs") or []:
                 book.set(int(a), int(b), "confirmed", "config")
@@ -340,7 +343,7 @@ class FalseNegativePanel(QWidget):
         ``scan_finished(ScanResult)`` follows; returns False when there is nothing to scan."""
         form = self.detectors
         if self.detector.scanning:
-            form.scan_label.setText("a scan is already running…")
+            form.scan_label.setText(tr("a scan is already running…"))
             return False
         job, note = make_scan_job(self.ctx.run_model, self.text_of, form, self.config, self.detector.ref_cache)
         form.scan_label.setText(note)
@@ -359,8 +362,8 @@ class FalseNegativePanel(QWidget):
         self.last_scan = res
         added = self.table_model.add_capped(list(res.candidates))
         self.table_model.set_weights(res.weights)
-        self.detectors.scan_label.setText(f"probe scan at step {res.step}: {len(res.candidates)} candidate pairs "
-                                          f"({added} new)")
+        self.detectors.scan_label.setText(tr("probe scan at step {step}: {n} candidate pairs ({added} new)").format(
+            step=res.step, n=len(res.candidates), added=added))
         self.last_pr = None
         self.detectors.pr_label.setText("")
         model = self.ctx.run_model
@@ -416,7 +419,7 @@ class FalseNegativePanel(QWidget):
             if new:
                 runs.send_live(fn_pairs=new, fn_policy=self.policy_value())
         elif status != "confirmed" and runs.training and any((min(p), max(p)) in was_confirmed for p in pairs):
-            self.ctx.show_message("the running trainer keeps pairs it was sent; the change applies to the next run",
+            self.ctx.show_message(tr("the running trainer keeps pairs it was sent; the change applies to the next run"),
                                   "info")
 
     def _policy_changed(self, _index: int) -> None:
@@ -430,7 +433,8 @@ class FalseNegativePanel(QWidget):
         try:
             self.book.save_to_run(self.run_dir)
         except OSError as e:
-            self.ctx.show_message(f"could not save the triage to {self.run_dir}: {e}", "info")
+            self.ctx.show_message(tr("could not save the triage to {folder}: {error}").format(folder=self.run_dir, error=e),
+                                  "info")
             return False
         return True
 
@@ -469,8 +473,10 @@ class FalseNegativePanel(QWidget):
 
     def _update_counts(self) -> None:
         c = {s: len(self.book.pairs(s)) for s in ("confirmed", "rejected", "pending")}
-        self.counts_label.setText(f"{len(self.table_model.rows)} candidate pairs · {c['confirmed']} confirmed · "
-                                  f"{c['rejected']} rejected · keys: C confirm, R reject, U pending")
+        self.counts_label.setText(tr("{n} candidate pairs · {confirmed} confirmed · {rejected} rejected · keys: "
+                                     "C confirm, R reject, U pending").format(n=len(self.table_model.rows),
+                                                                              confirmed=c["confirmed"],
+                                                                              rejected=c["rejected"]))
 
 
 # ---------------------------------------------------------------------- scans (GUI thread)
@@ -493,7 +499,7 @@ def make_scan_job(model: RunModel, text_of: Callable[[int], str | None], form: D
     job is None when there is nothing to scan."""
     src = newest_probe(model)
     if src is None or model.probe_ids is None:
-        return None, "no probe embeddings yet: start or open a run"
+        return None, tr("no probe embeddings yet: start or open a run")
     step, temperature, embeddings = src
     ids = np.array(model.probe_ids, dtype=np.int64)
     texts = list(model.probe_texts) if model.probe_texts is not None else None
@@ -501,17 +507,19 @@ def make_scan_job(model: RunModel, text_of: Callable[[int], str | None], form: D
         known = [text_of(int(i)) for i in ids]
         texts = [str(t) for t in known] if all(t is not None for t in known) else None
     ref = form.reference(config or model.config)
-    note = "scanning the probe set…"
+    note = tr("scanning the probe set…")
     if ref is not None and texts is None:
-        note = "the probe sentences are unknown: the reference model cannot encode them; scanning without it…"
+        note = tr("the probe sentences are unknown: the reference model cannot encode them; scanning without it…")
         ref = None
     ref_key = None if ref is None else (ref, ids.tobytes())
     ref_emb = ref_cache[1] if ref is not None and ref_cache is not None and ref_cache[0] == ref_key else None
     if ref is not None and ref_emb is None:
-        note = "scanning the probe set (encoding with the reference model)…"
+        note = tr("scanning the probe set (encoding with the reference model)…")
     return ScanJob(embeddings, ids, texts, form.settings(), temperature, step, ref, ref_emb, ref_key), note
 
 
 def pr_html(pr: PrecisionRecall) -> str:
-    return (f"against the corpus's <b>group</b> column: precision {pr.precision:.2f} ({pr.tp} of "
-            f"{pr.tp + pr.fp} pairs), recall {pr.recall:.2f} ({pr.tp} of {pr.n_true} true pairs), F1 {pr.f1:.2f}")
+    return tr("against the corpus's <b>group</b> column: precision {precision} ({tp} of {found} pairs), recall "
+              "{recall} ({tp} of {n_true} true pairs), F1 {f1}").format(
+        precision=f"{pr.precision:.2f}", tp=pr.tp, found=pr.tp + pr.fp, recall=f"{pr.recall:.2f}", n_true=pr.n_true,
+        f1=f"{pr.f1:.2f}")

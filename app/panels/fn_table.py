@@ -31,6 +31,8 @@ from superqt.utils import qthrottled
 
 from simcse_core.false_negatives import REASONS, Candidate, TriageBook
 
+from app.i18n import N_, tr
+
 STATUS_BRUSHES = {"confirmed": QBrush(QColor("#c9efc4")), "rejected": QBrush(QColor("#f6cdc9"))}
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PAIR_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -67,13 +69,24 @@ class CandidateRow:
         return (a, b) if a <= b else (b, a)
 
 
+# what the table and its filters show for the engine's statuses and detector reasons (keys)
+STATUS_NAMES = {"pending": N_("pending"), "confirmed": N_("confirmed"), "rejected": N_("rejected")}
+REASON_NAMES = {"threshold": N_("threshold"), "duplicate": N_("duplicate"), "near_duplicate": N_("near duplicate"),
+                "topk": N_("top-k"), "reference": N_("reference")}
+
+
+def reason_text(reason: str) -> str:
+    """A candidate's reasons ("threshold+topk") as shown, in the studio's language."""
+    return " + ".join(tr(REASON_NAMES.get(r, r.replace("_", " "))) for r in reason.split("+"))
+
+
 class CandidateTableModel(QAbstractTableModel):
     """Candidates, one row per unordered pair; status comes from the triage book.
     Signal ``changed()`` once after each change of its rows (what :class:`CandidateFilter`
     re-sorts on: once per batch, not once per row)."""
 
     changed = Signal()
-    COLUMNS = ("anchor", "candidate", "cosine", "r_ij", "reason", "source / step", "status")
+    COLUMNS = (N_("anchor"), N_("candidate"), N_("cosine"), "r_ij", N_("reason"), N_("source / step"), N_("status"))
 
     def __init__(self, book: TriageBook, text_of: Callable[[int], str | None], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -92,7 +105,7 @@ class CandidateTableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
+            return tr(self.COLUMNS[section])
         return None
 
     def status(self, row: CandidateRow) -> str:
@@ -116,11 +129,11 @@ class CandidateTableModel(QAbstractTableModel):
             if col == 3:
                 return "–" if r.weight is None or not r.weight == r.weight else f"{r.weight:.3g}"
             if col == 4:
-                return r.reason
+                return reason_text(r.reason)
             if col == 5:
                 return r.source if r.step is None else f"{r.source} @ {r.step}"
             if col == 6:
-                return self.status(r)
+                return tr(STATUS_NAMES.get(self.status(r), self.status(r)))
         elif role == SORT_ROLE:
             if col in (0, 1):
                 return float(r.anchor if col == 0 else r.candidate)
@@ -139,11 +152,11 @@ class CandidateTableModel(QAbstractTableModel):
         elif role == Qt.ItemDataRole.ToolTipRole:
             if col in (0, 1):
                 cid = r.anchor if col == 0 else r.candidate
-                return self.text_of(cid) or f"sentence {cid} (text unknown)"
+                return self.text_of(cid) or tr("sentence {id} (text unknown)").format(id=cid)
             if col == 2 and r.ref_cosine is not None:
                 return f"reference model cosine {r.ref_cosine:.3f}"
             if col == 4:
-                return "detected by: " + ", ".join(p.replace("_", " ") for p in r.reason.split("+"))
+                return tr("detected by: ") + reason_text(r.reason)
             if col == 5:
                 return r.source if r.step is None else f"{r.source}, step {r.step}"
         elif role == PAIR_ROLE:

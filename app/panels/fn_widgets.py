@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
 
 from simcse_core.errors import SimCSEError
 
+from app.i18n import N_, tr
 from app.panels.fn_detector import DetectorSettings, ReferenceSpec
 
-REFERENCE_KINDS = (("none", "no reference model"),
-                   ("start", "starting model (frozen, from the run config)"),
-                   ("folder", "another local model folder…"))
+REFERENCE_KINDS = (("none", N_("no reference model")),
+                   ("start", N_("starting model (frozen, from the run config)")),
+                   ("folder", N_("another local model folder…")))
 
 
 def _cosine_spin(value: float, prefix: str = "") -> QDoubleSpinBox:
@@ -48,22 +49,22 @@ class DetectorForm(QGroupBox):
     "Scan probe set" button with its result lines (``scan_label``, ``pr_label``)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Detectors", parent)
+        super().__init__(tr("Detectors"), parent)
         d = DetectorSettings()
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        self.use_threshold = QCheckBox("cosine ≥")
+        self.use_threshold = QCheckBox(tr("cosine ≥"))
         self.use_threshold.setChecked(True)
         self.threshold = _cosine_spin(d.threshold or 0.85)
         form.addRow(self.use_threshold, self.threshold)
-        self.use_duplicates = QCheckBox("exact and near duplicates")
+        self.use_duplicates = QCheckBox(tr("exact and near duplicates"))
         self.use_duplicates.setChecked(d.duplicates)
         form.addRow(self.use_duplicates)
-        self.use_topk = QCheckBox("FNC top-k")
+        self.use_topk = QCheckBox(tr("FNC top-k"))
         self.use_topk.setChecked(True)
-        self.use_topk.setToolTip("False-negative cancellation (Huynh et al. 2022): among the anchor's k most "
-                                 "similar sentences and at or above the score")
+        self.use_topk.setToolTip(tr("False-negative cancellation (Huynh et al. 2022): among the anchor's k most "
+                                 "similar sentences and at or above the score"))
         self.topk = QSpinBox()
         self.topk.setRange(1, 1000)
         self.topk.setValue(d.topk or 10)
@@ -72,22 +73,22 @@ class DetectorForm(QGroupBox):
         form.addRow(self.use_topk, _row(self.topk, self.topk_threshold))
         self.ref_kind = QComboBox()
         for key, label in REFERENCE_KINDS:
-            self.ref_kind.addItem(label, key)
-        self.ref_kind.setToolTip("DCLR (Zhou et al. 2022): a negative whose cosine under a frozen reference model "
-                                 "exceeds the threshold is a candidate")
+            self.ref_kind.addItem(tr(label), key)
+        self.ref_kind.setToolTip(tr("DCLR (Zhou et al. 2022): a negative whose cosine under a frozen reference model "
+                                 "exceeds the threshold is a candidate"))
         self.ref_kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.ref_kind.setMinimumContentsLength(8)
         self.ref_kind.activated.connect(self._ref_kind_chosen)
-        self.ref_threshold = _cosine_spin(d.ref_threshold, "ref ≥ ")
-        form.addRow("Reference:", _row(self.ref_kind, self.ref_threshold, stretch_first=True))
+        self.ref_threshold = _cosine_spin(d.ref_threshold, tr("ref ≥ "))
+        form.addRow(tr("Reference:"), _row(self.ref_kind, self.ref_threshold, stretch_first=True))
         self.ref_folder = QLineEdit()
-        self.ref_folder.setPlaceholderText("reference model folder")
+        self.ref_folder.setPlaceholderText(tr("reference model folder"))
         self.ref_folder.setVisible(False)
         form.addRow(self.ref_folder)
-        self.scan_button = QPushButton("Scan probe set")
-        self.scan_button.setToolTip("Run the detectors over the whole probe set (in the background)")
-        self.batch_detect = QCheckBox("every new batch")
-        self.batch_detect.setToolTip("Run the detectors on every new snapshot's batch (in the background)")
+        self.scan_button = QPushButton(tr("Scan probe set"))
+        self.scan_button.setToolTip(tr("Run the detectors over the whole probe set (in the background)"))
+        self.batch_detect = QCheckBox(tr("every new batch"))
+        self.batch_detect.setToolTip(tr("Run the detectors on every new snapshot's batch (in the background)"))
         self.batch_detect.setChecked(True)
         form.addRow(_row(self.scan_button, self.batch_detect, stretch_end=True))
         self.scan_label = QLabel("")
@@ -122,7 +123,7 @@ class DetectorForm(QGroupBox):
         kind = self.ref_kind.currentData()
         self.ref_folder.setVisible(kind == "folder")
         if kind == "folder" and not self.ref_folder.text().strip():
-            d = QFileDialog.getExistingDirectory(self, "Reference model folder", str(Path.home()))
+            d = QFileDialog.getExistingDirectory(self, tr("Reference model folder"), str(Path.home()))
             if d:
                 self.ref_folder.setText(d)
 
@@ -140,32 +141,32 @@ class TriageFiles(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addStretch(1)
-        for text, slot in (("Export CSV…", lambda: self.export_dialog("csv")),
-                           ("Export JSON…", lambda: self.export_dialog("json")),
-                           ("Import…", self.import_dialog)):
+        for text, slot in ((tr("Export CSV…"), lambda: self.export_dialog("csv")),
+                           (tr("Export JSON…"), lambda: self.export_dialog("json")),
+                           (tr("Import…"), self.import_dialog)):
             b = QPushButton(text)
             b.clicked.connect(slot)
             row.addWidget(b)
 
     def export_dialog(self, kind: str) -> None:
         start = str(Path(self.folder() or Path.home()) / f"triage.{kind}")
-        path, _f = QFileDialog.getSaveFileName(self, "Export triage decisions", start,
-                                               "CSV (*.csv)" if kind == "csv" else "JSON (*.json)")
+        path, _f = QFileDialog.getSaveFileName(self, tr("Export triage decisions"), start,
+                                               tr("CSV (*.csv)") if kind == "csv" else tr("JSON (*.json)"))
         if path:
             try:
                 self.export(path)
             except (OSError, SimCSEError) as e:
-                self.say(f"export failed: {e}", "error")
+                self.say(tr("export failed: {error}").format(error=e), "error")
 
     def import_dialog(self) -> None:
-        path, _f = QFileDialog.getOpenFileName(self, "Import triage decisions", str(self.folder() or Path.home()),
-                                               "Triage (*.csv *.json)")
+        path, _f = QFileDialog.getOpenFileName(self, tr("Import triage decisions"), str(self.folder() or Path.home()),
+                                               tr("Triage (*.csv *.json)"))
         if path:
             try:
                 n = self.import_(path)
-                self.say(f"imported {n} decisions from {path}", "info")
+                self.say(tr("imported {n} decisions from {path}").format(n=n, path=path), "info")
             except (OSError, SimCSEError) as e:
-                self.say(f"import failed: {e}", "error")
+                self.say(tr("import failed: {error}").format(error=e), "error")
 
 
 class MaskedPlot(pg.PlotWidget):
@@ -176,8 +177,8 @@ class MaskedPlot(pg.PlotWidget):
         self.setMaximumHeight(120)
         self.setMinimumHeight(80)
         pi = self.getPlotItem()
-        pi.setTitle("negatives masked per step (n_masked)", size="8pt")
-        pi.setLabel("bottom", "step")
+        pi.setTitle(tr("negatives masked per step (n_masked)"), size="8pt")
+        pi.setLabel("bottom", tr("step"))
         pi.showGrid(x=True, y=True, alpha=0.25)
         self.curve = pi.plot([], [], pen=pg.mkPen("#d62728", width=1.5), symbol="o", symbolSize=4,
                              symbolBrush="#d62728", symbolPen=None)

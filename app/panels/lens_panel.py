@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 from simcse_core.false_negatives import AnchorLens, LensHistograms, batch_lens_histograms, lens
 from simcse_core.snapshot import Snapshot
 
+from app.i18n import N_, tr
 from app.panels.lens_inputs import PROBE_LIMIT, LensInputs, ProbeLoader
 from app.panels.lens_plots import TOP_BARS, LensPlots, number, short
 from app.panels.triplet_section import TripletSection
@@ -64,7 +65,7 @@ SLIDER_STEPS = 600  # log10 t' from -3 to 0 in 600 steps (0.5 % apart)
 N_EDGES = 10  # edges to the hardest negatives on the sphere / UMAP views
 
 HELP_TEXT = (
-    "<b>What the temperature does.</b> Each negative j of anchor i takes a share "
+    N_("<b>What the temperature does.</b> Each negative j of anchor i takes a share "
     "r<sub>ij</sub> = exp(s<sub>ij</sub>/t) / &Sigma;<sub>k</sub> exp(s<sub>ik</sub>/t) of the push "
     "away from the anchor (a Boltzmann distribution over the negatives' cosines).<br>"
     "&bull; <b>t &rarr; 0</b>: all the weight goes to the hardest negative (top-1 share &rarr; 1, "
@@ -77,7 +78,7 @@ HELP_TEXT = (
     "(false negatives: paraphrases, duplicates); a large t tolerates them but spreads the space less. "
     "SimCSE trains at t = 0.05.<br>"
     "The slider recomputes r at t' from the cached cosines, without retraining; "
-    "<i>Apply t' to training</i> changes the running trainer's temperature from its next step."
+    "<i>Apply t' to training</i> changes the running trainer's temperature from its next step.")
 )
 
 
@@ -140,14 +141,14 @@ class LensPanel(QWidget):
         lay.setSpacing(4)
         lay.addLayout(self._anchor_row())
         lay.addLayout(self._source_row())
-        self.help_label = QLabel(HELP_TEXT)
+        self.help_label = QLabel(tr(HELP_TEXT))
         self.help_label.setWordWrap(True)
         self.help_label.setTextFormat(Qt.TextFormat.RichText)
         self.help_label.setStyleSheet("QLabel { background: #f6f6ee; border: 1px solid #ddd; padding: 4px; }")
         self.help_label.setVisible(False)
         self.help_button.toggled.connect(self.help_label.setVisible)
         lay.addWidget(self.help_label)
-        self.anchor_label = QLabel("no batch yet")
+        self.anchor_label = QLabel(tr("no batch yet"))
         self.anchor_label.setWordWrap(True)
         lay.addWidget(self.anchor_label)
         lay.addLayout(self._slider_row())
@@ -164,9 +165,9 @@ class LensPanel(QWidget):
 
     def _anchor_row(self) -> QHBoxLayout:
         top = QHBoxLayout()
-        top.addWidget(QLabel("Anchor:"))
+        top.addWidget(QLabel(tr("Anchor:")))
         self.anchor_combo = QComboBox()
-        self.anchor_combo.setToolTip("Pick an anchor among the last batch's sentences (or click a point in a view)")
+        self.anchor_combo.setToolTip(tr("Pick an anchor among the last batch's sentences (or click a point in a view)"))
         self.anchor_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.anchor_combo.setMinimumContentsLength(10)
         self.anchor_combo.activated.connect(self._combo_activated)
@@ -174,38 +175,38 @@ class LensPanel(QWidget):
         self.help_button = QToolButton()
         self.help_button.setText("?")
         self.help_button.setCheckable(True)
-        self.help_button.setToolTip(HELP_TEXT)
+        self.help_button.setToolTip(tr(HELP_TEXT))
         top.addWidget(self.help_button)
         return top
 
     def _source_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        row.addWidget(QLabel("against:"))
+        row.addWidget(QLabel(tr("against:")))
         self.source_combo = QComboBox()
-        self.source_combo.addItem("last batch", "batch")
-        self.source_combo.addItem("probe set", "probe")
-        self.source_combo.setToolTip("The anchor's negatives: the other sentences of the last batch (what the loss "
+        self.source_combo.addItem(tr("last batch"), "batch")
+        self.source_combo.addItem(tr("probe set"), "probe")
+        self.source_combo.setToolTip(tr("The anchor's negatives: the other sentences of the last batch (what the loss "
                                      "saw), or the fixed probe set. It shows what the lens draws: an anchor that is "
-                                     "not in the last batch is drawn against the probe set")
+                                     "not in the last batch is drawn against the probe set"))
         self.source_combo.activated.connect(self._source_chosen)
         row.addWidget(self.source_combo, 1)
         return row
 
     def _slider_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        row.addWidget(QLabel("t' (log):"))
+        row.addWidget(QLabel(tr("t' (log):")))
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setValue(t_to_slider(self.t_prime))
-        self.slider.setToolTip("What-if temperature t', logarithmic from 0.001 to 1")
+        self.slider.setToolTip(tr("What-if temperature t', logarithmic from 0.001 to 1"))
         self.slider.setMinimumWidth(60)
         self.slider.valueChanged.connect(self._slider_moved)
         row.addWidget(self.slider, 1)
         self.tp_label = QLabel()
         row.addWidget(self.tp_label)
-        self.apply_button = QPushButton("Apply t' to training")
-        self.apply_button.setToolTip("Change the running training's temperature to t' from its next step "
-                                     "(marked on the loss and temperature curves)")
+        self.apply_button = QPushButton(tr("Apply t' to training"))
+        self.apply_button.setToolTip(tr("Change the running training's temperature to t' from its next step "
+                                     "(marked on the loss and temperature curves)"))
         self.apply_button.clicked.connect(self.apply_to_training)
         return row
 
@@ -221,7 +222,7 @@ class LensPanel(QWidget):
         self.anchor_combo.clear()
         self.plots.draw(None, None)
         self.triplet.show_anchor(None, self.t_prime)
-        self.anchor_label.setText("no batch yet")
+        self.anchor_label.setText(tr("no batch yet"))
         self.selection.set_edges(None)
 
     def set_snapshot(self, snap: Snapshot | None, defer: bool = True) -> None:
@@ -247,7 +248,7 @@ class LensPanel(QWidget):
     def show_loading(self, step: int) -> None:
         """Say that the batch of ``step`` is being read back from the run folder (the
         lens still shows the previous one until it arrives)."""
-        self.anchor_label.setText(f"reading the batch of step {step} from the run folder…")
+        self.anchor_label.setText(tr("reading the batch of step {step} from the run folder…").format(step=step))
 
     def set_probe(self, ids: np.ndarray, loader: ProbeLoader, temperature: float, defer: bool = True) -> None:
         """The probe set for probe anchors: corpus ids and a loader of its (P, D)
@@ -270,7 +271,7 @@ class LensPanel(QWidget):
         if ids is not None:
             for cid in ids:
                 text = self.text_of(int(cid))
-                combo.addItem(f"{int(cid)} · {short(text, 70) or '(text unknown)'}", int(cid))
+                combo.addItem(f"{int(cid)} · {short(text, 70) or tr('(text unknown)')}", int(cid))
             if self.anchor_id is not None:
                 combo.setCurrentIndex(combo.findData(int(self.anchor_id)))
         combo.blockSignals(False)
@@ -367,7 +368,8 @@ class LensPanel(QWidget):
             self._publish_edges()
             self._show_source(None)
             if self.anchor_id is not None:
-                self.anchor_label.setText(f"sentence {self.anchor_id} is neither in the last batch nor in the probe set")
+                self.anchor_label.setText(tr("sentence {id} is neither in the last batch nor in the probe set").format(
+                    id=self.anchor_id))
             return
         self.t, self.source = got.temperature, got.source
         self.current = lens(got.sim, got.temperature, self.t_prime, anchor=got.anchor, ids=got.ids)
@@ -390,14 +392,14 @@ class LensPanel(QWidget):
         L = self.current
         if L is None:
             return
-        where = (f"last batch (step {self.inputs.step}, {len(L.columns)} negatives)" if self.source == "batch"
-                 else f"probe set ({len(L.columns)} nearest negatives)")
+        where = (tr("last batch (step {step}, {n} negatives)").format(step=self.inputs.step, n=len(L.columns))
+                 if self.source == "batch" else tr("probe set ({n} nearest negatives)").format(n=len(L.columns)))
         text = self.text_of(int(L.anchor_id)) if L.anchor_id is not None else None
-        who = (f"<b>anchor {L.anchor_id}</b>" if self._explicit else
-               f"<b>anchor {L.anchor_id}</b> <i>(automatic: the batch's first sentence; click a point or pick "
-               f"one to draw its edges on the maps)</i>")
-        self.anchor_label.setText(f"{who} against the {where}; positive cosine "
-                                  f"{number(L.positive_cosine, '{:.3f}')}<br>{short(text, 160) or '(text unknown)'}")
+        who = (tr("<b>anchor {id}</b>") if self._explicit else
+               tr("<b>anchor {id}</b> <i>(automatic: the batch's first sentence; click a point or pick "
+                  "one to draw its edges on the maps)</i>")).format(id=L.anchor_id)
+        self.anchor_label.setText(tr("{who} against the {where}; positive cosine {cos}").format(
+            who=who, where=where, cos=number(L.positive_cosine, "{:.3f}")) + f"<br>{short(text, 160) or tr('(text unknown)')}")
 
     def describe(self, rank: int) -> str:
         """One line about the negative of the given rank (1-based): ids, cosine, r, text."""
@@ -406,9 +408,9 @@ class LensPanel(QWidget):
             return ""
         n = rank - 1
         cid = int(L.ids[n]) if L.ids is not None else int(L.columns[n])
-        return (f"#{rank}: sentence {cid}, cosine {number(L.cosine[n], '{:.3f}')}, "
-                f"r at t {number(L.weight_t[n], '{:.2%}')}, r at t' {number(L.weight_tp[n], '{:.2%}')} — "
-                f"{short(self.text_of(cid), 140) or '(text unknown)'}")
+        return tr("#{rank}: sentence {id}, cosine {cos}, r at t {r_t}, r at t' {r_tp} — {text}").format(
+            rank=rank, id=cid, cos=number(L.cosine[n], "{:.3f}"), r_t=number(L.weight_t[n], "{:.2%}"),
+            r_tp=number(L.weight_tp[n], "{:.2%}"), text=short(self.text_of(cid), 140) or tr("(text unknown)"))
 
     def _publish_edges(self) -> None:
         """Edges to the anchor's hardest negatives on the maps, only for an anchor the

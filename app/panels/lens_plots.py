@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from simcse_core.false_negatives import AnchorLens, LensHistograms
 
+from app.i18n import N_, tr
 from app.widgets.plot_title import fit_titles
 
 TOP_BARS = 30  # negatives drawn as bars
@@ -97,13 +98,13 @@ class PanelPlot(pg.PlotWidget):
 
 
 STAT_ROWS = (  # (label, tooltip, attribute of LensSide, format)
-    ("entropy H", "entropy H of r over the negatives", "entropy", "{:.3g}"),
-    ("exp(H)", "effective number of negatives exp(H): 1 (one hard negative) to N-1 (all equal)", "effective",
+    (N_("entropy H"), N_("entropy H of r over the negatives"), "entropy", "{:.3g}"),
+    ("exp(H)", N_("effective number of negatives exp(H): 1 (one hard negative) to N-1 (all equal)"), "effective",
      "{:.3g}"),
-    ("top-1 share", "share of the push on the hardest negative", "top1", "{:.1%}"),
-    ("top-5 share", "share of the push on the 5 hardest negatives", "top5", "{:.1%}"),
-    ("pos. gradient", "the positive's gradient weight (1 − P_ii)/t", "pos_grad", "{:.3g}"),
-    ("loss", "the anchor's loss −log P_ii (never below 0)", "loss", "{:.3g}"),
+    (N_("top-1 share"), N_("share of the push on the hardest negative"), "top1", "{:.1%}"),
+    (N_("top-5 share"), N_("share of the push on the 5 hardest negatives"), "top5", "{:.1%}"),
+    (N_("pos. gradient"), N_("the positive's gradient weight (1 − P_ii)/t"), "pos_grad", "{:.3g}"),
+    (N_("loss"), N_("the anchor's loss −log P_ii (never below 0)"), "loss", "{:.3g}"),
 )
 
 
@@ -115,8 +116,8 @@ def stat_cells(L: AnchorLens) -> list[tuple[str, str, str]]:
         if attr == "loss":  # -log P_ii >= 0; rounding noise must not show as a negative loss
             a, b = max(a, 0.0), max(b, 0.0)
         if attr == "effective":
-            label = f"exp(H) of {len(L.columns)}"
-        out.append((label, number(a, fmt), number(b, fmt)))
+            label = tr("exp(H) of {n}").format(n=len(L.columns))
+        out.append((tr(label), number(a, fmt), number(b, fmt)))
     return out
 
 
@@ -139,8 +140,8 @@ class StatsTable(QTableWidget):
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         for r, (label, tip, _attr, _fmt) in enumerate(STAT_ROWS):
-            self.setItem(r, 0, QTableWidgetItem(label))
-            self.item(r, 0).setToolTip(tip)
+            self.setItem(r, 0, QTableWidgetItem(tr(label)))
+            self.item(r, 0).setToolTip(tr(tip))
             for c in (1, 2):
                 item = QTableWidgetItem("")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -155,7 +156,7 @@ class StatsTable(QTableWidget):
             if color is not None:
                 head.setForeground(QColor(color))
             self.setHorizontalHeaderItem(c, head)
-        cells = stat_cells(L) if L is not None else [(row[0], "", "") for row in STAT_ROWS]
+        cells = stat_cells(L) if L is not None else [(tr(row[0]), "", "") for row in STAT_ROWS]
         for r, row in enumerate(cells):
             for c, text in enumerate(row):
                 self.item(r, c).setText(text)
@@ -178,10 +179,10 @@ class StatsTable(QTableWidget):
             self.fit()
 
 
-LEGEND_HTML = (f"<span style='color:{COLOR_T}'>&#9632;</span> r at t &nbsp; "
-               f"<span style='color:{COLOR_TP}'>&#9632;</span> r at t' &nbsp; "
-               "<span style='color:#555'>&middot;&middot;&middot;</span> cosine (scaled to the largest r)")
-HOVER_HINT = "hover a bar for the negative's sentence"
+LEGEND_HTML = N_("<span style='color:{t_color}'>&#9632;</span> r at t &nbsp; "
+                 "<span style='color:{tp_color}'>&#9632;</span> r at t' &nbsp; "
+                 "<span style='color:#555'>&middot;&middot;&middot;</span> cosine (scaled to the largest r)")
+HOVER_HINT = N_("hover a bar for the negative's sentence")
 
 
 class LensPlots(QWidget):
@@ -209,25 +210,25 @@ class LensPlots(QWidget):
         self.bar_plot = PanelPlot({"left": PercentAxis("left")})
         self.bar_plot.setMinimumHeight(170)
         p = self.bar_plot.getPlotItem()
-        p.setTitle("share of the push r_ij per negative", size="9pt")
-        p.setLabel("bottom", "negative rank by cosine")
-        p.setLabel("left", "r_ij (share)")
+        p.setTitle(tr("share of the push r_ij per negative"), size="9pt")
+        p.setLabel("bottom", tr("negative rank by cosine"))
+        p.setLabel("left", tr("r_ij (share)"))
         p.showGrid(y=True, alpha=0.25)
         self.bars_t = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.4,
-                                      brush=brush(COLOR_T, 200), pen=None, name="r at t")
+                                      brush=brush(COLOR_T, 200), pen=None, name=tr("r at t"))
         self.bars_tp = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.4,
-                                       brush=brush(COLOR_TP, 200), pen=None, name="r at t'")
+                                       brush=brush(COLOR_TP, 200), pen=None, name=tr("r at t'"))
         p.addItem(self.bars_t)
         p.addItem(self.bars_tp)
         self.cos_curve = p.plot([], [], pen=pg.mkPen("#555555", width=1, style=Qt.PenStyle.DotLine),
-                                name="cosine (scaled to max r)")
+                                name=tr("cosine (scaled to max r)"))
         self.bar_plot.scene().sigMouseMoved.connect(self._hover)
         lay.addWidget(self.bar_plot, 3)
-        self.legend_label = QLabel(LEGEND_HTML)
+        self.legend_label = QLabel(tr(LEGEND_HTML).format(t_color=COLOR_T, tp_color=COLOR_TP))
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
         self.legend_label.setWordWrap(True)
         lay.addWidget(self.legend_label)
-        self.hover_label = QLabel(HOVER_HINT)
+        self.hover_label = QLabel(tr(HOVER_HINT))
         self.hover_label.setWordWrap(True)
         self.hover_label.setStyleSheet("color: #444;")
         lay.addWidget(self.hover_label)
@@ -237,12 +238,12 @@ class LensPlots(QWidget):
         self.hist_top1 = PanelPlot({"bottom": PercentAxis("bottom")})
         self.hist_eff = PanelPlot()
         self.hist_bars: dict[str, pg.BarGraphItem] = {}
-        for w, key, title in ((self.hist_top1, "top1", "batch: largest r_ij per anchor"),
-                              (self.hist_eff, "effective", "batch: exp(H) per anchor")):
+        for w, key, title in ((self.hist_top1, "top1", tr("batch: largest r_ij per anchor")),
+                              (self.hist_eff, "effective", tr("batch: exp(H) per anchor"))):
             w.setMinimumHeight(110)
             pi = w.getPlotItem()
             pi.setTitle(title, size="8pt")
-            pi.setLabel("left", "anchors")
+            pi.setLabel("left", tr("anchors"))
             for suffix, color in (("t", COLOR_T), ("tp", COLOR_TP)):
                 item = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.1, brush=brush(color, 150), pen=None)
                 pi.addItem(item)
@@ -260,7 +261,7 @@ class LensPlots(QWidget):
         """Show one anchor's lens (None: empty) and the batch histograms."""
         self.current = L
         self._hover_rank = None
-        self.hover_label.setText(HOVER_HINT)  # a line about another anchor or run would be stale
+        self.hover_label.setText(tr(HOVER_HINT))  # a line about another anchor or run would be stale
         self.bar_plot.setToolTip("")
         empty = np.zeros(0)
         if L is None:
@@ -298,10 +299,12 @@ class LensPlots(QWidget):
             self.hist_bars[f"{key}_t"].setOpts(x=centres - w / 4, height=vt.astype(np.float64), width=w / 2)
             self.hist_bars[f"{key}_tp"].setOpts(x=centres + w / 4, height=vtp.astype(np.float64), width=w / 2)
         pct, one, three = "{:.0%}", "{:.1f}", "{:.3f}"
-        self.hist_label.setText(
-            f"batch means — largest r: {number(h.mean_top1_t, pct)} at t, {number(h.mean_top1_tp, pct)} at t'; "
-            f"exp(H): {number(h.mean_effective_t, one)} at t, {number(h.mean_effective_tp, one)} at t'; "
-            f"loss: {number(max(h.mean_loss_t, 0.0), three)} at t, {number(max(h.mean_loss_tp, 0.0), three)} at t'")
+        self.hist_label.setText(tr(
+            "batch means — largest r: {top_t} at t, {top_tp} at t'; exp(H): {eff_t} at t, {eff_tp} at t'; "
+            "loss: {loss_t} at t, {loss_tp} at t'").format(
+                top_t=number(h.mean_top1_t, pct), top_tp=number(h.mean_top1_tp, pct),
+                eff_t=number(h.mean_effective_t, one), eff_tp=number(h.mean_effective_tp, one),
+                loss_t=number(max(h.mean_loss_t, 0.0), three), loss_tp=number(max(h.mean_loss_tp, 0.0), three)))
 
     def _hover(self, pos: Any) -> None:
         L = self.current

@@ -27,8 +27,10 @@ from simcse_core.config import MODES, POOLERS
 from simcse_core.data import default_corpus_path
 from simcse_core.losses import loss_choices
 
+from app.i18n import N_, tr
+
 KINDS = ("int", "float", "sci", "text", "path", "choice", "check")
-GROUPS = (("data", "Model and data"), ("recipe", "Recipe"), ("run", "Run"))
+GROUPS = (("data", N_("Model and data")), ("recipe", N_("Recipe")), ("run", N_("Run")))
 FROM_CONFIG = object()  # a field's reference value is TrainConfig()'s
 STUDIO_SNAPSHOT_EVERY = 5  # steps between snapshots in the studio (headless default: 25)
 
@@ -108,10 +110,10 @@ def devices() -> list[tuple[str, str, str]]:
 
 
 MODEL_KINDS = {
-    "default": "Default: all-MiniLM-L6-v2 (packaged)",
-    "reinit:all:default": "Default's words, fresh layers (first run)",
-    "random:default": "Random init of the default (from scratch)",
-    "folder": "Local folder…",
+    "default": N_("Default: all-MiniLM-L6-v2 (packaged)"),
+    "reinit:all:default": N_("Default's words, fresh layers (first run)"),
+    "random:default": N_("Random init of the default (from scratch)"),
+    "folder": N_("Local folder…"),
 }
 
 
@@ -128,101 +130,101 @@ def steps_or_epochs(value: int) -> int:
 
 
 # ---------------------------------------------------------------------- the table
-MODEL_TIP = ("The encoder to fine-tune. The default is all-MiniLM-L6-v2 (6 layers, 384 dims, mean pooling), "
+MODEL_TIP = (N_("The encoder to fine-tune. The default is all-MiniLM-L6-v2 (6 layers, 384 dims, mean pooling), "
              "packaged with the studio. 'Random init' keeps its architecture and tokenizer with fresh weights: "
              "training from scratch shows the geometry move (collapse, then spreading over the sphere). "
              "A local folder may be a Hugging Face or sentence-transformers model (safetensors). "
              "'Default's words, fresh layers' keeps the default's word embeddings and re-initialises its six "
-             "layers (the first-run recipe): the words carry meaning, the sentence geometry must be learnt.")
+             "layers (the first-run recipe): the words carry meaning, the sentence geometry must be learnt."))
 
 FIELDS: tuple[SetupField, ...] = (
     # --- model and data
-    SetupField("model_kind", "model_kind", "Model", "choice", "data", MODEL_TIP, config=None, default="default",
+    SetupField("model_kind", "model_kind", N_("Model"), "choice", "data", MODEL_TIP, config=None, default="default",
                choices=model_kinds),
     SetupField("model_folder", "model_folder", "", "path", "data", MODEL_TIP, config=None, default="",
-               placeholder="a Hugging Face or sentence-transformers folder", browse=("dir", "Model folder", "")),
-    SetupField("corpus_path", "train_file", "Corpus", "path", "data",
-               "Training sentences: .txt (one a line), .csv/.tsv with a header (column 'text' or similar), "
+               placeholder=N_("a Hugging Face or sentence-transformers folder"), browse=("dir", N_("Model folder"), "")),
+    SetupField("corpus_path", "train_file", N_("Corpus"), "path", "data",
+               N_("Training sentences: .txt (one a line), .csv/.tsv with a header (column 'text' or similar), "
                "or .jsonl. Unsupervised SimCSE feeds each sentence twice; the two dropout views are the "
                "positive pair, the other sentences of the batch the negatives. Reference: 1M Wikipedia "
                "sentences. Empty lines are skipped; exact duplicates become false negatives when they share a "
-               "batch.", to_config=none_if_empty, default=lambda: str(default_corpus_path()),
-               browse=("file", "Training corpus", "Corpora (*.csv *.tsv *.txt *.jsonl);;All files (*)")),
-    SetupField("text_column", "text_column", "Text column", "text", "data",
-               "The csv/tsv/jsonl column holding the text. Empty: detected ('text', 'sentence', 'sent0'...).",
-               to_config=none_if_empty, default="", placeholder="auto"),
-    SetupField("mode", "mode", "Mode", "choice", "data",
-               "unsup: dropout is the only augmentation (a sentence and itself are the positive pair). "
+               "batch."), to_config=none_if_empty, default=lambda: str(default_corpus_path()),
+               browse=("file", N_("Training corpus"), N_("Corpora (*.csv *.tsv *.txt *.jsonl);;All files (*)"))),
+    SetupField("text_column", "text_column", N_("Text column"), "text", "data",
+               N_("The csv/tsv/jsonl column holding the text. Empty: detected ('text', 'sentence', 'sent0'...)."),
+               to_config=none_if_empty, default="", placeholder=N_("auto")),
+    SetupField("mode", "mode", N_("Mode"), "choice", "data",
+               N_("unsup: dropout is the only augmentation (a sentence and itself are the positive pair). "
                "sup: rows of (sent0, sent1[, hard_neg]) such as NLI entailment pairs with contradictions "
-               "as hard negatives. Reference: unsup.", choices=plain(MODES)),
-    SetupField("eval_file", "eval_file", "STS eval file", "path", "data",
-               "Optional STS file (e.g. STS-B dev: score and two sentences). Spearman x 100 of the cosine "
+               "as hard negatives. Reference: unsup."), choices=plain(MODES)),
+    SetupField("eval_file", "eval_file", N_("STS eval file"), "path", "data",
+               N_("Optional STS file (e.g. STS-B dev: score and two sentences). Spearman x 100 of the cosine "
                "with the gold scores is computed every 'eval every' steps, as SimCSE selects its model on "
-               "STS-B dev every 125 steps. The default model starts near 86.7 on STS-B dev.",
-               to_config=none_if_empty, default="", placeholder="none",
-               browse=("file", "STS evaluation file", "STS files (*.csv *.tsv *.txt);;All files (*)")),
+               "STS-B dev every 125 steps. The default model starts near 86.7 on STS-B dev."),
+               to_config=none_if_empty, default="", placeholder=N_("none"),
+               browse=("file", N_("STS evaluation file"), N_("STS files (*.csv *.tsv *.txt);;All files (*)"))),
     # --- recipe
-    SetupField("temp", "temp", "Temperature", "float", "recipe",
-               "Temperature t of InfoNCE: logits are cos/t. Small t concentrates the gradient on the hardest "
+    SetupField("temp", "temp", N_("Temperature"), "float", "recipe",
+               N_("Temperature t of InfoNCE: logits are cos/t. Small t concentrates the gradient on the hardest "
                "negatives (more uniform, less tolerant of false negatives); large t weighs every negative alike. "
-               "Reference 0.05. Can be changed while training (Apply).",
+               "Reference 0.05. Can be changed while training (Apply)."),
                range=(0.0001, 10.0), decimals=4, step=0.01, live=True),
-    SetupField("batch", "per_device_train_batch_size", "Batch size", "int", "recipe",
-               "Sentences per batch N: each has N-1 in-batch negatives (simcse layout) or 2N-2 (ntxent). "
-               "The chance loss is log N. Reference 64 (insensitive from 64 to 512 if the learning rate is tuned).",
+    SetupField("batch", "per_device_train_batch_size", N_("Batch size"), "int", "recipe",
+               N_("Sentences per batch N: each has N-1 in-batch negatives (simcse layout) or 2N-2 (ntxent). "
+               "The chance loss is log N. Reference 64 (insensitive from 64 to 512 if the learning rate is tuned)."),
                range=(2, 65536)),
-    SetupField("lr", "learning_rate", "Learning rate", "sci", "recipe",
-               "Peak learning rate of AdamW, decayed linearly to 0, no warm-up. Reference 3e-5 for BERT-base "
-               "(unsup). Can be changed while training (Apply).", range=(0.0, 1.0), live=True),
-    SetupField("max_steps", "max_steps", "Steps", "int", "recipe",
-               "Optimizer steps to run; 0 uses the epochs below instead. A short run (a few hundred steps) "
-               "is enough to watch the geometry move.", to_config=steps_or_epochs, default=0,
-               range=(0, 10_000_000), special="use epochs"),
-    SetupField("epochs", "num_train_epochs", "Epochs", "float", "recipe",
-               "Passes over the corpus (used when steps is 0). Reference: 1 epoch of 1M sentences.",
+    SetupField("lr", "learning_rate", N_("Learning rate"), "sci", "recipe",
+               N_("Peak learning rate of AdamW, decayed linearly to 0, no warm-up. Reference 3e-5 for BERT-base "
+               "(unsup). Can be changed while training (Apply)."), range=(0.0, 1.0), live=True),
+    SetupField("max_steps", "max_steps", N_("Steps"), "int", "recipe",
+               N_("Optimizer steps to run; 0 uses the epochs below instead. A short run (a few hundred steps) "
+               "is enough to watch the geometry move."), to_config=steps_or_epochs, default=0,
+               range=(0, 10_000_000), special=N_("use epochs")),
+    SetupField("epochs", "num_train_epochs", N_("Epochs"), "float", "recipe",
+               N_("Passes over the corpus (used when steps is 0). Reference: 1 epoch of 1M sentences."),
                range=(0.01, 1000.0)),
-    SetupField("max_len", "max_seq_length", "Max length", "int", "recipe",
-               "Sentences are truncated to this many tokens. Reference 32 (short sentences train faster).",
+    SetupField("max_len", "max_seq_length", N_("Max length"), "int", "recipe",
+               N_("Sentences are truncated to this many tokens. Reference 32 (short sentences train faster)."),
                range=(4, 4096)),
-    SetupField("pooler", "pooler_type", "Pooler", "choice", "recipe",
-               "How a sentence vector is taken from the token outputs. auto: the model's own (mean pooling for "
+    SetupField("pooler", "pooler_type", N_("Pooler"), "choice", "recipe",
+               N_("How a sentence vector is taken from the token outputs. auto: the model's own (mean pooling for "
                "the default MiniLM, cls for a plain BERT). cls: [CLS] with SimCSE's MLP (dense + tanh); "
                "cls_before_pooler: [CLS] without the MLP; avg: mean over tokens. Reference for BERT: cls with "
-               "the MLP in training only.", choices=plain(POOLERS)),
-    SetupField("mlp_only_train", "mlp_only_train", "MLP in training only", "check", "recipe",
-               "Use the MLP on top of [CLS] in training only and evaluate without it (the reference "
-               "unsup recipe: cls in training, cls_before_pooler at test). Only with pooler cls."),
-    SetupField("dropout", "dropout", "Dropout", "float", "recipe",
-               "Hidden and attention dropout p: the two dropout masks are SimCSE's only augmentation. "
+               "the MLP in training only."), choices=plain(POOLERS)),
+    SetupField("mlp_only_train", "mlp_only_train", N_("MLP in training only"), "check", "recipe",
+               N_("Use the MLP on top of [CLS] in training only and evaluate without it (the reference "
+               "unsup recipe: cls in training, cls_before_pooler at test). Only with pooler cls.")),
+    SetupField("dropout", "dropout", N_("Dropout"), "float", "recipe",
+               N_("Hidden and attention dropout p: the two dropout masks are SimCSE's only augmentation. "
                "Reference 0.1 (the model's own). p=0 makes the positive pair identical and the space "
-               "collapses (paper Table 3: 0.0 -> 71.1, 0.1 -> 82.5 STS-B dev).",
-               range=(-0.01, 0.95), step=0.05, special="model's own (0.1)", none_at_min=True),
-    SetupField("loss_variant", "loss_variant", "Loss", "choice", "recipe",
-               "The contrastive loss, from the engine's registry (hover an entry for what it computes). "
+               "collapses (paper Table 3: 0.0 -> 71.1, 0.1 -> 82.5 STS-B dev)."),
+               range=(-0.01, 0.95), step=0.05, special=N_("model's own (0.1)"), none_at_min=True),
+    SetupField("loss_variant", "loss_variant", N_("Loss"), "choice", "recipe",
+               N_("The contrastive loss, from the engine's registry (hover an entry for what it computes). "
                "simcse: the reference N x N logits (N-1 negatives, chance log N); ntxent: SimCLR's 2N x 2N "
-               "layout with same-view negatives too. Reference: simcse.", choices=losses),
-    SetupField("tau_plus", "tau_plus", "Debiased τ+", "float", "recipe",
-               "Debiased contrastive loss (Chuang et al. 2020): the class prior tau_plus, the chance that a "
+               "layout with same-view negatives too. Reference: simcse."), choices=losses),
+    SetupField("tau_plus", "tau_plus", N_("Debiased τ+"), "float", "recipe",
+               N_("Debiased contrastive loss (Chuang et al. 2020): the class prior tau_plus, the chance that a "
                "negative is in fact a positive (a false negative); 0 = off. Takes effect when the next run "
-               "starts.", range=(0.0, 0.99), decimals=3, step=0.01),
+               "starts."), range=(0.0, 0.99), decimals=3, step=0.01),
     # --- run
-    SetupField("device", "device", "Device", "choice", "run",
-               "Where to train. auto picks cuda, then mps, then cpu. Reference: one GPU with bf16/fp16.",
+    SetupField("device", "device", N_("Device"), "choice", "run",
+               N_("Where to train. auto picks cuda, then mps, then cpu. Reference: one GPU with bf16/fp16."),
                choices=devices),
-    SetupField("seed", "seed", "Seed", "int", "run",
-               "Seeds the batch order, dropout masks and probe set: the same seed and config give the same "
-               "losses on the CPU. Reference 42.", range=(0, 2**31 - 1)),
-    SetupField("snapshot_every", "snapshot_every", "Snapshot every", "int", "run",
-               "Every so many steps the trainer encodes the probe set and sends a snapshot (geometry, "
+    SetupField("seed", "seed", N_("Seed"), "int", "run",
+               N_("Seeds the batch order, dropout masks and probe set: the same seed and config give the same "
+               "losses on the CPU. Reference 42."), range=(0, 2**31 - 1)),
+    SetupField("snapshot_every", "snapshot_every", N_("Snapshot every"), "int", "run",
+               N_("Every so many steps the trainer encodes the probe set and sends a snapshot (geometry, "
                "alignment, uniformity, last batch's cosines). Smaller: finer plots, slower training. "
-               "The paper's Figure 2 uses a point every 10 steps.",
+               "The paper's Figure 2 uses a point every 10 steps."),
                default=STUDIO_SNAPSHOT_EVERY, range=(1, 1_000_000)),  # the studio is for watching
-    SetupField("probe_size", "probe_size", "Probe size", "int", "run",
-               "Sentences of the fixed probe set encoded at each snapshot (alignment, uniformity, anisotropy "
-               "and the later sphere/UMAP views). Larger: smoother estimates, slower snapshots.",
+    SetupField("probe_size", "probe_size", N_("Probe size"), "int", "run",
+               N_("Sentences of the fixed probe set encoded at each snapshot (alignment, uniformity, anisotropy "
+               "and the later sphere/UMAP views). Larger: smoother estimates, slower snapshots."),
                range=(2, 1_000_000)),
-    SetupField("eval_every", "eval_every", "Eval every", "int", "run",
-               "Steps between STS evaluations (reference 125).", range=(1, 1_000_000)),
+    SetupField("eval_every", "eval_every", N_("Eval every"), "int", "run",
+               N_("Steps between STS evaluations (reference 125)."), range=(1, 1_000_000)),
 )
 
 
@@ -243,7 +245,7 @@ def make_widget(f: SetupField) -> QWidget:
         if f.step:
             w.setSingleStep(f.step)  # type: ignore[arg-type]
         if f.special:
-            w.setSpecialValueText(f.special)
+            w.setSpecialValueText(tr(f.special))
     elif f.kind == "sci":
         w = QLineEdit()
         lo, hi = f.range or (-math.inf, math.inf)
@@ -252,19 +254,19 @@ def make_widget(f: SetupField) -> QWidget:
         w.setValidator(v)
     elif f.kind in ("text", "path"):
         w = QLineEdit()
-        w.setPlaceholderText(f.placeholder)
+        w.setPlaceholderText(tr(f.placeholder))
     elif f.kind == "choice":
         w = QComboBox()  # as narrow as a dock allows: long entries are elided, not a wider dock
         w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         w.setMinimumContentsLength(8)
         for k, (value, text, tip) in enumerate(f.choices() if f.choices is not None else ()):
-            w.addItem(text, value)
+            w.addItem(tr(text), value)
             if tip:
-                w.setItemData(k, tip, Qt.ItemDataRole.ToolTipRole)
+                w.setItemData(k, tr(tip), Qt.ItemDataRole.ToolTipRole)
     else:
-        w = QCheckBox(f.label)
-    w.setToolTip(f.tip)
-    w.setWhatsThis(f.tip)
+        w = QCheckBox(tr(f.label))
+    w.setToolTip(tr(f.tip))
+    w.setWhatsThis(tr(f.tip))
     return w
 
 

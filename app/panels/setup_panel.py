@@ -43,6 +43,7 @@ from superqt.utils import create_worker
 
 from simcse_core.config import TrainConfig
 
+from app.i18n import tr
 from app.panels.setup_fields import (
     FIELDS,
     GROUPS,
@@ -110,7 +111,7 @@ class SetupPanel(QWidget):
         outer.addWidget(self._build_banner())
         forms: dict[str, QFormLayout] = {}
         for group, title in GROUPS:
-            box = QGroupBox(title)
+            box = QGroupBox(tr(title))
             box.setObjectName(f"{group}Group")
             forms[group] = QFormLayout(box)
             forms[group].setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -121,7 +122,7 @@ class SetupPanel(QWidget):
             setattr(self, f.attr, w)
             self.widgets[f.key] = w
             changed_signal(w).connect(self.changed)
-            forms[f.group].addRow("" if f.kind == "check" else f.label, self._row(f, w))
+            forms[f.group].addRow("" if f.kind == "check" else tr(f.label), self._row(f, w))
             if f.attr == "text_column":  # the corpus's preview goes under its fields
                 self._add_corpus_rows(forms[f.group])
         if "corpus_path" in self.browse_buttons:
@@ -145,11 +146,11 @@ class SetupPanel(QWidget):
         self.run_banner_label.setWordWrap(True)
         lay.addWidget(self.run_banner_label)
         row = QHBoxLayout()
-        self.own_setup_button = QPushButton("Back to my setup")
-        self.own_setup_button.setToolTip("Show your own setup again (the run's settings stay in its folder)")
+        self.own_setup_button = QPushButton(tr("Back to my setup"))
+        self.own_setup_button.setToolTip(tr("Show your own setup again (the run's settings stay in its folder)"))
         self.own_setup_button.clicked.connect(self.show_own_setup)
-        self.use_run_button = QPushButton("Use these settings")
-        self.use_run_button.setToolTip("Make the run's settings your setup (editable), e.g. to train it again")
+        self.use_run_button = QPushButton(tr("Use these settings"))
+        self.use_run_button.setToolTip(tr("Make the run's settings your setup (editable), e.g. to train it again"))
         self.use_run_button.clicked.connect(self.use_run_settings)
         row.addWidget(self.own_setup_button)
         row.addWidget(self.use_run_button)
@@ -163,7 +164,7 @@ class SetupPanel(QWidget):
         if f.browse is None:
             return w
         button = QPushButton("…")
-        button.setToolTip(f"Browse: {f.browse[1]}")
+        button.setToolTip(tr("Browse: {what}").format(what=tr(f.browse[1])))
         button.setFixedWidth(max(30, button.sizeHint().height() + 6))
         button.clicked.connect(lambda _c=False, field=f, edit=w: self._browse(field, edit))
         self.browse_buttons[f.attr] = button
@@ -199,7 +200,7 @@ class SetupPanel(QWidget):
         p.horizontalHeader().setStretchLastSection(True)
         p.setWordWrap(False)
         p.setMaximumHeight(170)
-        p.setToolTip("The first rows of the corpus as the engine reads them")
+        p.setToolTip(tr("The first rows of the corpus as the engine reads them"))
         form.addRow(self.corpus_summary)
         form.addRow(self.corpus_error_label)
         form.addRow(self.vocab_label)
@@ -208,6 +209,7 @@ class SetupPanel(QWidget):
     def _browse(self, f: SetupField, edit: QLineEdit) -> None:
         assert f.browse is not None
         how, title, pattern = f.browse
+        title, pattern = tr(title), tr(pattern)
         if how == "dir":
             chosen = QFileDialog.getExistingDirectory(self, title, edit.text())
         else:
@@ -243,7 +245,7 @@ class SetupPanel(QWidget):
                 self.set_corpus(str(corpus))
             else:
                 self.corpus_path.setText(str(corpus))
-                self.corpus_summary.setText("the run's corpus (not on this machine)")
+                self.corpus_summary.setText(tr("the run's corpus (not on this machine)"))
                 self.corpus_error_label.hide()
                 self.vocab_label.hide()
                 self.preview.setRowCount(0)
@@ -267,7 +269,7 @@ class SetupPanel(QWidget):
         if self._own is None:
             self._own = self.values()
         self.set_values(values_from_config(config), read_corpus=False)
-        self.run_banner_label.setText(f"<b>The settings of the shown run</b> (read-only): {label}")
+        self.run_banner_label.setText(tr("<b>The settings of the shown run</b> (read-only): {label}").format(label=label))
         self.run_banner.show()
         self._apply_enabled()
 
@@ -353,7 +355,7 @@ class SetupPanel(QWidget):
             self.corpus_path.setText(path)
         self._corpus_request += 1
         request = self._corpus_request
-        self.corpus_summary.setText("reading…")
+        self.corpus_summary.setText(tr("reading…"))
         self.corpus_error_label.hide()
         column = self.text_column.text().strip() or None
         model = self.model_spec() if "model_kind" in self.widgets else None
@@ -374,8 +376,9 @@ class SetupPanel(QWidget):
         self.corpus_preview, self.corpus_error = preview, None
         self.corpus_error_label.hide()
         self.corpus_summary.setText(
-            f"<b>{preview.n_sentences:,}</b> sentences · {preview.n_empty:,} empty lines · "
-            f"{preview.n_duplicates:,} duplicates<br><span style='color:#666'>{preview.summary}</span>")
+            tr("<b>{n}</b> sentences · {empty} empty lines · {dup} duplicates").format(
+                n=f"{preview.n_sentences:,}", empty=f"{preview.n_empty:,}", dup=f"{preview.n_duplicates:,}")
+            + f"<br><span style='color:#666'>{preview.summary}</span>")
         self.preview.clear()
         self.preview.setColumnCount(len(preview.headers))
         self.preview.setHorizontalHeaderLabels(preview.headers)

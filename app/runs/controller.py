@@ -40,8 +40,9 @@ from simcse_core.config import TrainConfig
 from simcse_core.errors import SimCSEError
 from simcse_core.runs import final_model_path
 
+from app.i18n import tr, tr_match
 from app.runs.sources import FolderEnd, FolderSource, LiveSource, PresetSource, RunSource
-from app.runs.workers import copy_model, error_text
+from app.runs.workers import ENGINE_PHASES, copy_model, error_text
 from app.shell.settings import new_run_dir
 from app.state.run_model import RunModel
 from app.state.view_state import ViewState
@@ -114,8 +115,9 @@ class RunController(QObject):
 
     def _refuse_if_training(self) -> bool:
         if self.training:
-            what = "a preset is training" if self.source is not None and self.source.kind == "preset" else "a run is training"
-            self.message.emit(f"{what}; stop it first", "error")
+            preset = self.source is not None and self.source.kind == "preset"
+            self.message.emit(tr("a preset is training; stop it first") if preset
+                              else tr("a run is training; stop it first"), "error")
             return True
         return False
 
@@ -200,7 +202,7 @@ class RunController(QObject):
         self.model.clear(run_dir=run_dir, config=config)
         self.view_state.reset_for_new_run()
         if isinstance(src, PresetSource):
-            self.progress_label = f"run {src.index + 1} of {src.n_runs}"
+            self.progress_label = tr("run {k} of {n}").format(k=src.index + 1, n=src.n_runs)
         self.run_begun.emit(src.kind, label or run_dir)
         self.run_config.emit(dict(config or {}))
         self.redraw.emit()
@@ -210,6 +212,7 @@ class RunController(QObject):
         self.run_config.emit(dict(config))
 
     def _status(self, text: str) -> None:
+        text = tr_match(text, ENGINE_PHASES)  # the engine's phases, in the studio's language
         self.status_text = text
         self.status.emit(text)
 
@@ -252,7 +255,7 @@ class RunController(QObject):
         if isinstance(src, FolderSource):
             self.message.emit(message, "error")
             return
-        note = " The run folder keeps its last checkpoint." if self.can_save() else ""
+        note = tr(" The run folder keeps its last checkpoint.") if self.can_save() else ""
         self.message.emit(message + note, "error")
 
     def _finished(self, src: RunSource, end: Any) -> None:
@@ -260,7 +263,7 @@ class RunController(QObject):
             return
         if isinstance(src, FolderSource):
             if isinstance(end, FolderEnd) and end.done and src.follow:
-                self.message.emit("the followed run has finished", "info")
+                self.message.emit(tr("the followed run has finished"), "info")
             self._set_state("viewing")
             self.redraw.emit()
             self.run_updated.emit()
@@ -306,7 +309,7 @@ class RunController(QObject):
         learning_rate=, fn_pairs= (confirmed false-negative corpus-id pairs),
         fn_policy=. False (with a status message) when nothing trains."""
         if not self.training or self.source is None:
-            self.message.emit("no run is training: nothing to apply", "info")
+            self.message.emit(tr("no run is training: nothing to apply"), "info")
             return False
         self.source.send(**changes)
         for k in ("temperature", "learning_rate"):
@@ -329,8 +332,9 @@ class RunController(QObject):
             self._model_seen, self._model_gone_said = path, False
         elif self._model_seen is not None and (say_again or not self._model_gone_said):
             self._model_gone_said = True
-            self.message.emit(f"the model folder {self._model_seen} was removed; what was shown is kept, "
-                              "but the run has no model to save (typed sentences use the starting model)", "error")
+            self.message.emit(tr("the model folder {path} was removed; what was shown is kept, but the run has no "
+                                 "model to save (typed sentences use the starting model)").format(path=self._model_seen),
+                              "error")
         return path
 
     def save_model_to(self, dest: str) -> bool:
@@ -339,15 +343,16 @@ class RunController(QObject):
         src = self.model_folder()
         if src is None:
             if seen is None:
-                where = f" ({self.model.run_dir})" if self.model.run_dir else ""
-                self.message.emit(f"this run has no saved model or checkpoint yet{where}", "error")
+                text = (tr("this run has no saved model or checkpoint yet ({folder})").format(folder=self.model.run_dir)
+                        if self.model.run_dir else tr("this run has no saved model or checkpoint yet"))
+                self.message.emit(text, "error")
             return False
         self._save_job = create_worker(copy_model, str(src), dest, _connect={
             "returned": self._model_copied, "errored": lambda e: self.message.emit(error_text(e), "error")})
         return True
 
     def _model_copied(self, path: str) -> None:
-        self.message.emit(f"model saved as a sentence-transformers folder: {path}", "ok")
+        self.message.emit(tr("model saved as a sentence-transformers folder: {path}").format(path=path), "ok")
         self.model_saved.emit(path)
 
     # ------------------------------------------------------------------ closing

@@ -34,8 +34,9 @@ from simcse_core.control import LOADING_PHASE
 from simcse_core.errors import SimCSEError
 from simcse_core.runs import RunReader
 
+from app.i18n import tr, tr_match
 from app.runs.preset_worker import PresetWorker
-from app.runs.workers import RunUpdate, TrainWorker, error_text, read_run_updates
+from app.runs.workers import ENGINE_PHASES, RunUpdate, TrainWorker, error_text, read_run_updates
 
 log = logging.getLogger(__name__)
 
@@ -186,20 +187,20 @@ class PresetSource(TrainingSource):
 
     def _run_started(self, index: int, label: str, run_dir: str, config: dict) -> None:
         self.index, self.run_label = index, label
-        self.begun.emit(run_dir, config, self.run_text(index) + f": {label}")
+        self.begun.emit(run_dir, config, f"{self.run_text(index)}: {label}")
 
     def run_text(self, index: int) -> str:
         """"preset NAME, run k of n" for the run of 0-based ``index``."""
-        return f"preset {self.preset.name}, run {index + 1} of {self.n_runs}"
+        return tr("preset {name}, run {k} of {n}").format(name=self.preset.name, k=index + 1, n=self.n_runs)
 
     def _status(self, text: str) -> None:
         if text.startswith(LOADING_PHASE):  # the engine's first phase, once a run
             self.loading = min(self.n_runs, self.loading + 1)
-        self.status.emit(f"{self.run_text(max(0, self.loading - 1))}: {text}")
+        self.status.emit(f"{self.run_text(max(0, self.loading - 1))}: {tr_match(text, ENGINE_PHASES)}")
 
     def _failed(self, message: str) -> None:
         self.error = message
-        self.failed.emit(f"preset {self.preset.name}: {message}")
+        self.failed.emit(tr("preset {name}: {error}").format(name=self.preset.name, error=message))
 
     def _completed(self, folder: str) -> None:
         self.worker.wait(5000)
@@ -219,8 +220,8 @@ def open_reader(path: str) -> tuple[RunReader | None, bool]:
 def waiting_text(path: str, exists: bool) -> str:
     """What a followed folder without a run yet is waiting for."""
     if not exists:
-        return f"waiting for the run folder {path} to appear (the run has not started yet)"
-    return f"waiting for the run in {path} to write its first files"
+        return tr("waiting for the run folder {path} to appear (the run has not started yet)").format(path=path)
+    return tr("waiting for the run in {path} to write its first files").format(path=path)
 
 
 def _load_probe(reader: RunReader, step: int) -> Any:
@@ -289,7 +290,7 @@ class FolderSource(RunSource):
             config = self.reader.config
         except SimCSEError:  # config.json half-written: the first read brings it
             config, self._config_pending = {}, True
-        self.begun.emit(self.path, config, "following: " + self.path if self.follow else "run: " + self.path)
+        self.begun.emit(self.path, config, (tr("following: {path}") if self.follow else tr("run: {path}")).format(path=self.path))
 
     def _say_waiting(self, text: str) -> None:
         if text != self._waiting_text:

@@ -29,6 +29,8 @@ from simcse_core.control import TrainControl
 from simcse_core.errors import SimCSEError
 from simcse_core.snapshot import Snapshot
 
+from app.i18n import N_, tr
+
 log = logging.getLogger(__name__)
 
 
@@ -48,6 +50,16 @@ class StudioControl(TrainControl):
         super().wait_if_paused(timeout)
 
 
+# the engine's phase texts (TrainControl.status), for :func:`app.i18n.tr_match`
+ENGINE_PHASES = (
+    N_("loading the model ({model})"),
+    N_("reading and tokenising {corpus}"),
+    N_("compiling the model (torch.compile; the first steps are slow)"),
+    N_("{n} sentences tokenised; choosing the probe set"),
+    N_("step 0: the starting model on its first batch and the probe set ({n} sentences)"),
+)
+
+
 def error_text(exc: BaseException) -> str:
     """One line for a person: the engine's own message, or the type and message of an
     unexpected error (its traceback goes to the log, not the window)."""
@@ -55,10 +67,10 @@ def error_text(exc: BaseException) -> str:
         return str(exc)
     text = str(exc)
     if isinstance(exc, MemoryError) or "out of memory" in text.lower() or "can't allocate memory" in text:
-        return ("out of memory; try a smaller batch size or a shorter max length "
-                "(the last checkpoint is kept)")
+        return tr("out of memory; try a smaller batch size or a shorter max length "
+                  "(the last checkpoint is kept)")
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"unexpected error: {type(exc).__name__}" + (f": {first}" if first else "")
+    return tr("unexpected error: {error}").format(error=type(exc).__name__ + (f": {first}" if first else ""))
 
 
 class TrainWorker(QThread):
@@ -210,7 +222,7 @@ def _lazy_folder(reader: Any, eager_bytes: int) -> bool:
 
 def folder_removed(root: Any) -> SimCSEError:
     """The one-line error for a run folder that was removed while it was shown."""
-    return SimCSEError(f"the run folder {root} was removed; what was shown is kept")
+    return SimCSEError(tr("the run folder {path} was removed; what was shown is kept").format(path=root))
 
 
 def read_run_updates(reader: Any, with_probe: bool, with_config: bool, lazy: bool | None = None,
@@ -225,7 +237,7 @@ def read_run_updates(reader: Any, with_probe: bool, with_config: bool, lazy: boo
     except OSError as e:
         if not root.is_dir():
             raise folder_removed(root) from None
-        raise SimCSEError(f"run folder {root}: cannot be read ({e.strerror or e})") from None
+        raise SimCSEError(tr("run folder {path}: cannot be read ({error})").format(path=root, error=e.strerror or e)) from None
 
 
 def poll_run_folder(reader: Any, with_probe: bool, with_config: bool, lazy: bool | None = None,
@@ -264,15 +276,15 @@ def copy_model(source: str, dest: str) -> str:
     """Copy a sentence-transformers folder to ``dest`` (created; must be empty if it exists)."""
     src, dst = Path(source), Path(dest)
     if not src.is_dir():
-        raise SimCSEError(f"the model folder {src} was removed; nothing to save")
+        raise SimCSEError(tr("the model folder {path} was removed; nothing to save").format(path=src))
     if not (src / "modules.json").is_file() and not (src / "config.json").is_file():
-        raise SimCSEError(f"{src}: not a saved model folder")
+        raise SimCSEError(tr("{path}: not a saved model folder").format(path=src))
     if dst.exists() and any(dst.iterdir()):
-        raise SimCSEError(f"{dst}: the folder is not empty; choose an empty or new folder")
+        raise SimCSEError(tr("{path}: the folder is not empty; choose an empty or new folder").format(path=dst))
     try:
         shutil.copytree(src, dst, dirs_exist_ok=True)
     except OSError as e:
         if not src.is_dir():
-            raise SimCSEError(f"the model folder {src} was removed while it was copied to {dst}") from None
-        raise SimCSEError(f"{dst}: cannot write the model ({e.strerror or e})") from None
+            raise SimCSEError(tr("the model folder {path} was removed while it was copied to {dest}").format(path=src, dest=dst)) from None
+        raise SimCSEError(tr("{path}: cannot write the model ({error})").format(path=dst, error=e.strerror or e)) from None
     return str(dst)

@@ -19,6 +19,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QWidget
 
+from app.i18n import N_, tr
+
 if TYPE_CHECKING:  # imported for types only: the context must not pull every part in
     from app.batch_tab.tab import BatchTab
     from app.embedding_tab.tab import EmbeddingTab
@@ -38,12 +40,12 @@ if TYPE_CHECKING:  # imported for types only: the context must not pull every pa
 
 # Menus of the menu bar, by key, in this order. ``add_action`` takes a key, never a label.
 MENUS: tuple[tuple[str, str], ...] = (
-    ("file", "&File"),
-    ("view", "&View"),
-    ("presets", "&Presets"),
-    ("compare", "&Compare"),
-    ("export", "E&xport"),
-    ("help", "&Help"),
+    ("file", N_("&File")),
+    ("view", N_("&View")),
+    ("presets", N_("&Presets")),
+    ("compare", N_("&Compare")),
+    ("export", N_("E&xport")),
+    ("help", N_("&Help")),
 )
 
 AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea, "right": Qt.DockWidgetArea.RightDockWidgetArea,
@@ -100,7 +102,7 @@ class StudioContext:
         self._menus: dict[str, QMenu] = {}
         bar = window.menuBar()
         for key, label in MENUS:
-            menu = bar.addMenu(label)
+            menu = bar.addMenu(tr(label))
             menu.setObjectName(f"{key}Menu")
             self._menus[key] = menu
 

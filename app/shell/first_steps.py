@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QMenu
 
+from app.i18n import tr
 from app.shell.guidance import HIGHER_DROPOUT, LearningNote, first_run_recipe, preset_config
 from app.shell.welcome import Choice, WelcomeDialog
 
@@ -25,9 +26,10 @@ class FirstSteps(QObject):
     its checks); ``choose_run(follow)`` asks for a run folder."""
 
     def __init__(self, ctx: Any, start_training: Callable[[], bool], choose_run: Callable[[bool], None],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, tour: Callable[[], Any] | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.tour = tour  # the welcome's "Take the tour" (app/tour)
         self.start_training = start_training
         self.choose_run = choose_run
         self.welcome: WelcomeDialog | None = None
@@ -80,7 +82,7 @@ class FirstSteps(QObject):
         if runs.training:
             self._after_stop = self.start_training
             runs.stop()
-            self.ctx.show_status("stopping the current run; the new one starts when it has stopped", 10_000)
+            self.ctx.show_status(tr("stopping the current run; the new one starts when it has stopped"), 10_000)
         else:
             self.start_training()
 
@@ -111,27 +113,31 @@ class FirstSteps(QObject):
 
     def learning_ways(self) -> list[tuple[str, Callable[[], Any]]]:
         """One-click ways to see learning (the "nothing to learn" note's buttons)."""
-        return [("First-run recipe", self.watch_learning), ("From scratch", self.from_scratch),
-                ("Choose a corpus…", self.choose_corpus),
-                (f"Dropout {HIGHER_DROPOUT:g}", lambda: self.train_with({"dropout": HIGHER_DROPOUT}))]
+        return [(tr("First-run recipe"), self.watch_learning), (tr("From scratch"), self.from_scratch),
+                (tr("Choose a corpus…"), self.choose_corpus),
+                (tr("Dropout {p}").format(p=f"{HIGHER_DROPOUT:g}"),
+                 lambda: self.train_with({"dropout": HIGHER_DROPOUT}))]
 
     # ---------------------------------------------------------------- welcome
     def choices(self) -> list[Choice]:
         cfg, why = first_run_recipe()
-        watch = ("Trains the first-run recipe: the default model with its top layer re-initialised, 100 steps on the "
-                 "demo corpus (a few minutes on a laptop). The loss falls from its chance line and the points "
-                 "spread over the sphere." if cfg is not None else f"{why}. Trains the reference recipe.")
+        watch = (tr("Trains the first-run recipe: the default model with its top layer re-initialised, 100 steps "
+                    "on the demo corpus (a few minutes on a laptop). The loss falls from its chance line and the "
+                    "points spread over the sphere.") if cfg is not None
+                 else tr("{why}. Trains the reference recipe.").format(why=why))
         return [
-            Choice("watch", "Watch SimCSE learn", watch, self.watch_learning),
-            Choice("finetune", "Fine-tune on my corpus…",
-                   "The pretrained all-MiniLM-L6-v2 on your sentences (.txt, .csv, .tsv or .jsonl): choose "
-                   "the file, check the Setup panel, press Train.", self.fine_tune),
-            Choice("run", "Open or follow a run…",
-                   "A finished run folder (replayed), or one that `simcse train` is writing, here or on a "
-                   "server through a shared folder (followed, even before it starts).", self._run_menu),
-            Choice("presets", "Presets…", "Runs that show one idea each (temperature, dropout, from scratch), "
-                   "compared side by side when they finish.", self._presets_menu),
-        ]
+            Choice("watch", tr("Watch SimCSE learn"), watch, self.watch_learning),
+            Choice("finetune", tr("Fine-tune on my corpus…"),
+                   tr("The pretrained all-MiniLM-L6-v2 on your sentences (.txt, .csv, .tsv or .jsonl): choose "
+                      "the file, check the Setup panel, press Train."), self.fine_tune),
+            Choice("run", tr("Open or follow a run…"),
+                   tr("A finished run folder (replayed), or one that `simcse train` is writing, here or on a "
+                      "server through a shared folder (followed, even before it starts)."), self._run_menu),
+            Choice("presets", tr("Presets…"), tr("Runs that show one idea each (temperature, dropout, from "
+                   "scratch), compared side by side when they finish."), self._presets_menu),
+        ] + ([Choice("tour", tr("Take the tour"), tr("Six short chapters, one per question the studio answers, each "
+                     "opening the live view it is about: with no run, while one trains, or on a replayed run."),
+                     self.tour)] if self.tour is not None else [])
 
     def show_welcome(self) -> WelcomeDialog:
         if self.welcome is not None:
@@ -146,8 +152,8 @@ class FirstSteps(QObject):
 
     def _run_menu(self) -> None:
         menu = QMenu(self.ctx.dialog_parent)
-        menu.addAction("Open a run folder (replay)…", lambda: self.choose_run(False))
-        menu.addAction("Follow a run folder…", lambda: self.choose_run(True))
+        menu.addAction(tr("Open a run folder (replay)…"), lambda: self.choose_run(False))
+        menu.addAction(tr("Follow a run folder…"), lambda: self.choose_run(True))
         menu.popup(QCursor.pos())
 
     def _presets_menu(self) -> None:

@@ -26,6 +26,8 @@ from PySide6.QtCore import QObject
 from simcse_core.config import TrainConfig
 from simcse_core.errors import SimCSEError
 
+from app.i18n import tr
+
 MIN_STEPS = 10  # fewer steps than this in a run: say so before it starts
 NOTHING_TO_LEARN = 0.05  # step-0 loss under this share of the chance loss: nothing to learn
 HIGHER_DROPOUT = 0.3  # the "higher dropout" way to see learning
@@ -37,7 +39,7 @@ def first_run_recipe() -> tuple[TrainConfig | None, str]:
     try:
         from simcse_core import presets
     except ImportError as e:  # pragma: no cover - the engine ships it
-        return None, f"the presets module cannot be loaded ({e})"
+        return None, tr("the presets module cannot be loaded ({error})").format(error=e)
     try:
         make = getattr(presets, "first_run_config", None)
         if make is not None:
@@ -45,7 +47,7 @@ def first_run_recipe() -> tuple[TrainConfig | None, str]:
         _label, cfg = presets.load_preset("first_run").configs()[0]
         return cfg, ""
     except (SimCSEError, OSError, ValueError, IndexError) as e:
-        return None, f"the first-run recipe is missing ({e}); the reference recipe is used instead"
+        return None, tr("the first-run recipe is missing ({error}); the reference recipe is used instead").format(error=e)
 
 
 def preset_config(name: str) -> tuple[TrainConfig | None, str]:
@@ -56,7 +58,7 @@ def preset_config(name: str) -> tuple[TrainConfig | None, str]:
         _label, cfg = load_preset(name).configs()[0]
         return dataclasses.replace(cfg, output_dir=None), ""
     except (SimCSEError, OSError, ValueError, IndexError) as e:
-        return None, f"preset {name}: {e}"
+        return None, tr("preset {name}: {error}").format(name=name, error=e)
 
 
 # ----------------------------------------------------------------------------- Train
@@ -94,16 +96,21 @@ def batch_problem(config: TrainConfig, n_sentences: int) -> Problem | None:
     if n_sentences < 2 or (batch <= n_sentences and steps >= MIN_STEPS):
         return None
     if batch > n_sentences:
-        text = (f"The corpus has {n_sentences:,} sentences and the batch is {batch}: the batch would be cut to "
-                f"{used} and the run would take {steps} step{'s' if steps != 1 else ''}")
+        text = (tr("The corpus has {n} sentences and the batch is {batch}: the batch would be cut to {used} and "
+                   "the run would take {steps} steps") if steps != 1 else
+                tr("The corpus has {n} sentences and the batch is {batch}: the batch would be cut to {used} and "
+                   "the run would take 1 step"))
     else:
-        text = f"Batch {batch} on {n_sentences:,} sentences gives {steps} step{'s' if steps != 1 else ''} in all"
-    text += " (too short to see anything learnt). "
+        text = (tr("Batch {batch} on {n} sentences gives {steps} steps in all") if steps != 1 else
+                tr("Batch {batch} on {n} sentences gives 1 step in all"))
+    text = text.format(n=f"{n_sentences:,}", batch=batch, used=used, steps=steps)
+    text += tr(" (too short to see anything learnt). ")
     fit = fitting_batch(n_sentences)
     per_epoch = n_sentences // fit
-    text += f"Batch {fit} gives {per_epoch} steps an epoch; cycling over the corpus for 100 steps shows learning."
-    fixes = [(f"Batch {fit}, 100 steps", {"per_device_train_batch_size": fit, "max_steps": 100}),
-             (f"Batch {fit}", {"per_device_train_batch_size": fit})]
+    text += tr("Batch {fit} gives {per_epoch} steps an epoch; cycling over the corpus for 100 steps shows "
+               "learning.").format(fit=fit, per_epoch=per_epoch)
+    fixes = [(tr("Batch {fit}, 100 steps").format(fit=fit), {"per_device_train_batch_size": fit, "max_steps": 100}),
+             (tr("Batch {fit}").format(fit=fit), {"per_device_train_batch_size": fit})]
     return Problem(text, fixes)
 
 
@@ -177,9 +184,9 @@ class LearningNote(QObject):
         if found is None:
             return False
         loss, chance = found
-        self.last_text = (
-            f"Nothing to learn here: the step-0 loss is already {loss:.3g}, under 5% of chance ({chance:.3g}). "
+        self.last_text = tr(
+            "Nothing to learn here: the step-0 loss is already {loss}, under 5% of chance ({chance}). "
             "The model already tells these sentences apart, so the curves will stay flat. Ways to watch "
-            "SimCSE learn:")
+            "SimCSE learn:").format(loss=f"{loss:.3g}", chance=f"{chance:.3g}")
         self.say(self.last_text, self.ways())
         return True

@@ -13,24 +13,26 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QMessageBox, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget
 
+from app.i18n import N_, tr
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = (  # (menu text, path relative to the project)
-    ("Using the studio", "docs/studio.md"),
-    ("The engine and the simcse command", "docs/engine.md"),
-    ("Presets", "docs/presets.md"),
-    ("Benchmarks", "docs/benchmarks.md"),
-    ("How the code is built", "docs/architecture.md"),
+    (N_("Using the studio"), "docs/studio.md"),
+    (N_("The engine and the simcse command"), "docs/engine.md"),
+    (N_("Presets"), "docs/presets.md"),
+    (N_("Benchmarks"), "docs/benchmarks.md"),
+    (N_("How the code is built"), "docs/architecture.md"),
     ("README", "README.md"),
 )
 # keys that are not menu actions (they act in a focused widget)
 PANEL_KEYS = (
-    ("C / R / U", "false negatives table: confirm, reject, back to pending (then the next row)"),
-    ("↑ / ↓", "false negatives table: previous / next row"),
-    ("double-click", "a plot: back to its full span after a zoom"),
+    ("C / R / U", N_("false negatives table: confirm, reject, back to pending (then the next row)")),
+    ("↑ / ↓", N_("false negatives table: previous / next row")),
+    (N_("double-click"), N_("a plot: back to its full span after a zoom")),
 )
-ABOUT = ("<b>SimCSE Studio</b><p>Watch SimCSE training happen, step by step: a sentence encoder learns to "
-         "tell sentences apart from two dropout views of each sentence.</p>"
-         "<p>Gao, Yao and Chen, <i>SimCSE: Simple Contrastive Learning of Sentence Embeddings</i>, EMNLP 2021.</p>")
+ABOUT = N_("<b>SimCSE Studio</b><p>Watch SimCSE training happen, step by step: a sentence encoder learns to "
+            "tell sentences apart from two dropout views of each sentence.</p>")
+CITATION = "<p>Gao, Yao and Chen, <i>SimCSE: Simple Contrastive Learning of Sentence Embeddings</i>, EMNLP 2021.</p>"
 
 
 class DocViewer(QDialog):
@@ -50,12 +52,12 @@ class DocViewer(QDialog):
 
     def open(self, path: Path) -> None:  # type: ignore[override]
         self.path = path
-        self.setWindowTitle(f"SimCSE Studio: {path.name}")
+        self.setWindowTitle(tr("SimCSE Studio: {name}").format(name=path.name))
         try:
             self.browser.setMarkdown(path.read_text(encoding="utf-8"))
         except OSError:
-            self.browser.setMarkdown(f"# Not installed here\n\n`{path}` is not on this machine: the documentation is "
-                                     "in the project's `docs/` folder.")
+            self.browser.setMarkdown(tr("# Not installed here\n\n`{path}` is not on this machine: the documentation "
+                                        "is in the project's `docs/` folder.").format(path=path))
 
     def _link(self, url: QUrl) -> None:
         if url.scheme() in ("http", "https", "mailto"):
@@ -73,7 +75,7 @@ def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
         keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         if keys:
             rows[keys] = a.text().replace("&", "").rstrip("…").strip() or a.toolTip()
-    return sorted(((k, v) for k, v in rows.items()), key=lambda kv: kv[1].lower()) + list(PANEL_KEYS)
+    return sorted(((k, v) for k, v in rows.items()), key=lambda kv: kv[1].lower()) + [(tr(k), tr(v)) for k, v in PANEL_KEYS]
 
 
 class ShortcutsDialog(QDialog):
@@ -82,10 +84,10 @@ class ShortcutsDialog(QDialog):
     def __init__(self, rows: list[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("shortcutsDialog")
-        self.setWindowTitle("Keyboard shortcuts")
+        self.setWindowTitle(tr("Keyboard shortcuts"))
         lay = QVBoxLayout(self)
         self.table = QTableWidget(len(rows), 2)
-        self.table.setHorizontalHeaderLabels(["keys", "does"])
+        self.table.setHorizontalHeaderLabels([tr("keys"), tr("does")])
         self.table.verticalHeader().setVisible(False)
         for r, (keys, what) in enumerate(rows):
             self.table.setItem(r, 0, QTableWidgetItem(keys))
@@ -99,16 +101,18 @@ class ShortcutsDialog(QDialog):
 class HelpMenu:
     """Fills the Help menu through the context (``ctx``); ``welcome`` shows the welcome."""
 
-    def __init__(self, ctx: Any, welcome: Callable[[], Any]) -> None:
+    def __init__(self, ctx: Any, welcome: Callable[[], Any], tour: Callable[[], Any] | None = None) -> None:
         self.ctx = ctx
         self.open_dialogs: list[QDialog] = []
-        ctx.add_action("help", "&Welcome…", welcome, name="helpWelcome")
+        ctx.add_action("help", tr("&Welcome…"), welcome, name="helpWelcome")
+        if tour is not None:  # the tour (app/tour): six chapters, each opening its view
+            ctx.add_action("help", tr("&Tour"), tour, name="helpTour")
         ctx.add_separator("help")
         for text, rel in DOCS:
-            ctx.add_action("help", text, lambda _c=False, p=ROOT / rel: self.show_doc(p))
+            ctx.add_action("help", tr(text), lambda _c=False, p=ROOT / rel: self.show_doc(p))
         ctx.add_separator("help")
-        ctx.add_action("help", "&Keyboard shortcuts", self.show_shortcuts, shortcut="F1", name="helpShortcuts")
-        ctx.add_action("help", "&About SimCSE Studio", self.about)
+        ctx.add_action("help", tr("&Keyboard shortcuts"), self.show_shortcuts, shortcut="F1", name="helpShortcuts")
+        ctx.add_action("help", tr("&About SimCSE Studio"), self.about)
 
     def _keep(self, dlg: QDialog) -> QDialog:
         self.open_dialogs = [d for d in self.open_dialogs if d.isVisible()] + [dlg]
@@ -123,4 +127,4 @@ class HelpMenu:
         return self._keep(ShortcutsDialog(shortcut_rows(actions), self.ctx.dialog_parent))  # type: ignore[return-value]
 
     def about(self) -> None:  # pragma: no cover - a modal dialog
-        QMessageBox.about(self.ctx.dialog_parent, "About SimCSE Studio", ABOUT)
+        QMessageBox.about(self.ctx.dialog_parent, tr("About SimCSE Studio"), tr(ABOUT) + CITATION)

@@ -26,6 +26,7 @@ from simcse_core.errors import ConfigError, SimCSEError
 
 from app.batch_tab import BatchTab
 from app.embedding_tab import EmbeddingTab
+from app.i18n import tr
 from app.panels.analysis import add_analysis_panels
 from app.panels.setup_panel import SetupPanel
 from app.runs.controller import RunController
@@ -34,6 +35,7 @@ from app.shell.context import StudioContext
 from app.shell.first_steps import FirstSteps
 from app.shell.guidance import same_file, start_problems
 from app.shell.help import HelpMenu
+from app.shell.language_menu import LanguageMenu
 from app.shell.run_controls import MessageBar, RunControls, bind_run_controls
 from app.shell.settings import StudioSettings, default_runs_root
 from app.state.run_corpus import SentenceIndex
@@ -41,6 +43,7 @@ from app.state.run_model import RunModel
 from app.state.selection import Selection
 from app.state.view_state import ViewState
 from app.tools.toolbox import StudioTools
+from app.tour import StudioTour
 from app.training_tab.plots import PlotGrid, configure_pyqtgraph
 
 log = logging.getLogger(__name__)
@@ -73,7 +76,7 @@ class MainWindow(QMainWindow):
         self.first_launch = not self.settings.has_saved()  # before anything is saved
         self.umap_ready = False
         self._plots_stale = False
-        self.setWindowTitle("SimCSE Studio")
+        self.setWindowTitle(tr("SimCSE Studio"))
         self.resize(1400, 900)
         self._build_centre()
         self._build_docks()
@@ -107,11 +110,13 @@ class MainWindow(QMainWindow):
                                       trainer_running=self.runs.trainer_running)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("centralTabs")
-        self.tabs.addTab(self.plots, "Training")
-        self.tabs.addTab(self.embedding, "Embedding space")
+        self.tabs.addTab(self.plots, tr("Training"))
+        self.tabs.addTab(self.embedding, tr("Embedding space"))
         self.batch_tab = BatchTab(ctx)
-        self.tabs.addTab(self.batch_tab, "Batch")
-        self.tabs.currentChanged.connect(lambda i: setattr(self.view_state, "tab", self.tabs.tabText(i)))
+        self.tabs.addTab(self.batch_tab, tr("Batch"))
+        for i, key in enumerate(("Training", "Embedding space", "Batch")):
+            self.tabs.tabBar().setTabData(i, key)  # the tab's key (sessions, screenshots) in any language
+        self.tabs.currentChanged.connect(lambda i: setattr(self.view_state, "tab", self.tabs.tabBar().tabData(i)))
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -123,7 +128,7 @@ class MainWindow(QMainWindow):
         ctx.parts.tabs, ctx.parts.training, ctx.parts.embedding = self.tabs, self.plots, self.embedding
         ctx.parts.batch = self.batch_tab
 
-        self.device_label = QLabel("device: –")
+        self.device_label = QLabel(tr("device: {device}").format(device="–"))
         self.run_label = QLabel("")
         self.statusBar().addPermanentWidget(self.run_label)
         self.statusBar().addPermanentWidget(self.device_label)
@@ -139,35 +144,39 @@ class MainWindow(QMainWindow):
         ctx = self.context
         self.setup_panel = SetupPanel()
         ctx.parts.setup = self.setup_panel
-        self.setup_dock = ctx.add_dock(self.setup_panel, "Setup", "setupDock", "left", width=420, min_width=300)
-        self.neighbours_dock = ctx.add_dock(self.embedding.panel, "Neighbours", "neighboursDock", "right",
+        self.setup_dock = ctx.add_dock(self.setup_panel, tr("Setup"), "setupDock", "left", width=420,
+                                       min_width=300)
+        self.neighbours_dock = ctx.add_dock(self.embedding.panel, tr("Neighbours"), "neighboursDock", "right",
                                             width=360, min_width=260)
         self.lens_panel, self.fn_panel = add_analysis_panels(ctx)
         self.lens_dock, self.fn_dock = ctx.parts.docks["lensDock"], ctx.parts.docks["fnDock"]
         self.batch_tab.follow_lens(self.lens_panel)  # a clicked row's softmax at the lens's t' too
         bind_run_controls(self.controls, self.runs, self.run_label, self.device_label,
                           lambda: self.setup_panel.device.currentText(),
-                          lambda: "" if self.umap_ready else "UMAP compiling in the background (once)")
+                          lambda: "" if self.umap_ready else tr("UMAP compiling in the background (once)"))
         self.setup_panel.device.currentTextChanged.connect(
-            lambda t: None if self.runs.busy else self.device_label.setText(f"device: {t}"))
+            lambda t: None if self.runs.busy else self.device_label.setText(tr("device: {device}").format(device=t)))
         self.runs.state_changed.connect(lambda s: self.setup_panel.set_running(s in ("starting", "running",
                                                                                        "pausing", "paused", "stopping")))
 
     def _build_menus(self) -> None:
         ctx = self.context
-        ctx.add_action("file", "&Open run folder…", lambda: self._choose_run(follow=False),
+        ctx.add_action("file", tr("&Open run folder…"), lambda: self._choose_run(follow=False),
                        shortcut=QKeySequence(QKeySequence.StandardKey.Open))
-        ctx.add_action("file", "&Follow run folder…", lambda: self._choose_run(follow=True))
+        ctx.add_action("file", tr("&Follow run folder…"), lambda: self._choose_run(follow=True))
         ctx.add_separator("view")
-        ctx.add_action("view", "&Embedding space", self.show_embedding_views, shortcut="Ctrl+E")
-        ctx.add_action("view", "&Training plots", self.show_training_plots, shortcut="Ctrl+T")
-        ctx.add_action("view", "Reset setup to the reference recipe", self.setup_panel.reset_to_defaults)
+        ctx.add_action("view", tr("&Embedding space"), self.show_embedding_views, shortcut="Ctrl+E")
+        ctx.add_action("view", tr("&Training plots"), self.show_training_plots, shortcut="Ctrl+T")
+        ctx.add_action("view", tr("Reset setup to the reference recipe"), self.setup_panel.reset_to_defaults)
+        self.language_menu = LanguageMenu(ctx)  # View > Language (used from the next start)
         self.tools = StudioTools(ctx)  # presets, compare, export, presentation, sessions
         ctx.parts.tools = self.tools
         ctx.add_separator("file")
-        ctx.add_action("file", "&Quit", self.close, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
-        self.first_steps = FirstSteps(ctx, self.start_training, lambda follow: self._choose_run(follow), self)
-        self.help_menu = HelpMenu(ctx, self.first_steps.show_welcome)
+        ctx.add_action("file", tr("&Quit"), self.close, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
+        self.tour = StudioTour(ctx, self)  # Help > Tour and the welcome's "Take the tour"
+        self.first_steps = FirstSteps(ctx, self.start_training, lambda follow: self._choose_run(follow), self,
+                                      tour=self.tour.start)
+        self.help_menu = HelpMenu(ctx, self.first_steps.show_welcome, tour=self.tour.start)
 
     def start_welcome(self) -> None:
         """At launch: on the first launch the Setup panel holds the first-run recipe (its
@@ -272,7 +281,7 @@ class MainWindow(QMainWindow):
         if not problems:
             return False
         actions = [(label, lambda v=v: self.first_steps.train_with(v)) for p in problems for label, v in p.fixes]
-        actions.append(("Train anyway", lambda: self.start_training(checked=True)))
+        actions.append((tr("Train anyway"), lambda: self.start_training(checked=True)))
         self.show_message(" ".join(p.text for p in problems), "warning", actions)
         return True
 
@@ -304,14 +313,15 @@ class MainWindow(QMainWindow):
                                                                          cfg.learning_rate if cfg else math.nan)) > 1e-15:
             changes["learning_rate"] = lr
         if not changes:
-            self.statusBar().showMessage("nothing to apply: temperature and learning rate are unchanged", 5000)
+            self.statusBar().showMessage(tr("nothing to apply: temperature and learning rate are unchanged"), 5000)
             return
         self.runs.send_live(**changes)
         self.statusBar().showMessage(
-            "applied from the next step: " + ", ".join(f"{k} {v:g}" for k, v in changes.items()), 5000)
+            tr("applied from the next step: {changes}").format(
+                changes=", ".join(f"{k} {v:g}" for k, v in changes.items())), 5000)
 
     def _save_clicked(self) -> None:
-        dest = QFileDialog.getExistingDirectory(self, "Save model into an empty folder", str(Path.home()))
+        dest = QFileDialog.getExistingDirectory(self, tr("Save model into an empty folder"), str(Path.home()))
         if dest:
             target = Path(dest)
             if target.exists() and any(target.iterdir()) and self.model.run_dir:
@@ -321,12 +331,12 @@ class MainWindow(QMainWindow):
     def save_model_to(self, dest: str) -> bool:
         """Copy the run's model to ``dest`` (in a worker); ``runs.model_saved`` says when."""
         if self.runs.save_model_to(dest):
-            self.statusBar().showMessage(f"saving the model to {dest}…")
+            self.statusBar().showMessage(tr("saving the model to {dest}…").format(dest=dest))
             return True
         return False
 
     def _choose_run(self, follow: bool) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Follow a run folder" if follow else "Open a run folder",
+        d = QFileDialog.getExistingDirectory(self, tr("Follow a run folder") if follow else tr("Open a run folder"),
                                              str(self.runs_root))
         if d:
             self.open_run(d, follow=follow)
@@ -339,7 +349,7 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         if self.runs.training:
-            self.statusBar().showMessage("stopping the run…")
+            self.statusBar().showMessage(tr("stopping the run…"))
         self.tools.shutdown()
         self.runs.shutdown(CLOSE_WAIT_MS)
         try:

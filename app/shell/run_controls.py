@@ -12,6 +12,8 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QStyle, QToolButton, QWidget
 
+from app.i18n import tr
+
 STATES = ("idle", "starting", "running", "pausing", "paused", "stopping", "viewing")
 
 
@@ -49,24 +51,24 @@ class RunControls(QWidget):
             lay.addWidget(b)
             return b
 
-        self.train_button = button("Train", "Start a new run with the setup on the left (a new run folder)",
+        self.train_button = button(tr("Train"), tr("Start a new run with the setup on the left (a new run folder)"),
                                    self.train_clicked, SP.SP_MediaPlay)
         self.train_button.setObjectName("trainButton")
-        self.pause_button = button("Pause", "Pause before the next step (the snapshot in progress completes)",
+        self.pause_button = button(tr("Pause"), tr("Pause before the next step (the snapshot in progress completes)"),
                                    self.pause_clicked, SP.SP_MediaPause)
-        self.resume_button = button("Resume", "Continue a paused run", self.resume_clicked, SP.SP_MediaSeekForward)
-        self.stop_button = button("Stop", "Stop after the current step; a checkpoint and the model are saved",
+        self.resume_button = button(tr("Resume"), tr("Continue a paused run"), self.resume_clicked, SP.SP_MediaSeekForward)
+        self.stop_button = button(tr("Stop"), tr("Stop after the current step; a checkpoint and the model are saved"),
                                   self.stop_clicked, SP.SP_MediaStop)
-        self.apply_button = button("Apply t / lr", "Send the temperature and learning rate of the setup panel "
-                                   "to the running trainer (from the next step; marked on the plots)",
+        self.apply_button = button(tr("Apply t / lr"), tr("Send the temperature and learning rate of the setup panel "
+                                   "to the running trainer (from the next step; marked on the plots)"),
                                    self.apply_clicked)
-        self.save_button = button("Save model as…", "Copy the run's model (final, or the latest checkpoint) "
-                                  "as a sentence-transformers folder", self.save_clicked, SP.SP_DialogSaveButton)
+        self.save_button = button(tr("Save model as…"), tr("Copy the run's model (final, or the latest checkpoint) "
+                                  "as a sentence-transformers folder"), self.save_clicked, SP.SP_DialogSaveButton)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
-        self.progress.setFormat("ready")
+        self.progress.setFormat(tr("ready"))
         self.progress.setMinimumWidth(140)  # the window fits 1366 px with its docks
         lay.addWidget(self.progress, 1)
         self.step = 0
@@ -87,11 +89,11 @@ class RunControls(QWidget):
             self._can_save = can_save
         self.save_button.setEnabled(self._can_save and state in ("idle", "paused", "viewing"))
         if state == "starting":  # the trainer's phases follow (set_status)
-            self.set_status("loading model and data")
+            self.set_status(tr("loading model and data"))
         elif state == "paused":
-            self.progress.setFormat(f"paused at step {self.step:,} / {self.total:,}")
+            self.progress.setFormat(tr("paused at step {step} / {total}").format(step=f"{self.step:,}", total=f"{self.total:,}"))
         elif state == "stopping":
-            self.progress.setFormat(f"stopping at step {self.step:,}…")
+            self.progress.setFormat(tr("stopping at step {step}…").format(step=f"{self.step:,}"))
 
     def set_progress(self, step: int, total: int, steps_per_sec: float, prefix: str = "") -> None:
         """Step, steps/s and ETA (``prefix``: e.g. "run 1 of 2" while a preset trains)."""
@@ -101,7 +103,9 @@ class RunControls(QWidget):
         self.progress.setValue(min(step, max(1, total)))
         eta = (total - step) / steps_per_sec if steps_per_sec > 0 else math.nan
         self.progress.setFormat((f"{prefix} · " if prefix else "")
-                                + f"step {step:,} / {total:,} · {steps_per_sec:.2f} steps/s · ETA {format_eta(eta)}")
+                                + tr("step {step} / {total} · {speed} steps/s · ETA {eta}").format(
+                                    step=f"{step:,}", total=f"{total:,}", speed=f"{steps_per_sec:.2f}",
+                                    eta=format_eta(eta)))
         self.progress.setToolTip("")
 
     def set_status(self, text: str) -> None:
@@ -139,7 +143,7 @@ class MessageBar(QFrame):
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
-        close.setToolTip("Dismiss")
+        close.setToolTip(tr("Dismiss"))
         close.clicked.connect(self.hide)
         lay.addWidget(close)
         self.kind = ""
@@ -154,7 +158,7 @@ class MessageBar(QFrame):
         self.kind = kind
         self.setStyleSheet(f"#messageBar {{ background: {bg}; border: 1px solid {fg}; border-radius: 4px; }}"
                            f"#messageBar QLabel {{ color: {fg}; }}")
-        prefix = {"error": "Error: ", "info": "", "ok": ""}.get(kind, "")
+        prefix = tr("Error: ") if kind == "error" else ""
         self.label.setText(prefix + text)
         self.show()
 
@@ -189,8 +193,8 @@ def bind_run_controls(controls: RunControls, runs: Any, run_label: QLabel, devic
     def on_state(state: str) -> None:
         controls.set_state(state, can_save=runs.can_save() if state in ("idle", "viewing") else None)
         if state == "starting":
-            device_label.setText(f"device: {chosen_device()} (starting…)")
-            on_status("starting the training thread")
+            device_label.setText(tr("device: {device} (starting…)").format(device=chosen_device()))
+            on_status(tr("starting the training thread"))
 
     def on_status(text: str) -> None:
         if controls.state in ("paused", "pausing", "stopping"):
@@ -199,8 +203,10 @@ def bind_run_controls(controls: RunControls, runs: Any, run_label: QLabel, devic
         controls.set_status(text + (f" · {more}" if more else ""))
 
     def on_begun(kind: str, label: str) -> None:
-        run_label.setText(label if kind in ("preset", "replay", "following") else f"run: {label}")
-        device_label.setText(f"device: {chosen_device()}" + (" (starting…)" if kind in ("training", "preset") else ""))
+        run_label.setText(label if kind in ("preset", "replay", "following") else tr("run: {label}").format(label=label))
+        starting = kind in ("training", "preset")
+        device_label.setText((tr("device: {device} (starting…)") if starting else tr("device: {device}")).format(
+            device=chosen_device()))
 
     def on_progress(step: int, total: int, sps: float) -> None:
         if controls.state in ("running", "pausing", "stopping", "viewing"):
@@ -209,17 +215,17 @@ def bind_run_controls(controls: RunControls, runs: Any, run_label: QLabel, devic
                 controls.set_state("stopping")
         device = runs.model.device
         if device:
-            device_label.setText(f"device: {device}")
+            device_label.setText(tr("device: {device}").format(device=device))
 
     def on_finished(end: Any) -> None:
         last = runs.model.latest
         bar = controls.progress
         if last is not None:
             controls.set_progress(last.step, last.total_steps, float(last.scalars.get("steps_per_sec", 0.0)))
-            what = "stopped" if last.stopped else "finished"
-            bar.setFormat(f"{what} at step {last.step:,} / {last.total_steps:,}")
+            done = tr("stopped at step {step} / {total}") if last.stopped else tr("finished at step {step} / {total}")
+            bar.setFormat(done.format(step=f"{last.step:,}", total=f"{last.total_steps:,}"))
         elif runs.last_error is not None:
-            bar.setFormat("failed")
+            bar.setFormat(tr("failed"))
         if bar.maximum() == 0:
             bar.setRange(0, 1)
 

@@ -51,6 +51,15 @@ class StudioSettings:
     def set_show_welcome_at_start(self, show: bool) -> None:
         self.q.setValue("welcome/show_at_start", "true" if show else "false")
 
+    # --------------------------------------------------------------- language
+    def language(self) -> str:
+        """The language chosen in View > Language ("en", "zh"; "" when none: the system's)."""
+        v = str(self.q.value("ui/language", "") or "")
+        return v if v in ("en", "zh") else ""
+
+    def set_language(self, code: str) -> None:
+        self.q.setValue("ui/language", code)
+
     # --------------------------------------------------------------- window
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         geo, state = self.q.value("window/geometry"), self.q.value("window/state")

@@ -15,7 +15,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-INTRO = (
+from app.i18n import N_, tr
+
+INTRO = N_(
     "<p><b>SimCSE Studio</b> trains a sentence encoder with SimCSE and shows it learning, step by step:</p>"
     "<ul style='margin-left:-20px'>"
     "<li><b>Training</b>: the contrastive loss against its chance line, in-batch accuracy, the cosines of "
@@ -47,23 +49,23 @@ class WelcomeDialog(QDialog):
                  on_show_at_start: Callable[[bool], None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcomeDialog")
-        self.setWindowTitle("Welcome to SimCSE Studio")
+        self.setWindowTitle(tr("Welcome to SimCSE Studio"))
         self.setModal(False)
         self.buttons: dict[str, QPushButton] = {}
         lay = QVBoxLayout(self)
-        intro = QLabel(INTRO)
+        intro = QLabel(tr(INTRO))
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(intro)
         for c in choices:
             lay.addLayout(self._choice_row(c))
         bottom = QHBoxLayout()
-        self.show_at_start = QCheckBox("Show this welcome at start")
+        self.show_at_start = QCheckBox(tr("Show this welcome at start"))
         self.show_at_start.setChecked(show_at_start)
         self.show_at_start.toggled.connect(on_show_at_start)
         bottom.addWidget(self.show_at_start)
         bottom.addStretch(1)
-        close = QPushButton("Close")
+        close = QPushButton(tr("Close"))
         close.clicked.connect(self.close)
         bottom.addWidget(close)
         lay.addLayout(bottom)

@@ -57,6 +57,7 @@ from superqt.utils import create_worker
 from simcse_core import metric_specs as MS
 from simcse_core.projection import hammer, mean_knn_overlap, procrustes, procrustes_rotation
 
+from app.i18n import N_, tr
 from app.widgets.plot_title import fit_titles
 from app.state.run_model import RunModel
 from app.training_tab.plots import make_pen
@@ -69,10 +70,10 @@ log = logging.getLogger(__name__)
 
 OVERLAP_K = 10
 RUN_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-METHODS = {"hammer": "Sphere (PCA-3), Hammer map", "circle": "S1 circle (PCA-2)", "umap": "UMAP",
-           "raw": "Sphere (raw directions), Hammer map"}
+METHODS = {"hammer": N_("Sphere (PCA-3), Hammer map"), "circle": N_("S1 circle (PCA-2)"), "umap": "UMAP",
+           "raw": N_("Sphere (raw directions), Hammer map")}
 SPHERE_METHODS = ("hammer", "raw")  # shown on the Hammer map of a sphere
-TRAJECTORY = ("trajectory", "Alignment–uniformity trajectory", None, "alignment")
+TRAJECTORY = ("trajectory", N_("Alignment–uniformity trajectory"), None, "alignment")
 
 
 def curve_plots() -> list[tuple[str, str, str | None, str]]:
@@ -236,12 +237,13 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         self.layout_plots = curve_plots()  # read once a window: a spec added at run time shows in the next one
         self.titles: dict[str, str] = {}
         for n, (key, title, _series, ylabel) in enumerate(self.layout_plots):
+            title, ylabel = tr(title), tr(ylabel)
             p = self.ci.addPlot(row=0, col=n)
             fit_titles(p)
             p.setTitle(title, size="10pt")
             self.titles[key] = title
             p.showGrid(x=True, y=True, alpha=0.25)
-            p.setLabel("bottom", "uniformity" if key == "trajectory" else "step")
+            p.setLabel("bottom", tr("uniformity") if key == "trajectory" else tr("step"))
             p.setLabel("left", ylabel)
             self.legends[key] = p.addLegend(offset=(-5, 5), labelTextSize="8pt")
             self.plots[key] = p
@@ -275,7 +277,8 @@ class CompareCurves(pg.GraphicsLayoutWidget):
             self.curves[key] = items
             if series is not None:
                 has_data = any(series in r.model.series and len(r.model.series[series]) for r in runs)
-                p.setTitle(self.titles[key] if has_data or not runs else f"{self.titles[key]} (not in these runs)",
+                p.setTitle(self.titles[key] if has_data or not runs else
+                           tr("{title} (not in these runs)").format(title=self.titles[key]),
                            size="10pt")
 
     def show_step(self, step: int | None, runs: list[ComparedRun], shown: list[int | None]) -> None:
@@ -313,7 +316,7 @@ class OverlapPanel(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.label = QLabel(f"Neighbour overlap@{OVERLAP_K} between runs (shared probe sentences)")
+        self.label = QLabel(tr("Neighbour overlap@{k} between runs (shared probe sentences)").format(k=OVERLAP_K))
         self.label.setWordWrap(True)
         self.key = QLabel("")  # run number -> label
         self.key.setWordWrap(True)
@@ -354,12 +357,12 @@ class OverlapPanel(QWidget):
                 self.table.setItem(a, b, item)
         at = f"{step:,}" if step is not None else "–"
         if n == 2 and overlap.shape == (2, 2) and math.isfinite(overlap[0, 1]):
-            self.label.setText(f"Neighbour overlap@{OVERLAP_K} between {labels[0]} and {labels[1]} at step {at}: "
-                               f"<b>{overlap[0, 1]:.3f}</b> (1 = the same 10 nearest neighbours for every shared "
-                               "probe sentence)")
+            self.label.setText(tr("Neighbour overlap@{k} between {a} and {b} at step {step}: <b>{overlap}</b> (1 = the "
+                                  "same 10 nearest neighbours for every shared probe sentence)").format(
+                k=OVERLAP_K, a=labels[0], b=labels[1], step=at, overlap=f"{overlap[0, 1]:.3f}"))
         else:
-            self.label.setText(f"Neighbour overlap@{OVERLAP_K} between runs at step {at} "
-                               "(shared probe sentences; 1 = identical neighbourhoods)")
+            self.label.setText(tr("Neighbour overlap@{k} between runs at step {step} (shared probe sentences; 1 = "
+                                  "identical neighbourhoods)").format(k=OVERLAP_K, step=at))
 
 
 def colour_brushes(runs: list[ComparedRun], name: str) -> list[np.ndarray]:
@@ -401,7 +404,7 @@ class CompareWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None, method: str = "hammer") -> None:
         super().__init__(parent)
-        self.setWindowTitle("SimCSE Studio — compare runs")
+        self.setWindowTitle(tr("SimCSE Studio — compare runs"))
         self.resize(1500, 950)
         self.runs: list[ComparedRun] = []
         self.union_steps = np.zeros(0, dtype=np.int64)
@@ -427,23 +430,23 @@ class CompareWindow(QMainWindow):
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
-        tb = QToolBar("Compare")
+        tb = QToolBar(tr("Compare"))
         tb.setObjectName("compareToolbar")
         self.addToolBar(tb)
-        act = tb.addAction("Add run folder…")
+        act = tb.addAction(tr("Add run folder…"))
         act.setShortcut(QKeySequence.StandardKey.Open)
         act.triggered.connect(self._choose_run)
-        tb.addAction("Open preset folder…").triggered.connect(self._choose_preset)
-        tb.addAction("Clear").triggered.connect(lambda: self.set_runs([]))
+        tb.addAction(tr("Open preset folder…")).triggered.connect(self._choose_preset)
+        tb.addAction(tr("Clear")).triggered.connect(lambda: self.set_runs([]))
         tb.addSeparator()
-        tb.addWidget(QLabel(" view: "))
+        tb.addWidget(QLabel(tr(" view: ")))
         self.method_box = QComboBox()
         for key, text in METHODS.items():
-            self.method_box.addItem(text, key)
+            self.method_box.addItem(tr(text), key)
         self.method_box.setCurrentIndex(list(METHODS).index(self.method))
         self.method_box.currentIndexChanged.connect(lambda _i: self.set_method(self.method_box.currentData()))
         tb.addWidget(self.method_box)
-        tb.addWidget(QLabel(" colour by: "))
+        tb.addWidget(QLabel(tr(" colour by: ")))
         self.colour_box = QComboBox()
         self.colour_box.addItem("none")
         self.colour_box.currentTextChanged.connect(lambda _t: self._apply_colouring())
@@ -454,18 +457,18 @@ class CompareWindow(QMainWindow):
         self.views_layout = QHBoxLayout(self.views_box)
         self.views_layout.setContentsMargins(0, 0, 0, 0)
         self.views_layout.setSpacing(4)
-        self.empty_label = QLabel("Open two or more run folders (or a preset's folder) to compare them.")
+        self.empty_label = QLabel(tr("Open two or more run folders (or a preset's folder) to compare them."))
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.views_layout.addWidget(self.empty_label)
 
-        self.play_button = QPushButton("▶ Play")
+        self.play_button = QPushButton(tr("▶ Play"))
         self.play_button.setCheckable(True)
         self.play_button.toggled.connect(self._play_toggled)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
         self.slider.valueChanged.connect(self.set_position)
-        self.step_label = QLabel("no runs")
+        self.step_label = QLabel(tr("no runs"))
         self.step_label.setMinimumWidth(180)
         row = QHBoxLayout()
         row.addWidget(self.play_button)
@@ -499,12 +502,12 @@ class CompareWindow(QMainWindow):
 
     # ------------------------------------------------------------------ opening
     def _choose_run(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Add a run folder to the comparison")
+        d = QFileDialog.getExistingDirectory(self, tr("Add a run folder to the comparison"))
         if d:
             self.open_runs([d], append=True)
 
     def _choose_preset(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Open a preset's output folder (it holds preset.json)")
+        d = QFileDialog.getExistingDirectory(self, tr("Open a preset's output folder (it holds preset.json)"))
         if d:
             self.open_preset_folder(d)
 
@@ -521,9 +524,9 @@ class CompareWindow(QMainWindow):
             self._say(error_text(e))
             return False
         if not items:
-            self._say(f"{folder}: no run of this preset has written metrics yet")
+            self._say(tr("{folder}: no run of this preset has written metrics yet").format(folder=folder))
             return False
-        self.setWindowTitle(f"SimCSE Studio — compare: {title}")
+        self.setWindowTitle(tr("SimCSE Studio — compare: {title}").format(title=title))
         self._load(items, append=False)
         return True
 
@@ -583,7 +586,7 @@ class CompareWindow(QMainWindow):
             self.position = -1
             self.set_position(n - 1)
         else:
-            self.step_label.setText("no snapshots" if self.runs else "no runs")
+            self.step_label.setText(tr("no snapshots") if self.runs else tr("no runs"))
         self.runs_loaded.emit(len(self.runs))
 
     def _new_trackers(self) -> list[Any]:
@@ -682,9 +685,11 @@ class CompareWindow(QMainWindow):
         assert step is not None
         self.shown = [r.nearest(step) for r in self.runs]
         parts = [f"{r.label}: {s}" for r, s in zip(self.runs, self.shown_steps()) if s is not None and s != step]
-        self.step_label.setText(f"step {step:,} ({position + 1} of {n})" + (" · nearest " + ", ".join(parts) if parts else ""))
+        self.step_label.setText(tr("step {step} ({k} of {n})").format(step=f"{step:,}", k=position + 1, n=n)
+                                + (tr(" · nearest ") + ", ".join(parts) if parts else ""))
         for v, r, s in zip(self.views, self.runs, self.shown_steps()):
-            v.setTitle(f"{r.label} — step {s:,}" if s is not None else f"{r.label} — no snapshot", size="10pt")
+            v.setTitle(tr("{run} — step {step}").format(run=r.label, step=f"{s:,}") if s is not None
+                       else tr("{run} — no snapshot").format(run=r.label), size="10pt")
         self.curves.show_step(step, self.runs, self.shown)
         self._request_positions()
 
@@ -738,7 +743,7 @@ class CompareWindow(QMainWindow):
 
     # ------------------------------------------------------------------ play
     def _play_toggled(self, on: bool) -> None:
-        self.play_button.setText("⏸ Pause" if on else "▶ Play")
+        self.play_button.setText(tr("⏸ Pause") if on else tr("▶ Play"))
         if on:
             if self.position >= len(self.union_steps) - 1:
                 self.set_position(0)

@@ -36,6 +36,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QProgressDialog, QWidget
 from superqt.utils import create_worker
 
+from app.i18n import tr
 from app.runs.workers import error_text
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def export_png(target: Any, path: str | Path, width: int, height: int) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not img.save(str(path), "PNG"):
-        raise OSError(f"{path}: the PNG could not be written")
+        raise OSError(tr("{path}: the PNG could not be written").format(path=path))
     return path
 
 
@@ -125,8 +126,8 @@ def export_svg(target: Any, path: str | Path, width: int, height: int) -> Path:
         from pyqtgraph.exporters import SVGExporter
 
         ex = SVGExporter(item)
-        tr = ex.getTargetRect()
-        src_w, src_h = float(tr.width()), float(tr.height())
+        box = ex.getTargetRect()
+        src_w, src_h = float(box.width()), float(box.height())
         with _closed_path_fix():
             xml = ex.export(toBytes=True).decode("utf-8")
         ElementTree.register_namespace("", "http://www.w3.org/2000/svg")
@@ -147,7 +148,7 @@ def export_svg(target: Any, path: str | Path, width: int, height: int) -> Path:
     gen.setFileName(str(path))
     gen.setSize(QSize(width, height))
     gen.setViewBox(QRect(0, 0, width, height))
-    gen.setTitle(target.windowTitle() or "SimCSE Studio")
+    gen.setTitle(target.windowTitle() or tr("SimCSE Studio"))
     p = QPainter(gen)
     rect = _fit(target.width(), target.height(), width, height)
     p.translate(rect.topLeft())
@@ -197,24 +198,24 @@ def image_targets(parts: Any, compare_window: Any = None) -> list[tuple[str, Any
     out: list[tuple[str, Any]] = []
     plots = parts.training
     if plots is not None:
-        out.append(("Training plots (all)", plots))
+        out.append((tr("Training plots (all)"), plots))
         for v in plots.views:
             item = v.plot
             title = item.titleLabel.text if hasattr(item, "titleLabel") else "plot"
-            out.append((f"Training: {_plain(title)}", item))
+            out.append((tr("Training: {title}").format(title=_plain(title)), item))
     emb = parts.embedding
     if emb is not None:
-        out.append(("Embedding space (the four views)", emb.grid))  # without the timeline and controls
+        out.append((tr("Embedding space (the four views)"), emb.grid))  # without the timeline and controls
         for v in emb.grid.views_by_role().values():
             if v is not None:
-                title = v.getPlotItem().titleLabel.text if isinstance(v, pg.PlotWidget) else "Sphere (3D)"
-                out.append((f"Embedding: {_plain(title)}", v))
+                title = v.getPlotItem().titleLabel.text if isinstance(v, pg.PlotWidget) else tr("Sphere (3D)")
+                out.append((tr("Embedding: {title}").format(title=_plain(title)), v))
     out.extend(panel_targets(parts))
     cw = compare_window
     if cw is not None and cw.runs:
-        out.append(("Comparison: curves", cw.curves))
-        out.append(("Comparison: side-by-side views", cw.views_box))
-        out.append(("Comparison: whole window", cw.centralWidget()))
+        out.append((tr("Comparison: curves"), cw.curves))
+        out.append((tr("Comparison: side-by-side views"), cw.views_box))
+        out.append((tr("Comparison: whole window"), cw.centralWidget()))
     return out
 
 
@@ -225,13 +226,13 @@ def panel_targets(parts: Any) -> list[tuple[str, Any]]:
     lens = parts.lens
     if lens is not None:
         plots = lens.plots
-        out.append(("Temperature lens (its plots)", plots))
+        out.append((tr("Temperature lens (its plots)"), plots))
         for w in (plots.bar_plot, plots.hist_top1, plots.hist_eff):
-            out.append((f"Lens: {_plain(w.getPlotItem().titleLabel.text)}", w))
+            out.append((tr("Lens: {title}").format(title=_plain(w.getPlotItem().titleLabel.text)), w))
     fn = parts.false_negatives
     if fn is not None:
-        out.append(("False negatives: masked per step", fn.mask_plot))
-        out.append(("False negatives: candidate table", fn.table))
+        out.append((tr("False negatives: masked per step"), fn.mask_plot))
+        out.append((tr("False negatives: candidate table"), fn.table))
     return out
 
 
@@ -309,7 +310,8 @@ class EmbeddingFrames(FrameSource):
         m = self.model
         snap = m.snapshots[self.indices[i]]
         who = self.label or (Path(m.run_dir).name if m.run_dir else "")
-        return f"step {snap.step:,} / {snap.total_steps:,}" + (f"  ·  {who}" if who else "")
+        return tr("step {step} / {total}").format(step=f"{snap.step:,}", total=f"{snap.total_steps:,}") + (
+            f"  ·  {who}" if who else "")
 
 
 class CompareFrames(FrameSource):
@@ -337,7 +339,8 @@ class CompareFrames(FrameSource):
         return self.compare.drawn_position == i
 
     def caption(self, i: int) -> str:
-        return f"step {int(self.compare.union_steps[i]):,}  ·  " + " vs ".join(r.label for r in self.compare.runs)
+        return (tr("step {step}").format(step=f"{int(self.compare.union_steps[i]):,}") + "  ·  "
+                + tr(" vs ").join(r.label for r in self.compare.runs))
 
 
 def qimage_to_rgb(img: QImage) -> np.ndarray:
@@ -479,8 +482,9 @@ class TimelineExport(QObject):
         self._poll.timeout.connect(self._check_encoder)
         self.dialog: QProgressDialog | None = None
         if dialog:
-            d = QProgressDialog(f"Rendering {self.total} frames…", "Cancel", 0, max(1, self.total), parent)
-            d.setWindowTitle(f"Export {fmt.upper()}")
+            d = QProgressDialog(tr("Rendering {n} frames…").format(n=self.total), tr("Cancel"), 0, max(1, self.total),
+                                parent)
+            d.setWindowTitle(tr("Export {format}").format(format=fmt.upper()))
             d.setWindowModality(Qt.WindowModality.WindowModal)
             d.setMinimumDuration(0)
             d.setAutoClose(False)
@@ -490,7 +494,7 @@ class TimelineExport(QObject):
 
     def start(self) -> bool:
         if self.total == 0:
-            self._fail("nothing to export: the timeline has no snapshot with embeddings")
+            self._fail(tr("nothing to export: the timeline has no snapshot with embeddings"))
             return False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.state = "rendering"
@@ -522,7 +526,7 @@ class TimelineExport(QObject):
         try:
             self._encoder.frames.put(frame, timeout=5.0)
         except queue.Full:
-            self._fail("the encoder stopped taking frames")
+            self._fail(tr("the encoder stopped taking frames"))
             return
         self._i += 1
         self.done = self._i
@@ -535,7 +539,7 @@ class TimelineExport(QObject):
             self.state = "encoding"
             self._encoder.frames.put(None)
             if self.dialog is not None:
-                self.dialog.setLabelText(f"Encoding {self.fmt.upper()}…")
+                self.dialog.setLabelText(tr("Encoding {format}…").format(format=self.fmt.upper()))
                 self.dialog.setRange(0, 0)
             self._poll.start()
 

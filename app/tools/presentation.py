@@ -32,6 +32,7 @@ from PySide6.QtGui import QAction, QFont, QKeySequence, QPen
 from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
 
 from app.embedding_tab.raster_scatter import RasterScatter
+from app.i18n import tr
 from app.shell.context import StudioContext
 from app.shell.run_controls import RunControls
 
@@ -202,11 +203,11 @@ class PresentationMode(QObject):
         self.active = False
         self._saved: dict[str, Any] = {}
         self._undo: Callable[[], None] | None = None
-        self.toggle_action = QAction("&Presentation mode", window)
+        self.toggle_action = QAction(tr("&Presentation mode"), window)
         self.toggle_action.setCheckable(True)
         self.toggle_action.setShortcuts([QKeySequence("F11"), QKeySequence("Ctrl+Shift+P")])
         self.toggle_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.toggle_action.setToolTip("Full screen, large fonts and points, docks hidden (Esc leaves)")
+        self.toggle_action.setToolTip(tr("Full screen, large fonts and points, docks hidden (Esc leaves)"))
         self.toggle_action.toggled.connect(self._toggle_action)
         window.addAction(self.toggle_action)  # keeps working while the menu bar is hidden
         self.actions: dict[str, QAction] = {}

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from simcse_core.errors import SimCSEError
 
+from app.i18n import tr
 from app.runs.sources import PresetSource
 from app.runs.workers import error_text
 from app.shell.context import StudioContext
@@ -47,12 +48,12 @@ class PresetsTool(QObject):
             presets = []
             log.warning("bundled presets not readable: %s", e)
         for p in presets:
-            a = ctx.add_action("presets", f"Run “{p.title}”", lambda _c=False, n=p.name: self.run_named(n),
+            a = ctx.add_action("presets", tr("Run “{title}”").format(title=p.title), lambda _c=False, n=p.name: self.run_named(n),
                                tooltip=p.description[:300])
             a.setData(p.name)
         ctx.add_separator("presets")
-        ctx.add_action("presets", "Open preset file…", self.open_preset_file)
-        ctx.add_action("presets", "Open a preset's results…", self.tools.compare_preset_dialog)
+        ctx.add_action("presets", tr("Open preset file…"), self.open_preset_file)
+        ctx.add_action("presets", tr("Open a preset's results…"), self.tools.compare_preset_dialog)
 
     @property
     def running(self) -> bool:
@@ -74,8 +75,8 @@ class PresetsTool(QObject):
     def open_preset_file(self) -> None:
         from simcse_core.presets import load_preset, presets_dir
 
-        p, _f = QFileDialog.getOpenFileName(self.ctx.dialog_parent, "Open a preset file", str(presets_dir()),
-                                            "Preset (*.json)")
+        p, _f = QFileDialog.getOpenFileName(self.ctx.dialog_parent, tr("Open a preset file"), str(presets_dir()),
+                                            tr("Preset (*.json)"))
         if p:
             try:
                 self.run_preset(load_preset(p))
@@ -86,5 +87,5 @@ class PresetsTool(QObject):
         src = self.source
         self.tools.compare(show=True).open_preset_folder(folder)
         if src is not None and src.error is None:
-            self.ctx.show_message(f"preset {src.preset.name} finished: its runs are open in the comparison window "
-                                  f"({folder})", "ok")
+            self.ctx.show_message(tr("preset {name} finished: its runs are open in the comparison window ({folder})").format(
+                name=src.preset.name, folder=folder), "ok")

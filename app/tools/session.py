@@ -39,6 +39,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from simcse_core.errors import DataError, SimCSEError
 from simcse_core.false_negatives import Decision, TriageBook
 
+from app.i18n import tr
 from app.shell.context import StudioContext
 
 FORMAT = "simcse-studio-session"
@@ -55,12 +56,17 @@ def book_to_list(book: TriageBook) -> list[dict[str, Any]]:
     return [{k: v for k, v in dataclasses.asdict(d).items() if v is not None} for d in book.decisions()]
 
 
+def tab_key(tabs: Any, i: int) -> str:
+    """The key of tab ``i`` (its English name, kept as the tab bar's data; else its text)."""
+    return str(tabs.tabBar().tabData(i) or tabs.tabText(i))
+
+
 def book_from_list(items: list[dict[str, Any]], source: str = "session") -> TriageBook:
     fields = {f.name for f in dataclasses.fields(Decision)}
     try:
         return TriageBook(Decision(**{k: v for k, v in d.items() if k in fields}) for d in items)
     except (TypeError, ValueError) as e:
-        raise SessionError(f"{source}: bad triage decision ({e})") from None
+        raise SessionError(tr("{source}: bad triage decision ({error})").format(source=source, error=e)) from None
 
 
 def _triage_of(ctx: StudioContext) -> TriageBook | None:
@@ -88,7 +94,7 @@ def capture(ctx: StudioContext) -> dict[str, Any]:
                             "umap_every": int(vs.umap_every)}
     tabs = ctx.parts.tabs
     if tabs is not None:
-        view["tab"] = tabs.tabText(tabs.currentIndex())
+        view["tab"] = tab_key(tabs, tabs.currentIndex())  # the English name, whatever the language
         view["tab_index"] = int(tabs.currentIndex())
     triage: dict[str, Any] = {"file": None, "decisions": []}
     if run:
@@ -128,7 +134,7 @@ def save_session(ctx: StudioContext, path: str | Path) -> Path:
             f.write(text)
         os.replace(tmp, path)
     except OSError as e:
-        raise DataError(f"{path}: cannot be written ({e.strerror or e})") from None
+        raise DataError(tr("{path}: cannot be written ({error})").format(path=path, error=e.strerror or e)) from None
     return path
 
 
@@ -138,18 +144,19 @@ def read_session(path: str | Path) -> dict[str, Any]:
     try:
         d = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SessionError(f"{p}: no such session file") from None
+        raise SessionError(tr("{path}: no such session file").format(path=p)) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise SessionError(f"{p}: cannot be read ({e})") from None
+        raise SessionError(tr("{path}: cannot be read ({error})").format(path=p, error=e)) from None
     except json.JSONDecodeError as e:
-        raise SessionError(f"{p}: not valid JSON (line {e.lineno}: {e.msg})") from None
+        raise SessionError(tr("{path}: not valid JSON (line {line}: {error})").format(path=p, line=e.lineno, error=e.msg)) from None
     if not isinstance(d, dict) or d.get("format") != FORMAT:
-        raise SessionError(f"{p}: not a SimCSE Studio session (no \"format\": \"{FORMAT}\")")
+        raise SessionError(tr("{path}: not a SimCSE Studio session (no \"format\": \"{format}\")").format(path=p, format=FORMAT))
     if int(d.get("version", 0)) > VERSION:
-        raise SessionError(f"{p}: session version {d.get('version')} is newer than this studio reads ({VERSION})")
+        raise SessionError(tr("{path}: session version {version} is newer than this studio reads ({known})").format(
+            path=p, version=d.get("version"), known=VERSION))
     run = d.get("run")
     if run is not None and not Path(run).is_dir():
-        raise SessionError(f"{p}: its run folder {run} no longer exists")
+        raise SessionError(tr("{path}: its run folder {run} no longer exists").format(path=p, run=run))
     d.setdefault("timeline", {"index": -1, "step": None})
     d.setdefault("view", {})
     d.setdefault("triage", {"file": None, "decisions": []})
@@ -168,7 +175,7 @@ class SessionRestorer(QObject):
         self.ctx = ctx
         self.session = session
         self._timer = QTimer(self, singleShot=True, interval=timeout_ms)
-        self._timer.timeout.connect(lambda: self._fail("the run folder took too long to read"))
+        self._timer.timeout.connect(lambda: self._fail(tr("the run folder took too long to read")))
         self.done = False
         self._check = QTimer(self, interval=200)  # a poll that raced an earlier one never signals
         self._check.timeout.connect(self._check_loaded)
@@ -187,7 +194,7 @@ class SessionRestorer(QObject):
             runs.run_updated.connect(self._run_loaded)
             if not runs.open_run(run, follow=bool(s.get("follow"))):
                 runs.run_updated.disconnect(self._run_loaded)
-                self._fail(f"the run {run} could not be opened")
+                self._fail(tr("the run {run} could not be opened").format(run=run))
                 return
             self._timer.start()
             self._check.start()
@@ -221,7 +228,7 @@ class SessionRestorer(QObject):
         view = s.get("view") or {}
         tabs = ctx.parts.tabs
         if tabs is not None:
-            names = [tabs.tabText(i) for i in range(tabs.count())]
+            names = [tab_key(tabs, i) for i in range(tabs.count())]
             if view.get("tab") in names:
                 tabs.setCurrentIndex(names.index(view["tab"]))
             elif isinstance(view.get("tab_index"), int) and 0 <= view["tab_index"] < tabs.count():

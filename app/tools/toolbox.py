@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLineEdit, QPushButton, QSpinBox, QWidget
 
 from simcse_core.errors import SimCSEError
 
+from app.i18n import N_, tr
 from app.shell.context import StudioContext
 from app.tools.compare import CompareWindow
 from app.tools.exporting import CompareFrames, DataExports, EmbeddingFrames, TimelineExport, export_image, image_targets
@@ -28,18 +29,23 @@ from app.tools.session import SUFFIX, SessionError, SessionRestorer, load_sessio
 log = logging.getLogger(__name__)
 
 
+# the data exports' kinds (DataExports.done / failed), as the messages name them
+EXPORT_KINDS = {"metrics": N_("metrics"), "projector": N_("projector files"), "npy": N_("probe embeddings"),
+                "model": N_("model")}
+
+
 class ImageExportDialog(QDialog):
     """Choose a plot or view, a size and a file (PNG or SVG by its extension)."""
 
     def __init__(self, targets: list[tuple[str, Any]], start_dir: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export a figure")
+        self.setWindowTitle(tr("Export a figure"))
         self.targets = targets
         form = QFormLayout(self)
         self.target = QComboBox()
         for name, _t in targets:
             self.target.addItem(name)
-        form.addRow("plot or view", self.target)
+        form.addRow(tr("plot or view"), self.target)
         self.width = QSpinBox()
         self.width.setRange(16, 16000)
         self.width.setValue(1600)
@@ -47,23 +53,23 @@ class ImageExportDialog(QDialog):
         self.height.setRange(16, 16000)
         self.height.setValue(1000)
         size = QHBoxLayout()
-        for w in (self.width, QLabel("×"), self.height, QLabel("px")):
+        for w in (self.width, QLabel("×"), self.height, QLabel(tr("px"))):
             size.addWidget(w)
-        form.addRow("size", size)
+        form.addRow(tr("size"), size)
         self.path = QLineEdit(str(Path(start_dir) / "figure.png"))
-        browse = QPushButton("Browse…")
+        browse = QPushButton(tr("Browse…"))
         browse.clicked.connect(self._browse)
         prow = QHBoxLayout()
         prow.addWidget(self.path, 1)
         prow.addWidget(browse)
-        form.addRow("file (.png or .svg)", prow)
+        form.addRow(tr("file (.png or .svg)"), prow)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
     def _browse(self) -> None:
-        p, _f = QFileDialog.getSaveFileName(self, "Export figure", self.path.text(), "PNG (*.png);;SVG (*.svg)")
+        p, _f = QFileDialog.getSaveFileName(self, tr("Export figure"), self.path.text(), tr("PNG (*.png);;SVG (*.svg)"))
         if p:
             self.path.setText(p)
 
@@ -82,7 +88,8 @@ class StudioTools(QObject):
         self.presentation = PresentationMode(ctx)
         self.data_exports = DataExports(self)
         self.data_exports.done.connect(self._export_done)
-        self.data_exports.failed.connect(lambda kind, msg: self._say(f"{kind} export failed: {msg}"))
+        self.data_exports.failed.connect(lambda kind, msg: self._say(
+            tr("{what} export failed: {error}").format(what=tr(EXPORT_KINDS.get(kind, kind)), error=msg)))
         self.timeline_export: TimelineExport | None = None
         self.restorer: SessionRestorer | None = None
         self.presets = PresetsTool(ctx, self)
@@ -90,27 +97,27 @@ class StudioTools(QObject):
 
     def _add_menus(self) -> None:
         ctx = self.ctx
-        ctx.add_action("file", "Save session…", self._save_session_dialog, shortcut="Ctrl+Shift+S")
-        ctx.add_action("file", "Load session…", self._load_session_dialog, shortcut="Ctrl+Shift+O")
+        ctx.add_action("file", tr("Save session…"), self._save_session_dialog, shortcut="Ctrl+Shift+S")
+        ctx.add_action("file", tr("Load session…"), self._load_session_dialog, shortcut="Ctrl+Shift+O")
         ctx.add_separator("view")
         ctx.menu("view").addAction(self.presentation.toggle_action)
-        for text, slot in (("Compare run folders…", lambda: self._compare_folders(with_current=False)),
-                           ("Compare the current run with…", lambda: self._compare_folders(with_current=True)),
-                           ("Compare a preset's runs…", self.compare_preset_dialog),
-                           ("Show the comparison window", lambda: self.compare(show=True))):
+        for text, slot in ((tr("Compare run folders…"), lambda: self._compare_folders(with_current=False)),
+                           (tr("Compare the current run with…"), lambda: self._compare_folders(with_current=True)),
+                           (tr("Compare a preset's runs…"), self.compare_preset_dialog),
+                           (tr("Show the comparison window"), lambda: self.compare(show=True))):
             ctx.add_action("compare", text, slot)
-        ctx.add_action("export", "Figure (PNG or SVG)…", self.export_figure, shortcut="Ctrl+Shift+E")
+        ctx.add_action("export", tr("Figure (PNG or SVG)…"), self.export_figure, shortcut="Ctrl+Shift+E")
         for fmt in ("gif", "mp4"):
-            ctx.add_action("export", f"Timeline as {fmt.upper()}…",
+            ctx.add_action("export", tr("Timeline as {format}…").format(format=fmt.upper()),
                            lambda _c=False, f=fmt: self._export_timeline_dialog(f, "embedding"))
         for fmt in ("gif", "mp4"):
-            ctx.add_action("export", f"Comparison timeline as {fmt.upper()}…",
+            ctx.add_action("export", tr("Comparison timeline as {format}…").format(format=fmt.upper()),
                            lambda _c=False, f=fmt: self._export_timeline_dialog(f, "compare"))
         ctx.add_separator("export")
-        for text, kind in (("Metrics as CSV…", "metrics"),
-                           ("Probe embeddings for the TensorBoard projector…", "projector"),
-                           ("Probe embeddings as .npy + metadata…", "npy"),
-                           ("Model as a sentence-transformers folder…", "model")):
+        for text, kind in ((tr("Metrics as CSV…"), "metrics"),
+                           (tr("Probe embeddings for the TensorBoard projector…"), "projector"),
+                           (tr("Probe embeddings as .npy + metadata…"), "npy"),
+                           (tr("Model as a sentence-transformers folder…"), "model")):
             ctx.add_action("export", text, lambda _c=False, k=kind: self._export_data_dialog(k))
 
     def shutdown(self, wait_ms: int = 10_000) -> None:
@@ -154,8 +161,9 @@ class StudioTools(QObject):
         if with_current and self.ctx.run_model.run_dir:
             paths.append(self.ctx.run_model.run_dir)
         while True:
-            d = QFileDialog.getExistingDirectory(self.ctx.dialog_parent, f"Run folder {len(paths) + 1} to compare "
-                                                 "(Cancel when done)", self._start_dir())
+            d = QFileDialog.getExistingDirectory(self.ctx.dialog_parent, tr("Run folder {n} to compare (Cancel when "
+                                                                            "done)").format(n=len(paths) + 1),
+                                                 self._start_dir())
             if not d:
                 break
             paths.append(d)
@@ -163,7 +171,7 @@ class StudioTools(QObject):
             self.open_compare(paths)
 
     def compare_preset_dialog(self) -> None:
-        d = QFileDialog.getExistingDirectory(self.ctx.dialog_parent, "A preset's output folder (holds preset.json)",
+        d = QFileDialog.getExistingDirectory(self.ctx.dialog_parent, tr("A preset's output folder (holds preset.json)"),
                                              str(self.ctx.runs_root / "presets"))
         if d:
             self.compare(show=True).open_preset_folder(d)
@@ -180,22 +188,22 @@ class StudioTools(QObject):
             self.ctx.up_to_date()  # what arrived while the dialog was open
             try:
                 out = export_image(target, path, w, h)
-                self._say(f"figure saved: {out}", "ok")
+                self._say(tr("figure saved: {path}").format(path=out), "ok")
             except (OSError, ValueError, TypeError) as e:
-                self._say(f"figure export failed: {e}")
+                self._say(tr("figure export failed: {error}").format(error=e))
 
     def export_timeline(self, path: str | Path, fps: float = 4.0, size: tuple[int, int] | None = None,
                         source: str = "embedding", dialog: bool = True) -> TimelineExport | None:
         """Render the timeline into ``path`` (.gif or .mp4). ``source``: "embedding"
         (the Embedding space tab) or "compare" (the comparison's side-by-side views)."""
         if self.timeline_export is not None and self.timeline_export.state in ("rendering", "encoding"):
-            self._say("an animation is already being exported")
+            self._say(tr("an animation is already being exported"))
             return None
         parts = self.ctx.parts
         if source == "compare":
             cw = self.compare_window
             if cw is None or not cw.runs:
-                self._say("open runs in the comparison window first")
+                self._say(tr("open runs in the comparison window first"))
                 return None
             frames: Any = CompareFrames(cw)
             parent: QWidget = cw
@@ -217,7 +225,8 @@ class StudioTools(QObject):
         return job
 
     def _export_timeline_dialog(self, fmt: str, source: str) -> None:
-        p, _f = QFileDialog.getSaveFileName(self.ctx.dialog_parent, f"Export the timeline as {fmt.upper()}",
+        p, _f = QFileDialog.getSaveFileName(self.ctx.dialog_parent, tr("Export the timeline as {format}").format(
+                                                format=fmt.upper()),
                                             str(Path(self._start_dir()) / f"timeline.{fmt}"),
                                             f"{fmt.upper()} (*.{fmt})")
         if p:
@@ -234,26 +243,26 @@ class StudioTools(QObject):
     def _export_data_dialog(self, kind: str) -> None:
         run = self.ctx.run_model.run_dir
         if not run:
-            self._say("open or train a run first")
+            self._say(tr("open or train a run first"))
             return
         de, parent = self.data_exports, self.ctx.dialog_parent
         if kind == "metrics":
-            p, _f = QFileDialog.getSaveFileName(parent, "Export metrics as CSV", str(Path(run) / "metrics.csv"),
-                                                "CSV (*.csv)")
+            p, _f = QFileDialog.getSaveFileName(parent, tr("Export metrics as CSV"), str(Path(run) / "metrics.csv"),
+                                                tr("CSV (*.csv)"))
             if p:
                 de.metrics_csv(run, p)
         elif kind in ("projector", "npy"):
-            d = QFileDialog.getExistingDirectory(parent, "Folder for the probe embeddings", run)
+            d = QFileDialog.getExistingDirectory(parent, tr("Folder for the probe embeddings"), run)
             if d:
                 (de.projector if kind == "projector" else de.npy)(run, self.shown_step(), d)
         elif kind == "model":
-            d = QFileDialog.getExistingDirectory(parent, "An empty folder for the model", str(Path.home()))
+            d = QFileDialog.getExistingDirectory(parent, tr("An empty folder for the model"), str(Path.home()))
             if d:
                 de.model(run, d)
 
     def _export_done(self, kind: str, result: Any) -> None:
         where = result if not isinstance(result, dict) else Path(next(iter(result.values()))).parent
-        self._say(f"{kind} exported: {where}", "ok")
+        self._say(tr("{what} exported: {path}").format(what=tr(EXPORT_KINDS.get(kind, kind)), path=where), "ok")
 
     # ------------------------------------------------------------------ sessions
     def save_session(self, path: str | Path) -> Path | None:
@@ -262,7 +271,7 @@ class StudioTools(QObject):
         except SimCSEError as e:
             self._say(str(e))
             return None
-        self._say(f"session saved: {out}", "ok")
+        self._say(tr("session saved: {path}").format(path=out), "ok")
         return out
 
     def load_session(self, path: str | Path) -> SessionRestorer | None:
@@ -275,13 +284,13 @@ class StudioTools(QObject):
         return self.restorer
 
     def _save_session_dialog(self) -> None:
-        p, _f = QFileDialog.getSaveFileName(self.ctx.dialog_parent, "Save session",
-                                            str(Path(self._start_dir()) / f"studio{SUFFIX}"), f"Session (*{SUFFIX})")
+        p, _f = QFileDialog.getSaveFileName(self.ctx.dialog_parent, tr("Save session"),
+                                            str(Path(self._start_dir()) / f"studio{SUFFIX}"), tr("Session (*{suffix})").format(suffix=SUFFIX))
         if p:
             self.save_session(p if p.endswith(".json") else p + SUFFIX)
 
     def _load_session_dialog(self) -> None:
-        p, _f = QFileDialog.getOpenFileName(self.ctx.dialog_parent, "Load session", self._start_dir(),
-                                            f"Session (*{SUFFIX} *.json)")
+        p, _f = QFileDialog.getOpenFileName(self.ctx.dialog_parent, tr("Load session"), self._start_dir(),
+                                            tr("Session (*{suffix} *.json)").format(suffix=SUFFIX))
         if p:
             self.load_session(p)

@@ -22,6 +22,7 @@ from PySide6.QtGui import QBrush, QColor, QPen
 
 from simcse_core import metric_specs as MS
 
+from app.i18n import N_, tr
 from app.widgets.plot_title import fit_titles
 
 from app.state.run_model import RunModel
@@ -54,6 +55,10 @@ TRAJ_BRUSHES = [QBrush(c) for c in _VIRIDIS.map(np.linspace(0.0, 1.0, N_TRAJ_COL
 
 def configure_pyqtgraph() -> None:
     pg.setConfigOptions(antialias=False, background="w", foreground="#222222")
+
+
+# the run's live changes drawn as event lines (their keys, as the run model names them)
+EVENT_NAMES = {"temperature": N_("temperature"), "learning_rate": N_("learning rate")}
 
 
 class LiveCurve(pg.PlotDataItem):
@@ -102,12 +107,12 @@ class StepPlot:
                  y_span: tuple[float | None, float | None] = (None, None)) -> None:
         self.plot = plot
         fit_titles(plot)
-        plot.setTitle(title)
+        plot.setTitle(tr(title))  # titles, axis labels and curve names: the engine's specs' English, translated
         plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.setLabel("bottom", "step")
+        plot.setLabel("bottom", tr("step"))
         plot.getAxis("left").enableAutoSIPrefix(False)  # "-0.012", never "-12 (x0.001)"
         if y_label:
-            plot.setLabel("left", y_label)
+            plot.setLabel("left", tr(y_label))
         self.y_span = y_span
         self.user_zoomed = False  # a person's zoom or pan wins until a double-click
         plot.getViewBox().sigRangeChangedManually.connect(self._zoomed)
@@ -122,7 +127,7 @@ class StepPlot:
             scale = kw.pop("scale", 1.0)
             if scale != 1.0:
                 self.scales[key] = scale
-            self.curves[key] = _curve(plot, color, name, **kw)
+            self.curves[key] = _curve(plot, color, tr(name), **kw)
         self.event_key = event_key
         self._event_lines: list[pg.InfiniteLine] = []
         self._generation = -1
@@ -180,7 +185,8 @@ class StepPlot:
     def _sync_events(self, steps: list[float], label: str) -> None:
         for x in steps[len(self._event_lines):]:
             line = pg.InfiniteLine(pos=x, angle=90, pen=EVENT_PEN, movable=False)
-            line.setToolTip(f"{label} changed at step {int(x)}")
+            line.setToolTip(tr("{what} changed at step {step}").format(what=tr(EVENT_NAMES.get(label, label)),
+                                                                       step=int(x)))
             line.setZValue(-5)
             self.plot.addItem(line, ignoreBounds=True)
             self._event_lines.append(line)
@@ -197,14 +203,15 @@ class LossPlot(StepPlot):
     def __init__(self, plot: pg.PlotItem, title: str = "InfoNCE loss", curves: list[tuple[str, str, str, dict]] | None = None,
                  y_label: str = "", event_key: str | None = "temperature",
                  y_span: tuple[float | None, float | None] = (0.0, None)) -> None:
-        curves = curves if curves is not None else [("loss", "snapshot mean", COLORS["blue"], {"width": 2.2, "symbol": "o"})]
-        super().__init__(plot, title, [("step_loss", "per step", COLORS["blue"], {"width": 1.0, "alpha": 150})] + curves,
+        curves = curves if curves is not None else [("loss", N_("snapshot mean"), COLORS["blue"],
+                                                     {"width": 2.2, "symbol": "o"})]
+        super().__init__(plot, title, [("step_loss", N_("per step"), COLORS["blue"], {"width": 1.0, "alpha": 150})] + curves,
                          y_label=y_label, event_key=event_key, y_span=y_span)
         self.chance = pg.InfiniteLine(pos=0.0, angle=0, pen=CHANCE_PEN, movable=False,
-                                      label="chance",
+                                      label=tr("chance"),
                                       labelOpts={"position": 0.1, "color": "#555555", "anchors": [(0, 1), (0, 1)]})
-        self.chance.setToolTip("The loss of a model that cannot tell the positive from the negatives: "
-                               "log N (simcse layout) or log(2N-1) (ntxent)")
+        self.chance.setToolTip(tr("The loss of a model that cannot tell the positive from the negatives: "
+                                  "log N (simcse layout) or log(2N-1) (ntxent)"))
         self.chance.hide()
         plot.addItem(self.chance, ignoreBounds=False)
 
@@ -216,7 +223,7 @@ class LossPlot(StepPlot):
             if not self.chance.isVisible() or self.chance.value() != model.chance_loss:
                 self.chance.show()  # the label only formats while visible
                 self.chance.setValue(model.chance_loss)
-                self.chance.label.setFormat("chance {value:.2f}")
+                self.chance.label.setFormat(tr("chance {value:.2f}"))
         else:
             self.chance.hide()
 
@@ -227,12 +234,12 @@ class AccuracyPlot(StepPlot):
     def __init__(self, plot: pg.PlotItem, title: str = "In-batch top-1 accuracy",
                  curves: list[tuple[str, str, str, dict]] | None = None, y_label: str = "",
                  event_key: str | None = None, y_span: tuple[float | None, float | None] = (0.0, 1.0)) -> None:
-        curves = curves if curves is not None else [("top1_acc", "top-1", COLORS["green"], {"symbol": "o"})]
+        curves = curves if curves is not None else [("top1_acc", N_("top-1"), COLORS["green"], {"symbol": "o"})]
         super().__init__(plot, title, curves, y_label=y_label, event_key=event_key, y_span=y_span)
         plot.setYRange(0.0, 1.0, padding=0.02)
         plot.enableAutoRange(axis="y", enable=False)
         self.chance = pg.InfiniteLine(pos=0.0, angle=0, pen=CHANCE_PEN, movable=False)
-        self.chance.setToolTip("chance: 1/N")
+        self.chance.setToolTip(tr("chance: 1/N"))
         self.chance.hide()
         plot.addItem(self.chance)
 
@@ -250,9 +257,9 @@ class TrajectoryPlot:
     def __init__(self, plot: pg.PlotItem, title: str = "Alignment–uniformity trajectory") -> None:
         self.plot = plot
         fit_titles(plot)
-        plot.setTitle(title)
-        plot.setLabel("bottom", "uniformity (lower: more uniform)")
-        plot.setLabel("left", "alignment (lower: closer pairs)")
+        plot.setTitle(tr(title))
+        plot.setLabel("bottom", tr("uniformity (lower: more uniform)"))
+        plot.setLabel("left", tr("alignment (lower: closer pairs)"))
         plot.showGrid(x=True, y=True, alpha=0.25)
         self.path = plot.plot([], [], pen=make_pen("#999999", 1.0))
         self.scatter = pg.ScatterPlotItem(size=9, pen=None, pxMode=True)
@@ -304,7 +311,7 @@ class NotedStepPlot(StepPlot):
                  y_label: str = "", event_key: str | None = None,
                  y_span: tuple[float | None, float | None] = (None, None)) -> None:
         super().__init__(plot, title, curves, y_label=y_label, event_key=event_key, y_span=y_span)
-        self.note = pg.TextItem(note, color="#888888", anchor=(0.5, 0.5))
+        self.note = pg.TextItem(tr(note), color="#888888", anchor=(0.5, 0.5))
         self.note.setPos(0.5, 0.5)
         plot.addItem(self.note, ignoreBounds=True)
 

@@ -36,6 +36,17 @@ def _gc_on_the_gui_thread(qapp):
 
 
 @pytest.fixture(autouse=True)
+def _english(qapp):
+    """Every test starts and ends in English (the studio's tests assert English texts;
+    a test of the Chinese texts switches for itself)."""
+    from app.i18n import set_language
+
+    set_language("en")
+    yield
+    set_language("en")
+
+
+@pytest.fixture(autouse=True)
 def _collect_after_each_test(qapp):
     yield
     qapp.processEvents()

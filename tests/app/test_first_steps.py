@@ -37,7 +37,7 @@ def test_first_launch_fills_the_first_run_recipe_and_welcomes(qtbot, make_window
         recipe.per_device_train_batch_size, recipe.max_steps, recipe.learning_rate, recipe.pooler_type)
     welcome = w.first_steps.welcome
     assert welcome is not None and welcome.isVisible() and not welcome.isModal()
-    assert set(welcome.buttons) == {"watch", "finetune", "run", "presets"}
+    assert set(welcome.buttons) == {"watch", "finetune", "run", "presets", "tour"}
     assert all(b.isEnabled() for b in welcome.buttons.values())
     assert not welcome.show_at_start.isChecked()
     started = []

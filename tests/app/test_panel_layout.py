@@ -98,3 +98,14 @@ def test_candidate_table_shows_30_characters_of_each_sentence(qtbot, studio):
         left = t.horizontalHeader().sectionViewportPosition(col)
         assert 0 <= left and left + t.columnWidth(col) <= t.viewport().width() + 2, f"column {col} out of view"
     assert t.columnWidth(4) < t.columnWidth(0)
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_neighbours_dock_fits_its_content(qtbot, studio, size):
+    w, _tools = studio
+    w.resize(*size)
+    w.show_embedding_views()
+    _settle(qtbot, w)
+    sc = w.neighbours_dock.widget()
+    assert isinstance(sc, QScrollArea)
+    assert _no_sideways_scrolling(sc), f"the Neighbours dock scrolls sideways at {size}"

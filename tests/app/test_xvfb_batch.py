@@ -7,33 +7,18 @@ lines. The PNGs stay in test-output/batch/ for a person to look at."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from xvfb_common import OUTPUT, fresh_output, probe_report, run_probe
 
-ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
-OUT = ROOT / "test-output" / "batch"
+OUT = OUTPUT / "batch"
 
 
 @pytest.mark.xvfb
 @pytest.mark.slow
 def test_batch_view_screenshots_at_64_and_512(tmp_path, xvfb_run, image_stats):
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.png"):
-        old.unlink()
-    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}  # a real xcb window
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    env["XDG_DATA_HOME"] = str(tmp_path / "data")
-    probe = Path(__file__).with_name("xvfb_batch_probe.py")
-    r = subprocess.run([xvfb_run, "-a", "-s", "-screen 0 1920x1080x24", sys.executable, str(probe), str(OUT),
-                        str(tmp_path)], capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
-    assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
-    assert "Traceback" not in r.stderr, r.stderr[-3000:]
-    report = json.loads(r.stdout.strip().splitlines()[-1])
+    fresh_output(OUT)
+    report = probe_report(run_probe("xvfb_batch_probe.py", [OUT, tmp_path], tmp_path, xvfb_run, timeout=300))
     for n in (64, 512):
         written, shown = report[f"loss-{n}"]
         assert shown == pytest.approx(written, abs=1e-4)

@@ -7,34 +7,19 @@ test-output/dropout/ for a person to look at."""
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from xvfb_common import OUTPUT, fresh_output, probe_report, run_probe
 
-ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
-OUT = ROOT / "test-output" / "dropout"
+OUT = OUTPUT / "dropout"
 
 
 @pytest.mark.xvfb
 def test_dropout_view_under_xvfb(finished_run, tmp_path, xvfb_run, image_stats):
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.png"):
-        old.unlink()
-    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}  # a real xcb window
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    env["XDG_DATA_HOME"] = str(tmp_path / "data")
-    probe = Path(__file__).with_name("xvfb_dropout_probe.py")
-    r = subprocess.run([xvfb_run, "-a", "-s", "-screen 0 1920x1080x24", sys.executable, str(probe),
-                        str(finished_run), str(OUT), str(tmp_path)],
-                       capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
-    assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
-    assert "Traceback" not in r.stderr, r.stderr[-3000:]
-    report = json.loads(r.stdout.strip().splitlines()[-1])
+    fresh_output(OUT)
+    report = probe_report(run_probe("xvfb_dropout_probe.py", [finished_run, OUT, tmp_path], tmp_path, xvfb_run,
+                                    timeout=240))
     for size in ("1366x768", "1920x1080"):
         assert not report["sideways"][size], f"the dropout dock scrolls sideways at {size}"
         assert report["plot_inside"][size], f"the dropout plot is cut at {size}"

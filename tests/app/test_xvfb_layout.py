@@ -8,35 +8,20 @@ test-output/layout/ for a person to look at."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import warnings
-from pathlib import Path
 
 import pytest
+from xvfb_common import OUTPUT, fresh_output, probe_report, run_probe
 
-ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
-OUT = ROOT / "test-output" / "layout"
+OUT = OUTPUT / "layout"
 OURS = ("lensDock", "fnDock")  # the docks of app/panels; others' findings are reported as warnings at 1366 px
 
 
 @pytest.mark.xvfb
 def test_layout_at_common_sizes_and_in_presentation_mode(finished_run, tmp_path, xvfb_run, image_stats):
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.png"):
-        old.unlink()
-    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}  # a real xcb window
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    env["XDG_DATA_HOME"] = str(tmp_path / "data")
-    probe = Path(__file__).with_name("xvfb_layout_probe.py")
-    r = subprocess.run([xvfb_run, "-a", "-s", "-screen 0 1920x1080x24", sys.executable, str(probe),
-                        str(finished_run), str(OUT), str(tmp_path)],
-                       capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
-    assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
-    assert "Traceback" not in r.stderr, r.stderr[-3000:]
-    report = json.loads(r.stdout.strip().splitlines()[-1])
+    fresh_output(OUT)
+    report = probe_report(run_probe("xvfb_layout_probe.py", [finished_run, OUT, tmp_path], tmp_path, xvfb_run,
+                                    timeout=120))
     assert set(report) == {"normal-1366x768-lens", "normal-1366x768-fn", "normal-1920x1080-lens",
                            "normal-1920x1080-fn", "presentation-1920x1080"}
     for name, got in report.items():

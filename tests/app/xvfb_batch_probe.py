@@ -10,28 +10,19 @@ usage: xvfb_batch_probe.py OUT_DIR TMP_DIR
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QSettings
+from PySide6.QtCore import QSettings
+from xvfb_common import finish, wait
 from PySide6.QtWidgets import QApplication
 
 T = 0.05
 
 
-def wait(app: QApplication, seconds: float, pred=lambda: False) -> bool:
-    end = time.time() + seconds
-    while time.time() < end:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def dropout_views(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -137,11 +128,7 @@ def main() -> int:
                                                           rows // 3, (rows // 3, rows // 3 + 1))
         tab.set_choices(layout="simcse", values="logit", order="position")
         report[f"simcse-logit-{n}"] = shoot(app, w, f"batch{n}-simcse-logit", out, 3, (3, 7))
-    print(json.dumps(report), flush=True)
-    w.tools.shutdown()
-    w.close()
-    wait(app, 0.3)
-    os._exit(0)  # no interpreter teardown of Qt objects (workers of the closed window)
+    finish(app, w, report)
 
 
 if __name__ == "__main__":

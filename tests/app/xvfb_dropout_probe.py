@@ -14,24 +14,14 @@ usage: xvfb_dropout_probe.py RUN_DIR OUT_DIR TMP_DIR
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import time
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QPoint, QRect, QSettings
+from PySide6.QtCore import QPoint, QRect, QSettings
+from xvfb_common import finish, wait
 from PySide6.QtWidgets import QApplication, QScrollArea
 
 
-def wait(app: QApplication, seconds: float, pred=lambda: False) -> bool:
-    end = time.time() + seconds
-    while time.time() < end:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def draw(app: QApplication, panel: Any, **controls: Any) -> dict[str, float]:
@@ -94,11 +84,7 @@ def main() -> int:
     report["triplet"] = {"triplet": c.triplet, "infonce": c.infonce, "scaled": c.scaled, "limit": c.limit,
                          "t": c.temperature}
     lens.grab().save(f"{out_dir}/lens-triplet.png")
-    print(json.dumps(report), flush=True)
-    w.tools.shutdown()
-    w.close()
-    wait(app, 0.3)
-    os._exit(0)  # no interpreter teardown of Qt objects (workers of the closed window)
+    finish(app, w, report)
 
 
 if __name__ == "__main__":

@@ -14,25 +14,15 @@ usage: xvfb_layout_probe.py RUN_DIR OUT_DIR TMP_DIR
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import time
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QPoint, QPointF, QRect, QRectF, QSettings, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSettings, Qt
+from xvfb_common import finish, wait
 from PySide6.QtWidgets import QApplication, QScrollArea
 
 
-def wait(app: QApplication, seconds: float, pred=lambda: False) -> bool:
-    end = time.time() + seconds
-    while time.time() < end:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def dock_problems(w: Any) -> list[str]:
@@ -140,11 +130,7 @@ def main() -> int:
     pres.show_view(3)
     report["presentation-1920x1080"] = check(app, w, "presentation-1920x1080", out_dir, ids)
     pres.leave()
-    print(json.dumps(report), flush=True)
-    w.tools.shutdown()
-    w.close()
-    wait(app, 0.3)
-    os._exit(0)  # no interpreter teardown of Qt objects (workers of the closed window)
+    finish(app, w, report)
 
 
 if __name__ == "__main__":
