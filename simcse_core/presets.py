@@ -39,7 +39,8 @@ from .errors import ConfigError
 from .snapshot import Snapshot
 
 PRESET_FILE = "preset.json"  # written by run_preset in output_root/<name>/
-PRESET_KEYS = ("name", "title", "description", "base", "runs")
+PRESET_KEYS = ("name", "title", "description", "base", "runs", "translations")
+TRANSLATION_KEYS = ("title", "description", "labels")
 RUN_KEYS = ("label", "overrides")
 # Fields a preset may not set: run_preset chooses each run's folder, and a preset run
 # always starts fresh.
@@ -80,7 +81,20 @@ class Preset:
     description: str
     base: dict[str, Any]
     runs: list[PresetRun]
+    # {"zh": {"title": ..., "description": ..., "labels": {run label: shown label}}}: what a
+    # studio in that language shows (run folders keep the labels' own slugs)
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<preset>"  # the file it came from (for messages)
+
+    # ------------------------------------------------------------- languages
+    def title_in(self, language: str) -> str:
+        return str(self.translations.get(language, {}).get("title") or self.title)
+
+    def description_in(self, language: str) -> str:
+        return str(self.translations.get(language, {}).get("description") or self.description)
+
+    def label_in(self, label: str, language: str) -> str:
+        return str(self.translations.get(language, {}).get("labels", {}).get(label) or label)
 
     # ----------------------------------------------------------------- configs
     def config_dicts(self) -> list[tuple[str, dict[str, Any]]]:
@@ -151,8 +165,32 @@ class Preset:
                 raise ConfigError(f"{src}, run '{r.label}': its folder name '{slug}' clashes with run '{slugs[slug]}'")
             slugs[slug] = r.label
             _check_fields(r.overrides, src, f"run '{r.label}'")
+        self._check_translations()
         self.configs()  # every merged config validates
         return self
+
+    def _check_translations(self) -> None:
+        src = self.source
+        if not isinstance(self.translations, dict):
+            raise ConfigError(f"{src}: 'translations' must be an object: language code -> "
+                              "{\"title\", \"description\", \"labels\"}")
+        labels = {r.label for r in self.runs}
+        for lang, t in self.translations.items():
+            where = f"{src}, translations '{lang}'"
+            if not isinstance(t, dict):
+                raise ConfigError(f"{where}: must be an object with {', '.join(TRANSLATION_KEYS)}")
+            bad = sorted(set(t) - set(TRANSLATION_KEYS))
+            if bad:
+                raise ConfigError(f"{where}: unknown key(s) {', '.join(bad)} (allowed: {', '.join(TRANSLATION_KEYS)})")
+            for key in ("title", "description"):
+                if key in t and not isinstance(t[key], str):
+                    raise ConfigError(f"{where}: '{key}' must be a string")
+            shown = t.get("labels", {})
+            if not isinstance(shown, dict) or not all(isinstance(v, str) for v in shown.values()):
+                raise ConfigError(f"{where}: 'labels' must map run labels to strings")
+            unknown = sorted(set(shown) - labels)
+            if unknown:
+                raise ConfigError(f"{where}: 'labels' names no run: {', '.join(unknown)}")
 
     # ------------------------------------------------------------- saving
     def to_dict(self) -> dict[str, Any]:
@@ -162,6 +200,7 @@ class Preset:
             "description": self.description,
             "base": dict(self.base),
             "runs": [{"label": r.label, "overrides": dict(r.overrides)} for r in self.runs],
+            **({"translations": dict(self.translations)} if self.translations else {}),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -200,7 +239,8 @@ class Preset:
                 raise ConfigError(f"{source}: run {i + 1} has no 'label'")
             runs.append(PresetRun(label, r.get("overrides", {}) if r.get("overrides") is not None else {}))
         p = cls(name=d["name"], title=d.get("title", d["name"]), description=d.get("description", ""),
-                base=d.get("base", {}) if d.get("base") is not None else {}, runs=runs, source=source)
+                base=d.get("base", {}) if d.get("base") is not None else {}, runs=runs,
+                translations=d.get("translations", {}) if d.get("translations") is not None else {}, source=source)
         return p.validate()
 
 

@@ -34,7 +34,7 @@ from simcse_core.control import LOADING_PHASE
 from simcse_core.errors import SimCSEError
 from simcse_core.runs import RunReader
 
-from app.i18n import tr, tr_match
+from app.i18n import language, tr, tr_match
 from app.runs.preset_worker import PresetWorker
 from app.runs.workers import ENGINE_PHASES, RunUpdate, TrainWorker, error_text, read_run_updates
 
@@ -187,7 +187,7 @@ class PresetSource(TrainingSource):
 
     def _run_started(self, index: int, label: str, run_dir: str, config: dict) -> None:
         self.index, self.run_label = index, label
-        self.begun.emit(run_dir, config, f"{self.run_text(index)}: {label}")
+        self.begun.emit(run_dir, config, f"{self.run_text(index)}: {self.preset.label_in(label, language())}")
 
     def run_text(self, index: int) -> str:
         """"preset NAME, run k of n" for the run of 0-based ``index``."""

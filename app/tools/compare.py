@@ -57,7 +57,7 @@ from superqt.utils import create_worker
 from simcse_core import metric_specs as MS
 from simcse_core.projection import hammer, mean_knn_overlap, procrustes, procrustes_rotation
 
-from app.i18n import N_, tr
+from app.i18n import N_, language, tr
 from app.widgets.plot_title import fit_titles
 from app.state.run_model import RunModel
 from app.training_tab.plots import make_pen
@@ -141,7 +141,7 @@ def preset_items(folder: str | Path) -> tuple[str, list[tuple[str, str | None, s
 
     preset, runs = read_preset_folder(folder)
     items = [(str(p), label, state) for label, p, state in runs if (p / "metrics.jsonl").is_file()]
-    return preset.title, items
+    return preset.title_in(language()), items
 
 
 def shared_rows(ids_a: np.ndarray, ids_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

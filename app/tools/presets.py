@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from simcse_core.errors import SimCSEError
 
-from app.i18n import tr
+from app.i18n import language, tr
 from app.runs.sources import PresetSource
 from app.runs.workers import error_text
 from app.shell.context import StudioContext
@@ -48,8 +48,8 @@ class PresetsTool(QObject):
             presets = []
             log.warning("bundled presets not readable: %s", e)
         for p in presets:
-            a = ctx.add_action("presets", tr("Run “{title}”").format(title=p.title), lambda _c=False, n=p.name: self.run_named(n),
-                               tooltip=p.description[:300])
+            a = ctx.add_action("presets", tr("Run “{title}”").format(title=p.title_in(language())),
+                               lambda _c=False, n=p.name: self.run_named(n), tooltip=p.description_in(language())[:300])
             a.setData(p.name)
         ctx.add_separator("presets")
         ctx.add_action("presets", tr("Open preset file…"), self.open_preset_file)

@@ -261,6 +261,9 @@ def test_the_window_in_chinese(make_window):
         menu.actions["en"].trigger()  # saved for the next start; this window stays Chinese
         assert w.settings.language() == "en" and "下次启动" in w.message_bar.text
         assert tabs.tabText(0) == "训练"
+        presets = next(a.menu() for a in w.menuBar().actions() if a.text().startswith("预设"))
+        shown = [a.text() for a in presets.actions() if a.text()]
+        assert any("温度之旅" in t for t in shown) and any("从零开始" in t for t in shown), shown
     finally:
         i18n.set_language("en")
 

@@ -200,3 +200,36 @@ def test_scale_factor_and_bad_scale(tmp_path):
     gen = run_preset(p, tmp_path, scale={"max_step": 2})
     with pytest.raises(ConfigError, match="scale.*max_step"):
         next(gen)
+
+
+def test_bundled_presets_have_chinese_titles_descriptions_and_labels():
+    """The studio shows a preset's title, description and run labels in its language:
+    every bundled preset carries them in Chinese (run folders keep the English slugs)."""
+    from simcse_core.presets import list_presets
+
+    for p in list_presets():
+        zh = p.translations.get("zh", {})
+        assert zh.get("title") and zh["title"] != p.title, p.name
+        assert zh.get("description") and zh["description"] != p.description, p.name
+        assert p.title_in("zh") == zh["title"] and p.title_in("en") == p.title
+        assert p.description_in("fr") == p.description  # no translation: the preset's own text
+        for r in p.runs:
+            assert p.label_in(r.label, "zh")  # translated or the label itself
+            assert r.slug == slugify(r.label)  # folders do not depend on the language
+    scratch = next(p for p in list_presets() if p.name == "from_scratch")
+    assert scratch.label_in("from scratch", "zh") == "从零开始"
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"zh": "标题"}, "must be an object"),
+    ({"zh": {"name": "x"}}, "unknown key(s) name"),
+    ({"zh": {"title": 3}}, "'title' must be a string"),
+    ({"zh": {"labels": {"no such run": "x"}}}, "names no run: no such run"),
+])
+def test_bad_translations_are_refused_naming_the_field(bad, message):
+    from simcse_core.presets import Preset
+
+    d = {"name": "p", "title": "P", "runs": [{"label": "a", "overrides": {}}], "translations": bad}
+    with pytest.raises(ConfigError) as e:
+        Preset.from_dict(d, source="p.json")
+    assert "p.json, translations 'zh'" in str(e.value) and message in str(e.value)
