@@ -35,4 +35,14 @@ TABLE: dict[str, str] = {
     "run folder {path}: cannot be read ({error})": "运行文件夹 {path}：无法读取（{error}）",
     "{path}: cannot write the model ({error})": "{path}：无法写入模型（{error}）",
     "the model folder {path} was removed while it was copied to {dest}": "模型文件夹 {path} 在复制到 {dest} 时被删除",
+    "the default model": "默认模型",
+    "model {spec}": "模型 {spec}",
+    " (e.g. {chars})": "（例如 {chars}）",
+    "{model} cannot read much of this corpus: {tokens} of its tokens become the unknown token and "
+    "{chars} of its characters are outside the model's vocabulary{examples}. Those sentences look "
+    "alike to the model, so training, the maps and the neighbours mean little. Load a model made for "
+    "this language: any local Hugging Face or sentence-transformers folder.":
+        "{model}读不懂这个语料的很大一部分：{tokens} 的词元变成了未知词元（[UNK]），{chars} 的字符不在模型的词表里{examples}。"
+        "这些句子在模型看来彼此相似，所以训练、各个图和近邻都没有多大意义。请加载为这种语言训练的模型："
+        "任何本地的 Hugging Face 或 sentence-transformers 文件夹。",
 }

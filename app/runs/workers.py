@@ -167,6 +167,19 @@ def read_corpus_preview(path: str, text_column: str | None = None, n_rows: int =
     return out
 
 
+def vocab_text(report: Any, model_name: str) -> str:
+    """The studio's words for a :class:`~simcse_core.vocab.VocabReport` (in its
+    language; the engine's own ``message`` is English): "" when the corpus is readable."""
+    if not report.too_many:
+        return ""
+    examples = tr(" (e.g. {chars})").format(chars=" ".join(report.examples[:6])) if report.examples else ""
+    return tr("{model} cannot read much of this corpus: {tokens} of its tokens become the unknown token and "
+              "{chars} of its characters are outside the model's vocabulary{examples}. Those sentences look "
+              "alike to the model, so training, the maps and the neighbours mean little. Load a model made for "
+              "this language: any local Hugging Face or sentence-transformers folder.").format(
+        model=model_name, tokens=f"{report.unk_token_share:.0%}", chars=f"{report.oov_char_share:.0%}", examples=examples)
+
+
 def vocab_message(model: str, sentences: list[str]) -> str:
     """The engine's "cannot read much of this corpus" message for ``model`` (a spec), or
     "" when the corpus is readable or the tokenizer cannot be loaded (the model's own
@@ -176,10 +189,11 @@ def vocab_message(model: str, sentences: list[str]) -> str:
 
     spec = str(model).strip()
     base = parse_reinit(spec)[0] if spec.startswith("reinit:") else spec
-    name = "the default model" if base.removeprefix("random:") in ("", "default") else f"model {spec}"
+    name = tr("the default model") if base.removeprefix("random:") in ("", "default") else \
+        tr("model {spec}").format(spec=spec)
     for attempt in range(2):
         try:
-            return unknown_share(load_tokenizer(base), sentences, model_name=name).message
+            return vocab_text(unknown_share(load_tokenizer(base), sentences), name)
         except ImportError as e:  # transformers' lazy import racing another thread's: once more
             if attempt:
                 log.debug("vocabulary check skipped: %s", e)

@@ -272,3 +272,21 @@ def test_the_window_in_english_by_default(make_window):
     w = make_window(restore=False)
     assert w.tabs.tabText(0) == "Training" and w.language_menu.actions["en"].isChecked()
     assert w.settings.language() == ""
+
+
+def test_the_unreadable_corpus_warning_in_both_languages():
+    """The [UNK] warning a Chinese corpus gets with an English model: in English the
+    studio's words are the engine's; in Chinese they are Chinese, with the same figures."""
+    from app.runs.workers import vocab_message
+    from simcse_core.vocab import load_tokenizer, unknown_share
+
+    sentences = ["今天天气很好，我们去公园散步吧。", "这是一个中文句子，用来测试词表。"] * 5
+    engine = unknown_share(load_tokenizer("default"), sentences, model_name="the default model").message
+    assert engine and vocab_message("default", sentences) == engine
+    i18n.set_language("zh")
+    try:
+        zh = vocab_message("default", sentences)
+    finally:
+        i18n.set_language("en")
+    share = re.search(r"(\d+)% of its tokens", engine).group(1)
+    assert zh.startswith("默认模型读不懂") and f"{share}% 的词元" in zh and "[UNK]" in zh
