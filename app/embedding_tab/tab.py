@@ -37,6 +37,8 @@ from app.state.view_state import ViewState
 
 MAX_POINTS = 20_000  # above this a deterministic subsample is drawn
 REDRAW_MS = 50
+DRIFT_MS = 500  # the kNN-overlap curve is redrawn at most this often (a drift value comes a snapshot)
+DRIFT_SYMBOLS = 300  # the curve drops its markers past this many points (an hour at a snapshot a step: 10,000)
 
 
 class EmbeddingTab(QWidget):
@@ -70,6 +72,8 @@ class EmbeddingTab(QWidget):
         self.region_rows = np.zeros(0, dtype=np.int64)
         self._dirty = True
         self._redraw_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._drift_timer = QTimer(self, singleShot=True, interval=DRIFT_MS)
+        self._drift_timer.timeout.connect(self._draw_drift)
         self._redraw_timer.timeout.connect(self._redraw)
         self.grid = MapGrid(self.text_of, use_gl)
         g = self.grid  # its views, fixed once built
@@ -127,7 +131,7 @@ class EmbeddingTab(QWidget):
         c.snapshot_added.connect(self._on_snapshot)
         c.frame_ready.connect(self._on_frame)
         c.kmeans_ready.connect(self._on_kmeans)
-        c.drift_updated.connect(self._draw_drift)
+        c.drift_updated.connect(self._schedule_drift)
         c.umap_updated.connect(self._on_umap)
         c.warmed_up.connect(self.warmed_up.emit)
         c.failed.connect(self.panel.status.setText)
@@ -347,12 +351,19 @@ class EmbeddingTab(QWidget):
                               raw=self.view_state.sphere_method == "raw")
         return Marks(nb.selected_row, nb.rows, pair, anchor, e_rows, e_w, star)
 
+    def _schedule_drift(self) -> None:
+        """A new drift value: redraw the curve within :data:`DRIFT_MS` (newest wins)."""
+        if not self._drift_timer.isActive():
+            self._drift_timer.start()
+
     def _draw_drift(self) -> None:
         drift = self.controller.drift
         idx = sorted(i for i in drift if i < len(self.model.snapshots))
         x = np.array([self.model.snapshots[i].step for i in idx], dtype=np.float64)
         y = np.array([drift[i] for i in idx], dtype=np.float64)
-        self.panel.drift_curve.setData(x, y)
+        curve = self.panel.drift_curve
+        curve.setSymbol("o" if len(x) <= DRIFT_SYMBOLS else None)  # markers cost a point each; a line does not
+        curve.setData(x, y)
         self.drift_updated.emit()
 
     # ================================================================ selection, neighbours

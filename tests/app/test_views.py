@@ -241,8 +241,24 @@ def test_drift_curve_equals_mean_knn_overlap(qtbot, views):
     X0 = _f32(v.model, 0)
     for i, val in zip(idx, vals):
         assert val == pytest.approx(mean_knn_overlap(X0, _f32(v.model, int(i)), k=10))
+    qtbot.waitUntil(lambda: v.panel.drift_curve.getData()[0] is not None
+                    and len(v.panel.drift_curve.getData()[0]) == 4, timeout=TIMEOUT)  # paced: DRIFT_MS
     x, y = v.panel.drift_curve.getData()
     assert list(x) == [s.step for s in v.model.snapshots] and y[0] == pytest.approx(1.0)
+    assert v.panel.drift_curve.opts["symbol"] == "o"  # a short curve keeps its markers
+
+
+def test_a_long_drift_curve_drops_its_markers(qtbot, views, monkeypatch):
+    """An hour at a snapshot a step is 10,000 drift values: past DRIFT_SYMBOLS the curve is
+    a line (a marker costs a point each redraw)."""
+    import app.embedding_tab.tab as tab_module
+
+    v = views(clustered(n_snaps=4))
+    qtbot.waitUntil(lambda: len(v.drift_series()[0]) == 4, timeout=TIMEOUT)
+    monkeypatch.setattr(tab_module, "DRIFT_SYMBOLS", 3)
+    v.controller.drift_updated.emit()
+    qtbot.waitUntil(lambda: v.panel.drift_curve.opts["symbol"] is None, timeout=TIMEOUT)
+    assert len(v.panel.drift_curve.getData()[0]) == 4  # every point still on the line
 
 
 def test_rectangle_selection_lists_points_inside(qtbot, views):
