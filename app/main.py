@@ -165,7 +165,10 @@ def configure_threads_env() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    faulthandler.enable()  # a crash in Qt or torch prints the Python stacks (for a bug report)
+    try:
+        faulthandler.enable()  # a crash in Qt or torch prints the Python stacks (for a bug report)
+    except (OSError, ValueError, AttributeError):  # stderr is not a real file (captured, embedded)
+        pass
     configure_threads_env()
     args, qt_args = build_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
     from app.shell.platform_check import check_platform

@@ -183,7 +183,10 @@ class MaskedPlot(pg.PlotWidget):
         self.curve = pi.plot([], [], pen=pg.mkPen("#d62728", width=1.5), symbol="o", symbolSize=4,
                              symbolBrush="#d62728", symbolPen=None)
 
+    SYMBOLS = 300  # markers past this many points cost more than they show (a snapshot a step: 10,000 an hour)
+
     def show_series(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.curve.setSymbol("o" if len(x) <= self.SYMBOLS else None)
         self.curve.setData(np.array(x, dtype=np.float64), np.array(y, dtype=np.float64))
 
 

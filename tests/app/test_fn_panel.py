@@ -442,3 +442,15 @@ def test_live_detections_reach_the_table_in_one_paced_insert(qtbot, tmp_path):
     fn.inserts.add(batches[0])
     fn.clear()
     assert not fn.inserts.pending  # a new run drops what waited
+
+
+def test_a_long_masked_curve_is_a_line(qtbot):
+    from app.panels.fn_widgets import MaskedPlot
+
+    plot = MaskedPlot()
+    qtbot.addWidget(plot)
+    plot.show_series(np.arange(5.0), np.zeros(5))
+    assert plot.curve.opts["symbol"] == "o"
+    n = MaskedPlot.SYMBOLS + 1
+    plot.show_series(np.arange(float(n)), np.ones(n))
+    assert plot.curve.opts["symbol"] is None and len(plot.curve.getData()[0]) == n
