@@ -276,7 +276,10 @@ class EmbeddingController(QObject):
         if n == 0:
             return None
         i = n - 1 if index < 0 or index >= n else index
-        for j in [*range(i, -1, -1), *range(i + 1, n)]:
+        for j in range(i, -1, -1):  # lazily: the newest usually has one (no list of every index)
+            if self.model.has_probe(j):
+                return j
+        for j in range(i + 1, n):
             if self.model.has_probe(j):
                 return j
         return None

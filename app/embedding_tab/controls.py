@@ -15,8 +15,9 @@ from app.embedding_tab.widgets import Legend, TimelineBar
 from app.i18n import N_, tr
 from app.state.view_state import ViewState
 
-SPHERE_METHOD_ITEMS = (("pca", N_("sphere: PCA-3, centred, normalised")), ("umap", N_("sphere: UMAP (haversine)")),
-                       ("raw", N_("sphere: raw directions (no centring)")))
+# short labels: the box must show them whole at presentation font sizes (its tooltip explains)
+SPHERE_METHOD_ITEMS = (("pca", N_("sphere: PCA-3 (centred)")), ("umap", N_("sphere: UMAP (haversine)")),
+                       ("raw", N_("sphere: raw (no centring)")))
 SPHERE_METHODS = tuple(m for m, _label in SPHERE_METHOD_ITEMS)
 
 

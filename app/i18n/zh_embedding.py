@@ -1,9 +1,9 @@
 """Chinese texts of the Embedding space tab (app/embedding_tab)."""
 
 TABLE: dict[str, str] = {
-    "sphere: PCA-3, centred, normalised": "球面：PCA-3，中心化，归一化",
+    "sphere: PCA-3 (centred)": "球面：PCA-3（中心化）",
     "sphere: UMAP (haversine)": "球面：UMAP（haversine）",
-    "sphere: raw directions (no centring)": "球面：原始方向（不中心化）",
+    "sphere: raw (no centring)": "球面：原始方向（不中心化）",
     "How the sphere and its Hammer map place the probe embeddings.\nraw directions: the embeddings' own directions "
     "(the top axes of the uncentred matrix, normalised): a collapsed space stays a small cap, as in Wang & Isola's "
     "pictures.\nPCA-3, centred: spreads any cloud over the sphere (shows its shape, hides a collapse).\nUMAP: a "

@@ -201,6 +201,9 @@ class RunModel:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _listeners: list[Callable[[Snapshot | None], None]] = field(default_factory=list, repr=False)
     _probe_rows: tuple[np.ndarray, dict[int, int]] | None = field(default=None, repr=False)
+    # probe_indices(), kept up to date incrementally: (generation, snapshots scanned, lazy
+    # loaders seen, indices with a probe, scanned indices without one)
+    _probe_scan: tuple[int, int, int, list[int], list[int]] = field(default_factory=lambda: (-1, 0, 0, [], []), repr=False)
 
     # ------------------------------------------------------------------ corpus ids
     def probe_row(self, corpus_id: int) -> int | None:
@@ -381,8 +384,25 @@ class RunModel:
         return snap.probe_embeddings is not None or snap.step in self.lazy_probe
 
     def probe_indices(self) -> list[int]:
-        """Indices of the snapshots that have probe embeddings, in order."""
-        return [i for i in range(len(self.snapshots)) if self.has_probe(i)]
+        """Indices of the snapshots that have probe embeddings, in order.
+
+        Called for every snapshot, so it does not rescan the run: having a probe never
+        ends within a run (a snapshot whose arrays leave memory gets its loader first),
+        so only new snapshots are scanned, and those seen without a probe are looked at
+        again when loaders were added (a followed run's files)."""
+        gen, scanned, n_lazy, have, without = self._probe_scan
+        if gen != self.generation or scanned > len(self.snapshots):
+            gen, scanned, n_lazy, have, without = self.generation, 0, 0, [], []
+        if without and len(self.lazy_probe) != n_lazy:
+            found = [i for i in without if self.has_probe(i)]
+            if found:
+                have = sorted(have + found)
+                gone = set(found)
+                without = [i for i in without if i not in gone]
+        for i in range(scanned, len(self.snapshots)):
+            (have if self.has_probe(i) else without).append(i)
+        self._probe_scan = (gen, len(self.snapshots), len(self.lazy_probe), have, without)
+        return list(have)
 
     def probe_matrix(self, index: int) -> np.ndarray | None:
         """Snapshot ``index``'s probe embeddings as a new (P, D) float32 array, or None.

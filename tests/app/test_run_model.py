@@ -93,3 +93,32 @@ def test_live_run_keeps_a_bounded_number_of_probe_matrices(tmp_path):
     shutil.rmtree(tmp_path / "snapshots")
     assert m.probe_matrix(1) is None and m.batch_arrays(1) == (None, None)
     assert rm.MEMORY_SNAPSHOTS >= 8
+
+
+def test_probe_indices_follow_new_snapshots_loaders_and_clears():
+    """probe_indices() is kept incrementally (it is asked for every snapshot): it must equal
+    a full scan after appends, after loaders arrive for snapshots seen without a probe (a
+    followed run), after trimming to disk, and after a clear."""
+    import numpy as np
+
+    from app.state.run_model import RunModel
+    from simcse_core.snapshot import Snapshot
+
+    def snap(step, probe):
+        return Snapshot(step=step, total_steps=100, epoch=0.0, loss=1.0, temperature=0.05, lr=1e-4,
+                        probe_ids=np.arange(4) if probe else None,
+                        probe_embeddings=np.ones((4, 3), np.float32) if probe else None)
+
+    def full_scan(m):
+        return [i for i in range(len(m.snapshots)) if m.has_probe(i)]
+
+    m = RunModel()
+    for k in range(6):
+        m.add(snap(k, probe=k % 2 == 0))
+        assert m.probe_indices() == full_scan(m) == [i for i in range(k + 1) if i % 2 == 0]
+    m.lazy_probe[3] = lambda: np.ones((4, 3), np.float32)  # snapshot 3's probe arrives from its file
+    assert m.probe_indices() == full_scan(m) == [0, 2, 3, 4]
+    m.clear()
+    assert m.probe_indices() == []
+    m.add(snap(7, probe=True))
+    assert m.probe_indices() == [0]

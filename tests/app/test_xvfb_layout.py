@@ -14,7 +14,7 @@ import pytest
 from xvfb_common import OUTPUT, fresh_output, probe_report, run_probe
 
 OUT = OUTPUT / "layout"
-OURS = ("lensDock", "fnDock")  # the docks of app/panels; others' findings are reported as warnings at 1366 px
+OURS = ("lensDock", "fnDock", "neighboursDock")  # the docks of app/panels; others' findings are reported as warnings at 1366 px
 
 
 @pytest.mark.xvfb
@@ -36,6 +36,8 @@ def test_layout_at_common_sizes_and_in_presentation_mode(finished_run, tmp_path,
         assert got["maps"] == [], f"{name}: {got['maps']}"
         assert got["lens_cells"] == [], f"{name}: lens cells cut: {got['lens_cells']}"
         assert got["lens_parts"] == [], f"{name}: lens parts cut: {got['lens_parts']}"
+        text, room = got["sphere_box"]
+        assert text <= room, f"{name}: the sphere-method box shows {room} of its text's {text} px"
         if got["fn_chars"] is not None:
             assert min(got["fn_chars"]) >= 30, f"{name}: the sentence columns show {got['fn_chars']} characters"
         colours, busy = image_stats(OUT / f"{name}.png")

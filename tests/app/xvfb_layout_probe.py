@@ -91,13 +91,25 @@ def fn_chars(w: Any, ids: tuple[int, int]) -> list[int]:
     return out
 
 
+def text_room(box: Any) -> tuple[int, int]:
+    """(width of a combo box's current text, width of the field that shows it)."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    opt = QStyleOptionComboBox()
+    box.initStyleOption(opt)
+    field = box.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
+                                       QStyle.SubControl.SC_ComboBoxEditField, box)
+    return box.fontMetrics().horizontalAdvance(box.currentText()), field.width()
+
+
 def check(app: QApplication, w: Any, name: str, out_dir: str, ids: tuple[int, int]) -> dict[str, Any]:
     wait(app, 1.5)
     w.grab().save(f"{out_dir}/{name}.png")
     cells, parts = lens_problems(w)
     return {"size": [w.width(), w.height()], "docks": dock_problems(w), "maps": map_problems(w),
             "lens_cells": cells, "lens_parts": parts,
-            "fn_chars": fn_chars(w, ids) if w.fn_dock.isVisible() else None}
+            "fn_chars": fn_chars(w, ids) if w.fn_dock.isVisible() else None,
+            "sphere_box": text_room(w.embedding.sphere_method_box)}
 
 
 def main() -> int:
