@@ -362,3 +362,34 @@ def test_scrubbing_back_reads_an_old_batch_from_the_run_folder(qtbot, make_windo
     assert lens.inputs.step == snaps[1].step
     expected = np.load(snapshot_file(w.model.run_dir, snaps[1].step))["batch_sim"].astype(np.float32)
     np.testing.assert_allclose(lens.inputs.batch_sim, expected)
+
+
+def test_a_live_run_reaches_the_lens_at_a_steady_pace_newest_wins(qtbot, tmp_path, monkeypatch):
+    """A snapshot every step (several a second): while a run trains, the lens takes the
+    newest at most once per LIVE_LENS_MS (on the trailing edge), never an older one; the
+    run's last snapshot (done) is shown at once."""
+    from dataclasses import replace
+
+    from app.panels.analysis import LIVE_LENS_MS
+
+    ctx, _messages = make_context(qtbot, tmp_path)
+    lens, _fn = add_analysis_panels(ctx)
+    ctx.runs.training = True  # the stub controller: a live run in this process
+    given: list[int] = []
+    real = lens.set_snapshot
+    monkeypatch.setattr(lens, "set_snapshot", lambda s, defer=True: (given.append(int(s.step)), real(s, defer))[1])
+    rng = np.random.default_rng(0)
+
+    def snap(step: int) -> Snapshot:
+        sim = rng.uniform(-0.2, 0.9, (8, 8)).astype(np.float32)
+        return Snapshot(step=step, total_steps=100, epoch=0.0, loss=1.0, temperature=0.05, lr=1e-4,
+                        batch_ids=np.arange(100 + step * 8, 108 + step * 8), batch_sim=sim)
+
+    for k in range(1, 11):  # ten snapshots in quick succession
+        ctx.run_model.add(snap(k))
+        qtbot.wait(10)
+    assert given == []  # paced: nothing yet
+    qtbot.waitUntil(lambda: lens.inputs.step == 10, timeout=LIVE_LENS_MS * 3)
+    assert given == [10]  # one delivery for ten snapshots: the newest
+    ctx.run_model.add(replace(snap(11), done=True))  # the run's last snapshot: at once
+    assert given == [10, 11] and lens.inputs.step == 11
