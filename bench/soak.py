@@ -144,6 +144,7 @@ def soak(args: argparse.Namespace) -> dict:
         raise SystemExit(f"training did not start: {win.message_bar.text}")
     timer.start()
     t0 = time.perf_counter()
+    tracing = False
     minutes: list[dict] = []
     ctrl = win.embedding.controller
     for minute in range(1, args.minutes + 1):
@@ -168,10 +169,22 @@ def soak(args: argparse.Namespace) -> dict:
                "ticks": len(delays), "step": win.runs.step, "snapshots": len(m.snapshots),
                "probe_in_memory": m.resident_count(), "lazy": len(m.lazy_probe),
                "frames": len(ctrl.frames), "umap_layouts": len(ctrl.umap),
-               "fn_rows": len(win.fn_panel.table_model.rows), "gc_objects": len(gc.get_objects()),
+               "fn_rows": len(win.fn_panel.table_model.rows), "gc_objects": len(gc.get_objects()), "trims": collector.trims,
                "wall_s": round(time.perf_counter() - t_minute, 1)}
         minutes.append(row)
         print(json.dumps(row), flush=True)
+        if args.trace_memory and minute == 2:  # from now on (the first minutes fill bounded caches)
+            import tracemalloc
+
+            tracemalloc.start(args.trace_memory)
+            tracing = True
+    if tracing:  # what was allocated after minute 2 and is still alive, by where (--trace-memory)
+        kept = tracemalloc.take_snapshot().statistics("traceback")
+        print(f"alive, allocated after minute 2: {sum(s.size for s in kept) / 2**20:.1f} MB", file=sys.stderr)
+        for stat in kept[:25]:
+            print(f"{stat.size / 2**20:8.2f} MB {stat.count:8d} blocks", file=sys.stderr)
+            for line in stat.traceback.format():
+                print("    " + line, file=sys.stderr)
     timer.stop()
     elapsed = time.perf_counter() - t0
     win.close()
@@ -195,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-batch-fn", action="store_true",
                    help="turn off the false-negative panel's in-batch detection (its dock stays shown)")
     p.add_argument("--minute-seconds", type=float, default=60.0, help=argparse.SUPPRESS)  # quick trials
+    p.add_argument("--trace-memory", type=int, default=0, metavar="FRAMES",
+                   help="trace Python allocations after minute 2 (tracemalloc, FRAMES deep) and print where the living ones were made")
     p.add_argument("--workdir", default="", help="folder for the model and the run (default: a new temp folder)")
     args = p.parse_args(argv)
     result = soak(args)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -47,6 +48,7 @@ DRIFT_MAX_ROWS = 2000  # mean kNN overlap on a fixed subsample of query points a
 FRAME_WINDOW = 64  # frames prefetched around the shown snapshot (the newest while following)
 MAX_FRAMES = 192  # frames kept in memory; those farthest from the shown snapshot go first
 UMAP_REST = 2.0  # while training runs in this process: rest 2x a layout's time after it (UMAP <= 1/3)
+UMAP_TIMINGS_KEPT = 200  # per-layout timings kept (the newest; a long run makes thousands of layouts)
 SCHEDULE_MS = 150
 
 
@@ -175,7 +177,7 @@ class EmbeddingController(QObject):
         self.frames: dict[int, Frame] = {}
         self.umap: dict[int, np.ndarray] = {}
         self.umap_sphere: dict[int, np.ndarray] = {}
-        self.umap_timings: list[dict[str, float]] = []
+        self.umap_timings: deque[dict[str, float]] = deque(maxlen=UMAP_TIMINGS_KEPT)  # the newest layouts' timings
         self.kmeans_labels: dict[tuple[int, int], np.ndarray] = {}
         self.drift: dict[int, float] = {}
         self.shown_index: int | None = None  # the snapshot shown (resolved)

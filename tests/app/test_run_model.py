@@ -122,3 +122,54 @@ def test_probe_indices_follow_new_snapshots_loaders_and_clears():
     assert m.probe_indices() == []
     m.add(snap(7, probe=True))
     assert m.probe_indices() == [0]
+
+
+def test_snapshot_scalars_live_in_one_table_and_read_as_before(tmp_path):
+    """A long run keeps no dict per snapshot: each snapshot's scalars become a row of the
+    model's table; reading them (get, in, attributes, dict, the JSON record) is unchanged,
+    keys that appear later are absent from earlier rows, and NaN stays NaN (present)."""
+    m = RunModel()
+    given = [dict(chance_loss=math.log(8), alignment=0.2), dict(alignment=float("nan"), sts_spearman=80.0),
+             dict(uniformity=-2.0)]
+    for i, sc in enumerate(given):
+        m.add(_snap(i, **sc))
+    for snap, sc in zip(m.snapshots, given):
+        assert type(snap.scalars) is not dict
+        got = dict(snap.scalars)
+        assert got.keys() == sc.keys()
+        for k, v in sc.items():
+            assert (math.isnan(got[k]) and math.isnan(v)) or got[k] == v
+        assert "uniformity" in snap.scalars or "uniformity" not in sc
+        assert snap.scalars.get("never") is None
+    assert m.snapshots[0].alignment == 0.2 and m.snapshots[2].uniformity == -2.0
+    assert "sts_spearman" not in m.snapshots[0].scalars  # a column added later is absent before
+    rec = m.snapshots[1].record()
+    assert rec["sts_spearman"] == 80.0 and rec["alignment"] is None  # NaN -> null, as from a dict
+    # many rows: the table grows, earlier rows keep their values
+    for i in range(3, 600):
+        m.add(_snap(i, alignment=i / 1000.0))
+    assert m.snapshots[300].alignment == 0.3 and m.snapshots[0].alignment == 0.2
+    m.clear()
+    m.add(_snap(0, top1_acc=0.5))
+    assert dict(m.snapshots[0].scalars) == {"top1_acc": 0.5}
+
+
+def test_old_snapshots_keep_a_small_loader_that_reads_their_probe_back(tmp_path):
+    from app.state.run_model import ProbeOnDisk, snapshot_file
+
+    run = tmp_path / "run"
+    m = RunModel(memory_snapshots=2)
+    m.clear(run_dir=str(run))
+    embs = []
+    for i in range(5):
+        e = np.random.default_rng(i).standard_normal((6, 4)).astype(np.float32)
+        embs.append(e)
+        path = snapshot_file(run, i)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, probe_embeddings=e)
+        m.add(Snapshot(step=i, total_steps=5, epoch=0.0, loss=1.0, temperature=0.05, lr=1e-5,
+                       probe_ids=np.arange(6), probe_embeddings=e))
+    assert m.resident_count() == 2 and sorted(m.lazy_probe) == [0, 1, 2]
+    assert all(type(f) is ProbeOnDisk for f in m.lazy_probe.values())
+    for i in range(5):
+        np.testing.assert_allclose(m.probe_matrix(i), embs[i], atol=2e-3)  # float16 in memory
