@@ -167,8 +167,8 @@ def _config_file(path: str) -> dict[str, Any]:
 
         preset = load_preset(path)
         if len(preset.runs) != 1:
-            raise ConfigError(f"{path}: a preset of {len(preset.runs)} runs; --config takes a preset with one run "
-                              f"(run them all with: simcse preset {path})")
+            raise ConfigError("{path}: a preset of {n} runs; --config takes a preset with one run (run them all "
+                              "with: simcse preset {path})", path=str(path), n=len(preset.runs))
         return preset.configs()[0][1].to_dict()
     return TrainConfig.load(path).to_dict()
 
@@ -250,7 +250,8 @@ def _parse_sets(items: list[str], flag: str = "--set") -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise SimCSEError(f"{flag} {item!r}: expected {'FIELD' if flag == '--set' else 'NAME'}=VALUE")
+            raise SimCSEError("{flag} {item!r}: expected {key}=VALUE", flag=flag, item=item,
+                              key="FIELD" if flag == "--set" else "NAME")
         try:
             out[key.strip()] = json.loads(value)
         except json.JSONDecodeError:
@@ -322,9 +323,9 @@ def cmd_preset(args: argparse.Namespace) -> int:
 def _check_inference_flags(args: argparse.Namespace) -> None:
     """encode / eval: the numeric flags, in the words TrainConfig.validate uses."""
     if args.batch_size < 1:
-        raise SimCSEError(f"--batch_size: must be >= 1 (got {args.batch_size})")
+        raise SimCSEError("--batch_size: must be >= 1 (got {value})", value=args.batch_size)
     if args.max_seq_length < 4:
-        raise SimCSEError(f"--max_seq_length: must be at least 4 tokens (got {args.max_seq_length})")
+        raise SimCSEError("--max_seq_length: must be at least 4 tokens (got {value})", value=args.max_seq_length)
 
 
 @contextlib.contextmanager
@@ -359,7 +360,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
     _check_inference_flags(args)
     out = Path(args.output)
     if out.suffix != ".npy":
-        raise SimCSEError(f"--output {out}: must end in .npy")
+        raise SimCSEError("--output {path}: must end in .npy", path=str(out))
     corpus = read_corpus(args.input, text_column=args.text_column, min_sentences=1)
     enc = load_model(args.model_name_or_path, args.pooler_type, max_seq_length=args.max_seq_length,
                      allow_pickle=args.allow_pickle)

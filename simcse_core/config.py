@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .messages import Msg, alternatives
 from .losses.registry import check_loss_config, loss_names
 
 POOLERS = ("auto", "cls", "cls_before_pooler", "avg")
@@ -31,11 +32,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-_TYPE_NAMES = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
-               "dict": "a JSON object", "list": "a JSON list"}
+_TYPE_NAMES = {"str": Msg("a string"), "int": Msg("a whole number"), "float": Msg("a number"),
+               "bool": Msg("true or false"), "dict": Msg("a JSON object"), "list": Msg("a JSON list")}
 
 
-def _check_type(source: str, name: str, annotation: str, value: Any) -> None:
+def _check_type(source: str | Msg, name: str, annotation: str, value: Any) -> None:
     """ConfigError naming the field when a JSON value has the wrong type for it (an int
     is a float; a bool is neither)."""
     kinds = [k.strip().split("[")[0] for k in annotation.split("|")]
@@ -50,8 +51,9 @@ def _check_type(source: str, name: str, annotation: str, value: Any) -> None:
         "list": isinstance(value, (list, tuple)),
     }
     if not any(ok.get(k, True) for k in kinds if k != "None"):
-        want = " or ".join(_TYPE_NAMES.get(k, k) for k in kinds if k != "None")
-        raise ConfigError(f"{source}: config field {name!r}: expected {want} (got {value!r})")
+        want = alternatives([_TYPE_NAMES.get(k, k) for k in kinds if k != "None"])
+        raise ConfigError("{source}: config field {name!r}: expected {want} (got {value!r})",
+                          source=source, name=name, want=want, value=value)
 
 
 @dataclass
@@ -109,55 +111,59 @@ class TrainConfig:
     def validate(self) -> TrainConfig:
         """Raise :class:`ConfigError` naming the field on any out-of-range value."""
 
-        def bad(name: str, why: str) -> None:
-            raise ConfigError(f"config field '{name}': {why} (got {getattr(self, name)!r})")
+        def bad(name: str, why: Msg) -> None:
+            raise ConfigError("config field {name!r}: {why} (got {value!r})", name=name, why=why,
+                              value=getattr(self, name))
+
+        def one_of(choices: tuple[str, ...]) -> Msg:
+            return Msg("must be one of {choices}", choices=", ".join(choices))
 
         if self.pooler_type not in POOLERS:
-            bad("pooler_type", f"must be one of {', '.join(POOLERS)}")
+            bad("pooler_type", one_of(POOLERS))
         if self.mode not in MODES:
-            bad("mode", f"must be one of {', '.join(MODES)}")
+            bad("mode", one_of(MODES))
         if self.device not in DEVICES:
-            bad("device", f"must be one of {', '.join(DEVICES)}")
+            bad("device", one_of(DEVICES))
         if self.fn_policy not in FN_POLICIES:
-            bad("fn_policy", f"must be one of {', '.join(FN_POLICIES)}")
+            bad("fn_policy", one_of(FN_POLICIES))
         for name in ("temp", "learning_rate", "weight_decay", "num_train_epochs", "hard_negative_weight", "tau_plus"):
             if not math.isfinite(getattr(self, name)):
-                bad(name, "must be a finite number")
+                bad(name, Msg("must be a finite number"))
         if self.dropout is not None and not math.isfinite(self.dropout):
-            bad("dropout", "must be a finite number")
+            bad("dropout", Msg("must be a finite number"))
         if not (self.temp > 0):
-            bad("temp", "the temperature must be > 0 (reference 0.05)")
+            bad("temp", Msg("the temperature must be > 0 (reference 0.05)"))
         if self.per_device_train_batch_size < 2:
-            bad("per_device_train_batch_size", "a contrastive batch needs at least 2 sentences")
+            bad("per_device_train_batch_size", Msg("a contrastive batch needs at least 2 sentences"))
         if not (self.learning_rate >= 0):
-            bad("learning_rate", "must be >= 0")
+            bad("learning_rate", Msg("must be >= 0"))
         if self.dropout is not None and not (0.0 <= self.dropout < 1.0):
-            bad("dropout", "must be in [0, 1)")
+            bad("dropout", Msg("must be in [0, 1)"))
         if not (self.weight_decay >= 0):
-            bad("weight_decay", "must be >= 0")
+            bad("weight_decay", Msg("must be >= 0"))
         if self.warmup_steps < 0:
-            bad("warmup_steps", "must be >= 0")
+            bad("warmup_steps", Msg("must be >= 0"))
         if self.max_grad_norm is not None and not (math.isfinite(self.max_grad_norm) and self.max_grad_norm > 0):
-            bad("max_grad_norm", "must be > 0 (leave it unset for no clipping)")
+            bad("max_grad_norm", Msg("must be > 0 (leave it unset for no clipping)"))
         if not (0 <= self.seed < 2**32):
-            bad("seed", "must be in 0 .. 2**32 - 1")
+            bad("seed", Msg("must be in 0 .. 2**32 - 1"))
         if self.align_probe_size < 0:
-            bad("align_probe_size", "must be >= 0")
+            bad("align_probe_size", Msg("must be >= 0"))
         if self.max_seq_length < 4:
-            bad("max_seq_length", "must be at least 4 tokens")
+            bad("max_seq_length", Msg("must be at least 4 tokens"))
         if self.max_steps <= 0 and not (self.num_train_epochs > 0):
-            bad("num_train_epochs", "must be > 0 when max_steps is not set")
+            bad("num_train_epochs", Msg("must be > 0 when max_steps is not set"))
         for name in ("snapshot_every", "eval_every", "checkpoint_every", "keep_checkpoints"):
             if getattr(self, name) < 1:
-                bad(name, "must be >= 1")
+                bad(name, Msg("must be >= 1"))
         if self.probe_size < 2:
-            bad("probe_size", "must be >= 2")
+            bad("probe_size", Msg("must be >= 2"))
         if not (0.0 <= self.tau_plus < 1.0):
-            bad("tau_plus", "the class prior must be in [0, 1)")
+            bad("tau_plus", Msg("the class prior must be in [0, 1)"))
         if self.grad_cache_chunk < 0:
-            bad("grad_cache_chunk", "must be >= 0 (0: off; else encoder rows per chunk)")
+            bad("grad_cache_chunk", Msg("must be >= 0 (0: off; else encoder rows per chunk)"))
         if self.pad_to_multiple_of < 0:
-            bad("pad_to_multiple_of", "must be >= 0 (0: automatic)")
+            bad("pad_to_multiple_of", Msg("must be >= 0 (0: automatic)"))
         check_loss_config(self)  # the name is registered; the loss accepts this mode and loss_options
         return self
 
@@ -169,11 +175,12 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], source: str = "config") -> TrainConfig:
+    def from_dict(cls, d: dict[str, Any], source: str | Msg = "config") -> TrainConfig:
+        """A config from its dict; ``source`` names it in messages (a file's path)."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise ConfigError(f"{source}: unknown field(s) {', '.join(unknown)}")
+            raise ConfigError("{source}: unknown field(s) {fields}", source=source, fields=", ".join(unknown))
         d = dict(d)
         for f in dataclasses.fields(cls):
             if f.name in d:
@@ -182,7 +189,8 @@ class TrainConfig:
             try:
                 d["fn_pairs"] = [tuple(int(v) for v in p) for p in d["fn_pairs"]]
             except (TypeError, ValueError):
-                raise ConfigError(f"{source}: config field 'fn_pairs': expected a list of [id, id] pairs") from None
+                raise ConfigError("{source}: config field 'fn_pairs': expected a list of [id, id] pairs",
+                                  source=source) from None
         return cls(**d)
 
     def save(self, path: str | Path) -> None:
@@ -194,9 +202,9 @@ class TrainConfig:
         try:
             d = json.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{p}: no such file") from None
+            raise ConfigError("{path}: no such file", path=str(p)) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{p}: not a JSON config ({e})") from None
+            raise ConfigError("{path}: not a JSON config ({error})", path=str(p), error=str(e)) from None
         if not isinstance(d, dict):
-            raise ConfigError(f"{p}: a config is a JSON object")
+            raise ConfigError("{path}: a config is a JSON object", path=str(p))
         return cls.from_dict(d, source=str(p))

@@ -35,6 +35,7 @@ from typing import Any, Union
 import numpy as np
 
 from .errors import DataError
+from .messages import Msg, alternatives, plural, series
 
 PathLike = Union[str, "os.PathLike[str]"]
 """A file path: a ``str`` or a :class:`pathlib.Path` (any ``os.PathLike``)."""
@@ -58,16 +59,13 @@ _STS_INPUT_RE = re.compile(r"^STS\.input\.(.+)\.txt$")
 # ---------------------------------------------------------------------------------------
 
 
-def _fail(path: PathLike, message: str, line: int | None = None) -> DataError:
-    """Build a one-line DataError naming ``path`` (and ``line`` when given)."""
-    where = f"{os.fspath(path)}, line {line}" if line is not None else os.fspath(path)
-    one_line = " ".join(message.split())
-    return DataError(f"{where}: {one_line}")
-
-
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    """``"1 sentence"``, ``"1,560 sentences"``."""
-    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+def _fail(path: PathLike, message: str | Msg, line: int | None = None, /, **values: Any) -> DataError:
+    """Build a one-line DataError naming ``path`` (and ``line`` when given): ``message``
+    is a template filled with ``values`` (see :mod:`simcse_core.messages`)."""
+    what = (message if isinstance(message, Msg) else Msg(message, **values)).one_line()
+    if line is not None:
+        return DataError("{where}, line {line}: {message}", where=os.fspath(path), line=line, message=what)
+    return DataError("{where}: {message}", where=os.fspath(path), message=what)
 
 
 def _read_text(path: PathLike) -> str:
@@ -80,7 +78,7 @@ def _read_text(path: PathLike) -> str:
     try:
         data = p.read_bytes()
     except OSError as e:
-        raise _fail(path, f"cannot be read ({e.strerror or e})") from None
+        raise _fail(path, "cannot be read ({error})", error=str(e.strerror or e)) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _fail(path, "is UTF-16 encoded; save it as UTF-8")
     if b"\x00" in data[:_BINARY_PROBE_BYTES]:
@@ -94,11 +92,7 @@ def _read_text(path: PathLike) -> str:
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         bad = data[e.start:e.start + 1].hex()
-        raise _fail(
-            path,
-            f"is not valid UTF-8 (byte 0x{bad}); save the file as UTF-8",
-            line,
-        ) from None
+        raise _fail(path, "is not valid UTF-8 (byte 0x{byte}); save the file as UTF-8", line, byte=bad) from None
     if not text.strip():
         raise _fail(path, "is empty (only blank lines)")
     return text
@@ -129,7 +123,7 @@ def _csv_records(
         except StopIteration:
             return
         except csv.Error as e:
-            raise _fail(path, f"cannot be parsed as csv ({e})", start) from None
+            raise _fail(path, "cannot be parsed as csv ({error})", start, error=str(e)) from None
         yield start, row
 
 
@@ -157,7 +151,7 @@ def _header(path: PathLike, records: Iterator[tuple[int, list[str]]]) -> list[st
         lowered = [n.lower() for n in names]
         for n in names:
             if lowered.count(n.lower()) > 1:
-                raise _fail(path, f"the header names column {n!r} twice", line)
+                raise _fail(path, "the header names column {name!r} twice", line, name=n)
         return names
     raise _fail(path, "has no header row")
 
@@ -167,14 +161,11 @@ def _check_width(
 ) -> None:
     """Raise when ``row`` does not have as many fields as ``header``."""
     if len(row) != len(header):
-        hint = ""
+        count = plural(len(row), "{n:,} field", "{n:,} fields")
         if any("\n" in cell or "\r" in cell for cell in row):
-            hint = ' (an unmatched " quote?)'
-        raise _fail(
-            path,
-            f"has {_plural(len(row), 'field')}, but the header has {len(header)}{hint}",
-            line,
-        )
+            raise _fail(path, 'has {count}, but the header has {width} (an unmatched " quote?)', line,
+                        count=count, width=len(header))
+        raise _fail(path, "has {count}, but the header has {width}", line, count=count, width=len(header))
 
 
 def _find_column(names: Sequence[str], wanted: str) -> int | None:
@@ -187,8 +178,8 @@ def _find_column(names: Sequence[str], wanted: str) -> int | None:
     return None
 
 
-def _columns_list(names: Iterable[str]) -> str:
-    return ", ".join(repr(n) for n in names) or "(none)"
+def _columns_list(names: Iterable[str]) -> str | Msg:
+    return ", ".join(repr(n) for n in names) or Msg("(none)")
 
 
 def _is_number(s: str) -> bool:
@@ -204,9 +195,9 @@ def _parse_score(path: PathLike, raw: str, line: int) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise _fail(path, f"score {raw.strip()!r} is not a number", line) from None
+        raise _fail(path, "score {score!r} is not a number", line, score=raw.strip()) from None
     if not math.isfinite(value):
-        raise _fail(path, f"score {raw.strip()!r} is not a finite number", line)
+        raise _fail(path, "score {score!r} is not a finite number", line, score=raw.strip())
     return value
 
 
@@ -282,22 +273,34 @@ class Corpus:
         """One line for a person, e.g. ``"demo_corpus.csv: 1,560 sentences (column
         'text'), 3 empty lines skipped, 12 exact duplicates (kept: they become false
         negatives when they share a batch)"``."""
-        name = Path(self.path).name if self.path else "corpus"
-        head = f"{name}: {_plural(len(self.sentences), 'sentence')}"
+        return str(self.summary_msg())
+
+    def summary_msg(self) -> Msg | str:
+        """:meth:`summary` as a message the studio can show in its language."""
+        name = Path(self.path).name if self.path else Msg("corpus")
+        count = _sentences(len(self.sentences))
         if self.text_column is not None:
-            head += f" (column {self.text_column!r})"
-        parts = [head]
+            head = Msg("{name}: {count} (column {column!r})", name=name, count=count, column=self.text_column)
+        else:
+            head = Msg("{name}: {count}", name=name, count=count)
+        parts: list[Msg | str] = [head]
         if self.n_empty:
-            parts.append(f"{_plural(self.n_empty, 'empty line')} skipped")
+            parts.append(_skipped_empty(self.n_empty))
         if self.n_duplicates:
-            dup = _plural(self.n_duplicates, "exact duplicate")
+            dup = plural(self.n_duplicates, "{n:,} exact duplicate", "{n:,} exact duplicates")
             if self.n_dropped:
-                parts.append(f"{dup} dropped")
+                parts.append(Msg("{count} dropped", count=dup))
             else:
-                parts.append(
-                    f"{dup} (kept: they become false negatives when they share a batch)"
-                )
-        return ", ".join(parts)
+                parts.append(Msg("{count} (kept: they become false negatives when they share a batch)", count=dup))
+        return series(parts)
+
+
+def _sentences(n: int) -> Msg:
+    return plural(n, "{n:,} sentence", "{n:,} sentences")
+
+
+def _skipped_empty(n: int) -> Msg:
+    return Msg("{count} skipped", count=plural(n, "{n:,} empty line", "{n:,} empty lines"))
 
 
 def _finish_corpus(
@@ -331,17 +334,16 @@ def _finish_corpus(
     groups = [] if drop_duplicates else [idx for idx in seen.values() if len(idx) > 1]
     n_dropped = n_duplicates if drop_duplicates else 0
     if len(sentences) < min_sentences:
-        notes = []
+        notes: list[Msg | str] = []
         if n_empty:
-            notes.append(f"{_plural(n_empty, 'empty line')} skipped")
+            notes.append(_skipped_empty(n_empty))
         if n_dropped:
-            notes.append(f"{_plural(n_dropped, 'duplicate')} dropped")
-        note = f" ({', '.join(notes)})" if notes else ""
-        raise _fail(
-            path,
-            f"has only {_plural(len(sentences), 'sentence')}{note}; "
-            f"at least {min_sentences} are needed",
-        )
+            notes.append(Msg("{count} dropped", count=plural(n_dropped, "{n:,} duplicate", "{n:,} duplicates")))
+        if notes:
+            raise _fail(path, "has only {count} ({notes}); at least {needed} are needed",
+                        count=_sentences(len(sentences)), notes=series(notes), needed=min_sentences)
+        raise _fail(path, "has only {count}; at least {needed} are needed",
+                    count=_sentences(len(sentences)), needed=min_sentences)
     return Corpus(
         sentences=sentences,
         path=os.fspath(path),
@@ -375,20 +377,15 @@ def _detect_text_column(
         if mean_len > best_len:
             best, best_len = j, mean_len
     if best < 0:
-        raise _fail(
-            path,
-            f"cannot tell which column holds the text (columns: {_columns_list(header)}); "
-            "name it with text_column",
-        )
+        raise _fail(path, "cannot tell which column holds the text (columns: {columns}); name it with text_column",
+                    columns=_columns_list(header))
     distinct = sorted({row[best].strip() for _, row in rows if row[best].strip()})
     if _looks_like_labels(distinct):
         shown = ", ".join(repr(v) for v in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
-        raise _fail(
-            path,
-            f"has no text column: column {header[best]!r} looks like labels "
-            f"({_plural(len(distinct), 'distinct short value')}: {shown}); if it really holds the "
-            f"text, name it with text_column (columns: {_columns_list(header)})",
-        )
+        raise _fail(path, "has no text column: column {column!r} looks like labels ({count}: {shown}); if it "
+                    "really holds the text, name it with text_column (columns: {columns})",
+                    column=header[best], shown=shown, columns=_columns_list(header),
+                    count=plural(len(distinct), "{n:,} distinct short value", "{n:,} distinct short values"))
     return best
 
 
@@ -412,10 +409,8 @@ def _read_corpus_csv(
     if text_column is not None:
         j = _find_column(header, text_column)
         if j is None:
-            raise _fail(
-                path,
-                f"has no column {text_column!r}; available columns: {_columns_list(header)}",
-            )
+            raise _fail(path, "has no column {column!r}; available columns: {columns}",
+                        column=text_column, columns=_columns_list(header))
     else:
         j = _detect_text_column(path, header, rows)
     others = [(k, name) for k, name in enumerate(header) if k != j]
@@ -454,11 +449,11 @@ def _read_corpus_jsonl(
         try:
             obj = json.loads(content)
         except json.JSONDecodeError as e:
-            raise _fail(path, f"is not valid JSON ({e.msg}, column {e.colno})", line) from None
+            raise _fail(path, "is not valid JSON ({error}, column {column})", line, error=e.msg, column=e.colno) from None
         except RecursionError:
             raise _fail(path, "is not valid JSON (nested too deeply)", line) from None
         if not isinstance(obj, dict):
-            raise _fail(path, f"holds a JSON {type(obj).__name__}, not an object", line)
+            raise _fail(path, "holds a JSON {kind}, not an object", line, kind=type(obj).__name__)
         if key is None:
             # The first object decides: 'text', else another well-known name.
             key = "text"
@@ -468,14 +463,10 @@ def _read_corpus_jsonl(
                     key = lowered[cand]
                     break
         if key not in obj:
-            raise _fail(
-                path,
-                f"has no field {key!r}; its fields: {_columns_list(obj.keys())}",
-                line,
-            )
+            raise _fail(path, "has no field {key!r}; its fields: {fields}", line, key=key, fields=_columns_list(obj.keys()))
         value = obj[key]
         if isinstance(value, (list, dict)):
-            raise _fail(path, f"field {key!r} is a JSON {type(value).__name__}, not text", line)
+            raise _fail(path, "field {key!r} is a JSON {kind}, not text", line, key=key, kind=type(value).__name__)
         sentence = (_scalar_str(value) or "").strip()
         if not sentence:
             n_empty += 1
@@ -625,11 +616,9 @@ def read_triplets(path: PathLike) -> Triplets:
     lowered = [n.lower() for n in header]
     missing = [c for c in ("sent0", "sent1") if c not in lowered]
     if missing:
-        raise _fail(
-            path,
-            f"has no column {' or '.join(repr(m) for m in missing)} (a triplet file needs "
-            f"sent0,sent1[,hard_neg]); available columns: {_columns_list(header)}",
-        )
+        raise _fail(path, "has no column {column} (a triplet file needs sent0,sent1[,hard_neg]); available "
+                    "columns: {columns}", column=alternatives([repr(m) for m in missing]),
+                    columns=_columns_list(header))
     i0, i1 = lowered.index("sent0"), lowered.index("sent1")
     ih = lowered.index("hard_neg") if "hard_neg" in lowered else None
     sent0: list[str] = []
@@ -645,7 +634,7 @@ def read_triplets(path: PathLike) -> Triplets:
         for name, k in wanted:
             v = row[k].strip()
             if not v:
-                raise _fail(path, f"{name} is empty", line)
+                raise _fail(path, "{column} is empty", line, column=name)
             values.append(v)
         sent0.append(values[0])
         sent1.append(values[1])
@@ -653,7 +642,7 @@ def read_triplets(path: PathLike) -> Triplets:
             hard.append(values[2])
         lines.append(line)
     if len(sent0) < 2:
-        raise _fail(path, f"has only {_plural(len(sent0), 'row')}; at least 2 are needed")
+        raise _fail(path, "has only {count}; at least 2 are needed", count=plural(len(sent0), "{n:,} row", "{n:,} rows"))
     return Triplets(
         sent0=sent0,
         sent1=sent1,
@@ -697,8 +686,11 @@ def _make_pairs(
     n_skipped: int,
 ) -> StsPairs:
     if len(s1) < 2:
-        note = f" ({_plural(n_skipped, 'pair')} without a gold score skipped)" if n_skipped else ""
-        raise _fail(path, f"has only {_plural(len(s1), 'scored pair')}{note}; at least 2 are needed")
+        count = plural(len(s1), "{n:,} scored pair", "{n:,} scored pairs")
+        if n_skipped:
+            raise _fail(path, "has only {count} ({skipped} without a gold score skipped); at least 2 are needed",
+                        count=count, skipped=plural(n_skipped, "{n:,} pair", "{n:,} pairs"))
+        raise _fail(path, "has only {count}; at least 2 are needed", count=count)
     return StsPairs(
         sent1=s1,
         sent2=s2,
@@ -729,14 +721,14 @@ def _pairs_from(path: PathLike, name: str, rows: Iterable[tuple[int, str, str, s
             continue
         score = _parse_score(path, raw_score, line)
         if not a or not b:
-            raise _fail(path, f"{empty(not a)} is empty", line)
+            raise _fail(path, "{column} is empty", line, column=empty(not a))
         s1.append(a)
         s2.append(b)
         scores.append(score)
     return _make_pairs(path, name, s1, s2, scores, n_skipped)
 
 
-def _tab_rows(path: PathLike, text: str, width: int, what: str,
+def _tab_rows(path: PathLike, text: str, width: int, what: Msg,
               pick: Callable[[list[str]], tuple[str, str, str]]) -> Iterator[tuple[int, str, str, str]]:
     """(line, score, sentence1, sentence2) of each non-blank tab-separated line with at
     least (``width`` > 0) or exactly (``width`` < 0) ``abs(width)`` fields."""
@@ -745,7 +737,8 @@ def _tab_rows(path: PathLike, text: str, width: int, what: str,
             continue
         fields = content.split("\t")
         if (len(fields) < width) if width > 0 else (len(fields) != -width):
-            raise _fail(path, f"has {_plural(len(fields), 'tab-separated field')}; {what}", line)
+            raise _fail(path, "has {count}; {expected}", line, expected=what,
+                        count=plural(len(fields), "{n:,} tab-separated field", "{n:,} tab-separated fields"))
         score, a, b = pick(fields)
         yield line, score.strip(), a.strip(), b.strip()
 
@@ -753,7 +746,7 @@ def _tab_rows(path: PathLike, text: str, width: int, what: str,
 def _read_stsb(path: PathLike, text: str, name: str) -> StsPairs:
     """SentEval's STS-B: genre, file, year, id, score, sentence1, sentence2 (tab, no
     header, no quoting); extra trailing fields are ignored."""
-    what = "STS-B lines have 7 (genre, file, year, id, score, sentence1, sentence2)"
+    what = Msg("STS-B lines have 7 (genre, file, year, id, score, sentence1, sentence2)")
     return _pairs_from(path, name, _tab_rows(path, text, 7, what, lambda f: (f[4], f[5], f[6])))
 
 
@@ -765,7 +758,7 @@ def _is_pair_score_line(line: str) -> bool:
 def _read_pair_score(path: PathLike, text: str, name: str) -> StsPairs:
     """sentence1, sentence2, score a line (tab, no header, no quoting): e.g. the Chinese
     STS-B of text2vec (``STS-B.valid.data``)."""
-    what = "expected 3 (sentence1, sentence2, score)"
+    what = Msg("expected 3 (sentence1, sentence2, score)")
     return _pairs_from(path, name, _tab_rows(path, text, -3, what, lambda f: (f[2], f[0], f[1])))
 
 
@@ -784,12 +777,9 @@ def _read_sts_table(path: PathLike, text: str, name: str) -> StsPairs:
 
     i1, i2, isc = pick("sentence1", "sent1"), pick("sentence2", "sent2"), pick("score", "label")
     if i1 is None or i2 is None or isc is None:
-        raise _fail(
-            path,
-            "is not a recognised STS file: expected SentEval STS-B lines (genre, file, "
-            "year, id, score, sentence1, sentence2) or a header with sentence1, sentence2, "
-            f"score; available columns: {_columns_list(header)}",
-        )
+        raise _fail(path, "is not a recognised STS file: expected SentEval STS-B lines (genre, file, year, id, "
+                    "score, sentence1, sentence2) or a header with sentence1, sentence2, score; available "
+                    "columns: {columns}", columns=_columns_list(header))
 
     def rows() -> Iterator[tuple[int, str, str, str]]:
         for line, row in records:
@@ -844,11 +834,11 @@ def read_sts_files(folder: PathLike) -> dict[str, StsPairs]:
     Raises :class:`DataError` when the folder is missing or holds no such file."""
     d = Path(folder)
     if not d.is_dir():
-        raise _fail(folder, "no such folder" if not d.exists() else "is a file, not a folder")
+        raise _fail(folder, Msg("no such folder") if not d.exists() else Msg("is a file, not a folder"))
     files = sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in STS_FILE_SUFFIXES
                    and not p.name.startswith("STS.gs."))
     if not files:
-        raise _fail(folder, f"holds no STS file ({', '.join(STS_FILE_SUFFIXES)})")
+        raise _fail(folder, "holds no STS file ({suffixes})", suffixes=", ".join(STS_FILE_SUFFIXES))
     out: dict[str, StsPairs] = {}
     for p in files:
         pairs = read_sts(p)
@@ -873,7 +863,7 @@ def read_senteval_sts(
         name = m.group(1) if m else ip.stem
     inputs = _lines(_read_text(input_path))
     if not Path(gs_path).exists():
-        raise _fail(gs_path, f"no such file (the gold scores for {os.fspath(input_path)})")
+        raise _fail(gs_path, "no such file (the gold scores for {input})", input=os.fspath(input_path))
     golds = _lines(_read_text(gs_path))
     # Tolerate trailing blank lines (an editor artefact) in either file.
     while inputs and not inputs[-1].strip():
@@ -881,11 +871,9 @@ def read_senteval_sts(
     while len(golds) > len(inputs) and not golds[-1].strip():
         golds.pop()
     if len(inputs) != len(golds):
-        raise DataError(
-            f"{os.fspath(input_path)} has {_plural(len(inputs), 'line')} but "
-            f"{os.fspath(gs_path)} has {_plural(len(golds), 'line')}; they must match "
-            "line for line"
-        )
+        raise DataError("{input} has {count} but {gold} has {gold_count}; they must match line for line",
+                        input=os.fspath(input_path), count=plural(len(inputs), "{n:,} line", "{n:,} lines"),
+                        gold=os.fspath(gs_path), gold_count=plural(len(golds), "{n:,} line", "{n:,} lines"))
     s1: list[str] = []
     s2: list[str] = []
     scores: list[float] = []
@@ -900,7 +888,7 @@ def read_senteval_sts(
         score = _parse_score(gs_path, gold, line)
         a, b = fields[0].strip(), fields[1].strip()
         if not a or not b:
-            raise _fail(input_path, f"sentence{1 if not a else 2} is empty", line)
+            raise _fail(input_path, "{column} is empty", line, column=f"sentence{1 if not a else 2}")
         s1.append(a)
         s2.append(b)
         scores.append(score)
@@ -930,6 +918,6 @@ def read_sts_dir(folder: PathLike) -> dict[str, StsPairs]:
     for key, p in sorted(found):
         gs = d / f"STS.gs.{key}.txt"
         if not gs.is_file():
-            raise _fail(p, f"has no gold-score file {gs.name} beside it")
+            raise _fail(p, "has no gold-score file {name} beside it", name=gs.name)
         result[key] = read_senteval_sts(p, gs, name=key)
     return result

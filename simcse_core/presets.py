@@ -36,6 +36,7 @@ from typing import Any
 
 from .config import TrainConfig
 from .errors import ConfigError
+from .messages import Msg
 from .snapshot import Snapshot
 
 PRESET_FILE = "preset.json"  # written by run_preset in output_root/<name>/
@@ -120,7 +121,7 @@ class Preset:
         for r in self.runs:
             if r.label == label:
                 return self.folder(output_root) / r.slug
-        raise ConfigError(f"{self.source}: no run labelled {label!r}")
+        raise ConfigError("{source}: no run labelled {label!r}", source=self.source, label=label)
 
     # ------------------------------------------------------------- editing
     def with_base(self, **fields: Any) -> Preset:
@@ -142,29 +143,31 @@ class Preset:
         the file and the run label."""
         src = self.source
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
-            raise ConfigError(f"{src}: 'name' must be a folder-safe name (letters, digits, '_', '-', '.'), "
-                              f"got {self.name!r}")
+            raise ConfigError("{source}: 'name' must be a folder-safe name (letters, digits, '_', '-', '.'), "
+                              "got {name!r}", source=src, name=self.name)
         for key in ("title", "description"):
             if not isinstance(getattr(self, key), str):
-                raise ConfigError(f"{src}: '{key}' must be a string")
+                raise ConfigError("{source}: '{key}' must be a string", source=src, key=key)
         if not isinstance(self.base, dict):
-            raise ConfigError(f"{src}: 'base' must be an object of TrainConfig fields")
+            raise ConfigError("{source}: 'base' must be an object of TrainConfig fields", source=src)
         _check_fields(self.base, src, "base")
         if not self.runs:
-            raise ConfigError(f"{src}: 'runs' is empty; a preset needs at least one run")
+            raise ConfigError("{source}: 'runs' is empty; a preset needs at least one run", source=src)
         slugs: dict[str, str] = {}
         for i, r in enumerate(self.runs):
             if not isinstance(r.label, str) or not r.label.strip():
-                raise ConfigError(f"{src}: run {i + 1} has no label")
+                raise ConfigError("{source}: run {n} has no label", source=src, n=i + 1)
+            where = _run_where(src, r.label)
             if not isinstance(r.overrides, dict):
-                raise ConfigError(f"{src}, run '{r.label}': 'overrides' must be an object of TrainConfig fields")
+                raise ConfigError("{where}: 'overrides' must be an object of TrainConfig fields", where=where)
             slug = r.slug
             if not slug:
-                raise ConfigError(f"{src}, run '{r.label}': the label needs a letter or digit (it names the run folder)")
+                raise ConfigError("{where}: the label needs a letter or digit (it names the run folder)", where=where)
             if slug in slugs:
-                raise ConfigError(f"{src}, run '{r.label}': its folder name '{slug}' clashes with run '{slugs[slug]}'")
+                raise ConfigError("{where}: its folder name '{slug}' clashes with run '{other}'", where=where,
+                                  slug=slug, other=slugs[slug])
             slugs[slug] = r.label
-            _check_fields(r.overrides, src, f"run '{r.label}'")
+            _check_fields(r.overrides, src, _run(r.label))
         self._check_translations()
         self.configs()  # every merged config validates
         return self
@@ -172,25 +175,26 @@ class Preset:
     def _check_translations(self) -> None:
         src = self.source
         if not isinstance(self.translations, dict):
-            raise ConfigError(f"{src}: 'translations' must be an object: language code -> "
-                              "{\"title\", \"description\", \"labels\"}")
+            raise ConfigError("{source}: 'translations' must be an object: language code -> "
+                              "{{\"title\", \"description\", \"labels\"}}", source=src)
         labels = {r.label for r in self.runs}
         for lang, t in self.translations.items():
-            where = f"{src}, translations '{lang}'"
+            where = Msg("{source}, translations '{language}'", source=src, language=lang)
             if not isinstance(t, dict):
-                raise ConfigError(f"{where}: must be an object with {', '.join(TRANSLATION_KEYS)}")
+                raise ConfigError("{where}: must be an object with {keys}", where=where, keys=", ".join(TRANSLATION_KEYS))
             bad = sorted(set(t) - set(TRANSLATION_KEYS))
             if bad:
-                raise ConfigError(f"{where}: unknown key(s) {', '.join(bad)} (allowed: {', '.join(TRANSLATION_KEYS)})")
+                raise ConfigError("{where}: unknown key(s) {keys} (allowed: {allowed})", where=where,
+                                  keys=", ".join(bad), allowed=", ".join(TRANSLATION_KEYS))
             for key in ("title", "description"):
                 if key in t and not isinstance(t[key], str):
-                    raise ConfigError(f"{where}: '{key}' must be a string")
+                    raise ConfigError("{source}: '{key}' must be a string", source=where, key=key)
             shown = t.get("labels", {})
             if not isinstance(shown, dict) or not all(isinstance(v, str) for v in shown.values()):
-                raise ConfigError(f"{where}: 'labels' must map run labels to strings")
+                raise ConfigError("{where}: 'labels' must map run labels to strings", where=where)
             unknown = sorted(set(shown) - labels)
             if unknown:
-                raise ConfigError(f"{where}: 'labels' names no run: {', '.join(unknown)}")
+                raise ConfigError("{where}: 'labels' names no run: {labels}", where=where, labels=", ".join(unknown))
 
     # ------------------------------------------------------------- saving
     def to_dict(self) -> dict[str, Any]:
@@ -209,34 +213,38 @@ class Preset:
         try:
             path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         except OSError as e:
-            raise ConfigError(f"{path}: cannot be written ({e.strerror})") from None
+            raise ConfigError("{path}: cannot be written ({error})", path=str(path), error=e.strerror) from None
         return path
 
     @classmethod
     def from_dict(cls, d: Any, source: str = "<preset>") -> Preset:
         if not isinstance(d, dict):
-            raise ConfigError(f"{source}: a preset is a JSON object with {', '.join(PRESET_KEYS)}")
+            raise ConfigError("{source}: a preset is a JSON object with {keys}", source=source,
+                              keys=", ".join(PRESET_KEYS))
         unknown = sorted(set(d) - set(PRESET_KEYS))
         if unknown:
-            raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)} (a preset has {', '.join(PRESET_KEYS)})")
+            raise ConfigError("{source}: unknown key(s) {keys} (a preset has {allowed})", source=source,
+                              keys=", ".join(unknown), allowed=", ".join(PRESET_KEYS))
         for key in ("name", "runs"):
             if key not in d:
-                raise ConfigError(f"{source}: missing '{key}'")
+                raise ConfigError("{source}: missing '{key}'", source=source, key=key)
         raw_runs = d["runs"]
         if not isinstance(raw_runs, list):
-            raise ConfigError(f"{source}: 'runs' must be a list of {{\"label\", \"overrides\"}} objects")
+            raise ConfigError("{source}: 'runs' must be a list of {{\"label\", \"overrides\"}} objects", source=source)
         runs = []
         for i, r in enumerate(raw_runs):
             if not isinstance(r, dict):
-                raise ConfigError(f"{source}: run {i + 1} must be an object with 'label' and 'overrides'")
+                raise ConfigError("{source}: run {n} must be an object with 'label' and 'overrides'", source=source,
+                                  n=i + 1)
             label = r.get("label")
-            where = f"run '{label}'" if isinstance(label, str) and label.strip() else f"run {i + 1}"
+            where = _run(label) if isinstance(label, str) and label.strip() else Msg("run {n}", n=i + 1)
             bad = sorted(set(r) - set(RUN_KEYS))
             if bad:
-                raise ConfigError(f"{source}, {where}: unknown key(s) {', '.join(bad)} (a run has 'label' and "
-                                  "'overrides'; put TrainConfig fields inside 'overrides')")
+                raise ConfigError("{source}, {where}: unknown key(s) {keys} (a run has 'label' and 'overrides'; put "
+                                  "TrainConfig fields inside 'overrides')", source=source, where=where,
+                                  keys=", ".join(bad))
             if not isinstance(label, str) or not label.strip():
-                raise ConfigError(f"{source}: run {i + 1} has no 'label'")
+                raise ConfigError("{source}: run {n} has no 'label'", source=source, n=i + 1)
             runs.append(PresetRun(label, r.get("overrides", {}) if r.get("overrides") is not None else {}))
         p = cls(name=d["name"], title=d.get("title", d["name"]), description=d.get("description", ""),
                 base=d.get("base", {}) if d.get("base") is not None else {}, runs=runs,
@@ -268,34 +276,48 @@ def _type_ok(value: Any, annotation: str) -> bool:
 _FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 
 
-def _check_fields(d: dict[str, Any], source: str, where: str) -> None:
+def _run(label: str) -> Msg:
+    """"run 'label'" in a message."""
+    return Msg("run '{label}'", label=label)
+
+
+def _run_where(source: str, label: str) -> Msg:
+    """"<preset file>, run 'label'": where a message points."""
+    return Msg("{source}, run '{label}'", source=source, label=label)
+
+
+def _check_fields(d: dict[str, Any], source: str, where: str | Msg) -> None:
     unknown = sorted(set(d) - set(_FIELDS))
     if unknown:
-        raise ConfigError(f"{source}, {where}: unknown TrainConfig field(s) {', '.join(unknown)}")
+        raise ConfigError("{source}, {where}: unknown TrainConfig field(s) {fields}", source=source, where=where,
+                          fields=", ".join(unknown))
     reserved = sorted(set(d) & set(RESERVED))
     if reserved:
-        raise ConfigError(f"{source}, {where}: {', '.join(reserved)} cannot be set in a preset "
-                          "(each run gets its own folder under the output root and starts fresh)")
+        raise ConfigError("{source}, {where}: {fields} cannot be set in a preset (each run gets its own folder under "
+                          "the output root and starts fresh)", source=source, where=where, fields=", ".join(reserved))
     for k, v in d.items():
         ann = _FIELDS[k].type
         if not _type_ok(v, ann):
-            raise ConfigError(f"{source}, {where}: field '{k}' must be {ann}, got {v!r}")
+            raise ConfigError("{source}, {where}: field '{field}' must be {type}, got {value!r}", source=source,
+                              where=where, field=k, type=str(ann), value=v)
 
 
 def _make_config(d: dict[str, Any], source: str, label: str) -> TrainConfig:
-    where = f"{source}, run '{label}'"
+    where = _run_where(source, label)
     for k, v in d.items():  # base and overrides were checked; the merge is checked again for direct callers
         if k not in _FIELDS:
-            raise ConfigError(f"{where}: unknown TrainConfig field '{k}'")
+            raise ConfigError("{where}: unknown TrainConfig field '{field}'", where=where, field=k)
         if not _type_ok(v, _FIELDS[k].type):
-            raise ConfigError(f"{where}: field '{k}' must be {_FIELDS[k].type}, got {v!r}")
+            raise ConfigError("{where}: field '{field}' must be {type}, got {value!r}", where=where, field=k,
+                              type=str(_FIELDS[k].type), value=v)
     try:
         return TrainConfig.from_dict(d, source=where).validate()
     except ConfigError as e:
-        msg = str(e)
-        raise ConfigError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+        if str(e).startswith(str(where)):
+            raise ConfigError(e.msg) from None
+        raise ConfigError("{where}: {message}", where=where, message=e.msg) from None
     except (TypeError, ValueError) as e:
-        raise ConfigError(f"{where}: {e}") from None
+        raise ConfigError("{where}: {message}", where=where, message=str(e)) from None
 
 
 # ---------------------------------------------------------------- load and list
@@ -311,23 +333,25 @@ def load_preset(name_or_path: str | Path) -> Preset:
             pass
         else:
             names = ", ".join(sorted(q.stem for q in presets_dir().glob("*.json")))
-            raise ConfigError(f"no preset named {str(name_or_path)!r} (bundled: {names}; or give a preset file's path)")
+            raise ConfigError("no preset named {name!r} (bundled: {names}; or give a preset file's path)",
+                              name=str(name_or_path), names=names)
     if p.is_dir() and (p / PRESET_FILE).is_file():
         p = p / PRESET_FILE  # a preset's output folder
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{p}: no such preset file") from None
+        raise ConfigError("{path}: no such preset file", path=str(p)) from None
     except IsADirectoryError:
-        raise ConfigError(f"{p}: is a folder, not a preset file") from None
+        raise ConfigError("{path}: is a folder, not a preset file", path=str(p)) from None
     except UnicodeDecodeError as e:
-        raise ConfigError(f"{p}: not UTF-8 text ({e.reason})") from None
+        raise ConfigError("{path}: not UTF-8 text ({error})", path=str(p), error=e.reason) from None
     except OSError as e:
-        raise ConfigError(f"{p}: cannot be read ({e.strerror})") from None
+        raise ConfigError("{path}: cannot be read ({error})", path=str(p), error=e.strerror) from None
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ConfigError(f"{p}: not valid JSON (line {e.lineno}: {e.msg})") from None
+        raise ConfigError("{path}: not valid JSON (line {line}: {error})", path=str(p), line=e.lineno,
+                          error=e.msg) from None
     if isinstance(d, dict) and "state" in d:  # an output folder's preset.json: drop the runner's bookkeeping
         d = {k: v for k, v in d.items() if k in PRESET_KEYS}
         d["runs"] = [{k: v for k, v in r.items() if k in RUN_KEYS} for r in d.get("runs", []) if isinstance(r, dict)]
@@ -351,7 +375,8 @@ def _scaled(cfg: TrainConfig, scale: float | dict[str, Any] | None, source: str,
         d["output_dir"] = cfg.output_dir
         return _make_config(d, source, label)
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
-        raise ConfigError(f"{source}: scale must be a number > 0 or a dict of TrainConfig fields, got {scale!r}")
+        raise ConfigError("{source}: scale must be a number > 0 or a dict of TrainConfig fields, got {scale!r}",
+                          source=source, scale=scale)
     if cfg.max_steps <= 0:
         return dataclasses.replace(cfg, num_train_epochs=cfg.num_train_epochs * float(scale))
     return dataclasses.replace(cfg, max_steps=max(1, int(round(cfg.max_steps * float(scale)))))
@@ -392,7 +417,8 @@ def run_preset(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ConfigError(f"output folder {folder}: cannot be created ({e.strerror})") from None
+        raise ConfigError("output folder {folder}: cannot be created ({error})", folder=str(folder),
+                          error=e.strerror) from None
     manifest = preset.to_dict()
     manifest["source"] = preset.source
     manifest["state"] = "running"
@@ -462,7 +488,7 @@ def read_preset_folder(folder: str | Path) -> tuple[Preset, list[tuple[str, Path
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:  # load_preset read it a moment ago
-        raise ConfigError(f"{path}: cannot be read ({e})") from None
+        raise ConfigError("{path}: cannot be read ({error})", path=str(path), error=str(e)) from None
     runs = []
     for r, pr in zip(d.get("runs", []), preset.runs):
         runs.append((pr.label, path.parent / str(r.get("dir", pr.slug)), str(r.get("state", "unknown"))))

@@ -34,15 +34,21 @@ import numpy as np
 
 from .errors import SimCSEError
 from .snapshot import Snapshot
-from .storage import RunLock, atomic_write_text, guarded_write
+from .messages import Msg
+from .storage import NOTHING_CHANGED, RunLock, atomic_write_text, guarded_write
 
 
 class RunError(SimCSEError):
     """A folder is not a readable run."""
 
 
-def _atomic_write_text(path: Path, text: str, intact: str = "nothing else was changed") -> None:
+def _atomic_write_text(path: Path, text: str, intact: Msg = NOTHING_CHANGED) -> None:
     atomic_write_text(path, text, intact)
+
+
+def checkpoint_what(step: int) -> Msg:
+    """"checkpoint step 40": what a failed checkpoint write names."""
+    return Msg("checkpoint step {step}", step=step)
 
 
 def snapshot_name(step: int) -> str:
@@ -85,7 +91,8 @@ class RunWriter:
             self.snap_dir.mkdir(parents=True, exist_ok=True)
             self.ckpt_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise RunError(f"output_dir {self.root}: cannot be created ({e.strerror})") from None
+            raise RunError("output_dir {folder}: cannot be created ({error})", folder=str(self.root),
+                           error=e.strerror) from None
         self._clean_temporaries()
         _atomic_write_text(self.root / "config.json", json.dumps(config_dict, indent=2) + "\n", self.intact())
         self.metrics_path = self.root / "metrics.jsonl"
@@ -112,13 +119,13 @@ class RunWriter:
             elif p.exists():
                 p.unlink(missing_ok=True)
 
-    def intact(self) -> str:
+    def intact(self) -> Msg:
         """What a failed write leaves intact, for its message."""
         if self.last_checkpoint is None:
-            return "no checkpoint of this run has been written yet"
-        return f"the checkpoint of step {self.last_checkpoint} is intact"
+            return Msg("no checkpoint of this run has been written yet")
+        return Msg("the checkpoint of step {step} is intact", step=self.last_checkpoint)
 
-    def guard(self, what: str, folder: Path, cleanup: Path | None = None) -> Any:
+    def guard(self, what: str | Msg, folder: Path, cleanup: Path | None = None) -> Any:
         """A :func:`~simcse_core.storage.guarded_write` whose message says what is intact."""
         return guarded_write(what, folder, self.intact(), cleanup)
 
@@ -161,18 +168,18 @@ class RunWriter:
                 arrays["batch_sim"] = arrays["batch_sim"].astype(np.float16)
             final = self.snap_dir / f"{snapshot_name(snap.step)}.npz"
             tmp = self.snap_dir / f".{final.name}.tmp.npz"
-            with self.guard(f"snapshot step {snap.step}", self.snap_dir, cleanup=tmp):
+            with self.guard(Msg("snapshot step {step}", step=snap.step), self.snap_dir, cleanup=tmp):
                 np.savez(tmp, **arrays)
                 os.replace(tmp, final)
         rec = snap.record()
         rec["has_arrays"] = bool(arrays)
-        with self.guard(f"the metrics of step {snap.step}", self.root):
+        with self.guard(Msg("the metrics of step {step}", step=snap.step), self.root):
             self._append_line((json.dumps(rec) + "\n").encode("utf-8"))
 
     def _append_line(self, data: bytes) -> None:
         """One whole line or nothing: a failed write is cut back off the file."""
         if self._fd is None:
-            raise RunError(f"{self.metrics_path}: the run writer is closed")
+            raise RunError("{path}: the run writer is closed", path=str(self.metrics_path))
         start = os.fstat(self._fd).st_size
         try:
             view = memoryview(data)
@@ -191,7 +198,7 @@ class RunWriter:
         for p in (tmp, old):
             if p.exists():
                 shutil.rmtree(p, ignore_errors=True)
-        with self.guard("the final model", self.root, cleanup=tmp):
+        with self.guard(Msg("the final model"), self.root, cleanup=tmp):
             save(tmp)
             if final.exists():
                 os.replace(final, old)
@@ -207,7 +214,7 @@ class RunWriter:
         delete all but the newest ``keep`` checkpoints before it (later ones, left by a
         run resumed from an earlier checkpoint, are replaced when their step comes)."""
         final = self.checkpoint_path(step)
-        with self.guard(f"checkpoint step {step}", self.ckpt_dir, cleanup=tmp_dir):
+        with self.guard(checkpoint_what(step), self.ckpt_dir, cleanup=tmp_dir):
             if final.exists():
                 shutil.rmtree(final)
             os.replace(tmp_dir, final)
@@ -223,7 +230,7 @@ class RunWriter:
         tmp = self.ckpt_dir / f"{snapshot_name(step)}.tmp"
         if tmp.exists():
             shutil.rmtree(tmp)
-        with self.guard(f"checkpoint step {step}", self.ckpt_dir, cleanup=tmp):
+        with self.guard(checkpoint_what(step), self.ckpt_dir, cleanup=tmp):
             tmp.mkdir()
         return tmp
 
@@ -276,9 +283,10 @@ class RunReader:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
-            raise RunError(f"run folder {self.root}: no such folder")
+            raise RunError("run folder {folder}: no such folder", folder=str(self.root))
         if not (self.root / "config.json").is_file() and not (self.root / "metrics.jsonl").is_file():
-            raise RunError(f"run folder {self.root}: no config.json or metrics.jsonl (not a run folder)")
+            raise RunError("run folder {folder}: no config.json or metrics.jsonl (not a run folder)",
+                           folder=str(self.root))
         self._offset = 0
         self._records: list[dict[str, Any]] = []
         self._probe: dict[str, Any] | None = None
@@ -289,7 +297,7 @@ class RunReader:
         try:
             return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else {}
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise RunError(f"{p}: not valid JSON ({e})") from None
+            raise RunError("{path}: not valid JSON ({error})", path=str(p), error=str(e)) from None
 
     def probe(self) -> dict[str, Any] | None:
         """{"ids": [...], "texts": [...], "columns": {...}} or None before it is written."""
@@ -324,7 +332,7 @@ class RunReader:
             try:
                 new.append(json.loads(raw))
             except json.JSONDecodeError:
-                raise RunError(f"{path}: line {len(self._records) + n + 1} is not JSON") from None
+                raise RunError("{path}: line {line} is not JSON", path=str(path), line=len(self._records) + n + 1) from None
         self._offset += end + 1
         self._records.extend(new)
         return new

@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RunLockedError, StorageError
+from .messages import Msg
 
 LOCK_NAME = ".lock"
 LOW_SPACE = 1 << 20  # bytes: a failed write with less free than this is "disk full"
+NOTHING_CHANGED = Msg("nothing else was changed")  # what a failed write of one file leaves intact
 
 try:  # POSIX
     import fcntl
@@ -62,10 +64,11 @@ def lock_holder(root: str | Path) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else None
 
 
-def describe_holder(info: dict[str, Any] | None) -> str:
+def describe_holder(info: dict[str, Any] | None) -> Msg:
     if not info:
-        return "another process (it has not said which yet)"
-    return f"pid {info.get('pid', '?')} on {info.get('host', '?')}, started {info.get('started', '?')}"
+        return Msg("another process (it has not said which yet)")
+    return Msg("pid {pid} on {host}, started {started}", pid=info.get("pid", "?"), host=info.get("host", "?"),
+               started=info.get("started", "?"))
 
 
 class RunLock:
@@ -77,13 +80,14 @@ class RunLock:
             self.root.mkdir(parents=True, exist_ok=True)
             self._fd: int | None = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise StorageError(f"output_dir {self.root}: cannot be created ({e.strerror or e})") from None
+            raise StorageError("output_dir {folder}: cannot be created ({error})", folder=str(self.root),
+                               error=str(e.strerror or e)) from None
         if not _try_lock(self._fd):
             os.close(self._fd)
             self._fd = None
-            raise RunLockedError(
-                f"run folder {self.root} is being written by another run ({describe_holder(lock_holder(self.root))}); "
-                "wait for it to end, stop it, or choose another output_dir")
+            raise RunLockedError("run folder {folder} is being written by another run ({holder}); wait for it to end, "
+                                 "stop it, or choose another output_dir", folder=str(self.root),
+                                 holder=describe_holder(lock_holder(self.root)))
         info = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
         try:
             os.ftruncate(self._fd, 0)
@@ -150,9 +154,10 @@ def _write_errors() -> tuple[type[BaseException], ...]:
 
 
 @contextmanager
-def guarded_write(what: str, folder: str | Path, intact: str, cleanup: Path | None = None) -> Iterator[None]:
+def guarded_write(what: str | Msg, folder: str | Path, intact: Msg, cleanup: Path | None = None) -> Iterator[None]:
     """Run a write; on failure remove ``cleanup`` (the temporary file or folder) and
-    raise :class:`StorageError` naming ``what``, ``folder`` and what is ``intact``.
+    raise :class:`StorageError` naming ``what`` (a file name, or a phrase as a
+    :class:`~simcse_core.messages.Msg`), ``folder`` and what is ``intact`` (a phrase).
     An interrupt (Ctrl-C) also removes ``cleanup`` and goes on as it was."""
     folder = Path(folder)
     try:
@@ -161,16 +166,18 @@ def guarded_write(what: str, folder: str | Path, intact: str, cleanup: Path | No
         full = is_disk_full(e, folder)
         _remove(cleanup)
         if full:
-            raise StorageError(f"disk full while writing {what} in {folder}; {intact}") from None
+            raise StorageError("disk full while writing {what} in {folder}; {intact}", what=what, folder=str(folder),
+                               intact=intact) from None
         lines = str(e).strip().splitlines()
         reason = e.strerror if isinstance(e, OSError) and e.strerror else (lines[0] if lines else type(e).__name__)
-        raise StorageError(f"could not write {what} in {folder} ({reason}); {intact}") from None
+        raise StorageError("could not write {what} in {folder} ({reason}); {intact}", what=what, folder=str(folder),
+                           reason=reason, intact=intact) from None
     except BaseException:
         _remove(cleanup)
         raise
 
 
-def atomic_write_text(path: Path, text: str, intact: str = "nothing else was changed") -> None:
+def atomic_write_text(path: Path, text: str, intact: Msg = NOTHING_CHANGED) -> None:
     """Write ``path`` through a temporary file in its folder, renamed when complete."""
     tmp = path.parent / f".{path.name}.tmp"
     with guarded_write(path.name, path.parent, intact, cleanup=tmp):

@@ -25,6 +25,8 @@ from PySide6.QtCore import QThread, Signal
 
 from simcse_core.errors import SimCSEError
 
+from app.i18n import tr_error
+
 log = logging.getLogger(__name__)
 
 
@@ -136,7 +138,7 @@ class JobThread(QThread):
                     self.done.emit(ch, token, out)  # still worth caching if superseded
             except SimCSEError as e:  # an expected failure (a missing file, a bad model): one line
                 log.info("job %s: %s", ch, e)
-                self.failed.emit(ch, token, str(e))
+                self.failed.emit(ch, token, tr_error(e))
             except Exception as e:  # a job's bug must not kill the thread
                 log.error("job %s failed:\n%s", ch, traceback.format_exc())
                 self.failed.emit(ch, token, f"{type(e).__name__}: {e}")

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.embedding_tab.geometry import corpus_matches, corpus_outside_probe, search_texts
 from app.embedding_tab.job_thread import JobThread
-from app.i18n import tr
+from app.i18n import tr, tr_error
 
 CHANNELS = ("corpus", "corpus_search", "encode")
 
@@ -35,7 +35,7 @@ def read_corpus_outside_probe(config: dict[str, Any], probe_texts: frozenset[str
     try:
         sentences = run_sentences(config).all_texts
     except DataError as e:
-        return None, str(e)
+        return None, tr_error(e)
     texts, folded = corpus_outside_probe(sentences, set(probe_texts))
     return (tuple(texts), tuple(folded)), ""
 
@@ -156,7 +156,7 @@ class SentenceSearch(QObject):
             return
         if channel == "corpus":
             self.corpus_state = f"unavailable: {message}"
-        self.failed.emit(f"{channel} failed: {message}")
+        self.failed.emit(tr("sentence search failed: {error}").format(error=message))
 
 
 class SearchPresenter:

@@ -13,6 +13,10 @@ takes effect at the next start, as the menu says.
 
 Format strings: translate the template, then format (``tr("step {n}").format(n=5)``),
 so one table entry covers every value.
+
+The engine's messages (its errors, the corpus summary) are English templates with their
+values (:class:`simcse_core.messages.Msg`); :func:`tr_msg` and :func:`tr_error` show them
+in the current language. Their Chinese texts are in ``zh_engine.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ import importlib
 import pkgutil
 import re
 import string
+from typing import Any
+
+from simcse_core.errors import SimCSEError
+from simcse_core.messages import Msg
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 _language = "en"
@@ -76,6 +84,24 @@ def tr_match(text: str, templates: "tuple[str, ...] | list[str]") -> str:
     return text
 
 
+def tr_msg(msg: Any) -> str:
+    """An engine message (:class:`~simcse_core.messages.Msg`) in the current language:
+    its template and those of the messages among its values translated, the other
+    values (paths, field names, numbers) as they are. Anything else: ``str(msg)``."""
+    if not isinstance(msg, Msg) or _language == "en":
+        return str(msg)
+    try:
+        return msg.render(tr)
+    except (KeyError, IndexError, ValueError):  # a table entry that lost a placeholder: the English
+        return str(msg)
+
+
+def tr_error(exc: BaseException) -> str:
+    """The message of an engine error (:class:`~simcse_core.errors.SimCSEError`) in the
+    current language; ``str(exc)`` for any other exception."""
+    return tr_msg(exc.msg) if isinstance(exc, SimCSEError) else str(exc)
+
+
 def language() -> str:
     return _language
 
@@ -99,4 +125,5 @@ def choose_language(saved: str) -> str:
     return set_language(saved if saved in LANGUAGES else system_language())
 
 
-__all__ = ["LANGUAGES", "N_", "choose_language", "language", "set_language", "system_language", "tables", "tr", "tr_match"]
+__all__ = ["LANGUAGES", "N_", "choose_language", "language", "set_language", "system_language", "tables", "tr",
+           "tr_error", "tr_match", "tr_msg"]

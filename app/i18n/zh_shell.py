@@ -140,4 +140,5 @@ TABLE: dict[str, str] = {
     "Welcome to SimCSE Studio": "欢迎使用 SimCSE Studio",
     "Show this welcome at start": "启动时显示此欢迎页",
     "Close": "关闭",
+    "config field 'learning_rate': not a number ({value!r})": "配置字段 'learning_rate'：不是数字（{value!r}）",
 }

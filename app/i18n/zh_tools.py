@@ -112,4 +112,11 @@ TABLE: dict[str, str] = {
     "{what} export failed: {error}": "{what}导出失败：{error}",
     "figure saved: {path}": "图片已保存：{path}",
     "figure export failed: {error}": "图片导出失败：{error}",
+    "animation saved: {path}": "动画已保存：{path}",
+    "session not restored: {error}": "会话未能恢复：{error}",
+    "sentence search failed: {error}": "句子搜索失败：{error}",
+    "animation export failed: {error}": "动画导出失败：{error}",
+    "projection failed: {error}": "投影失败：{error}",
+    "reading {n} run folder(s)…": "正在读取 {n} 个运行文件夹…",
+    "{n} runs: {labels}": "{n} 个运行：{labels}",
 }

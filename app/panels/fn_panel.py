@@ -50,7 +50,7 @@ from simcse_core.errors import SimCSEError
 from simcse_core.false_negatives import REASONS, Candidate, PrecisionRecall, TriageBook, precision_recall
 from simcse_core.snapshot import Snapshot
 
-from app.i18n import N_, tr
+from app.i18n import N_, tr, tr_error
 from app.panels.fn_detector import BatchJob, FalseNegativeDetector, ScanJob, ScanResult
 from app.panels.fn_table import (
     PAIR_ROLE,
@@ -246,7 +246,7 @@ class FalseNegativePanel(QWidget):
             try:
                 book = TriageBook.load_from_run(run_dir)
             except SimCSEError as e:
-                self.ctx.show_message(tr("triage of this run not loaded: {error}").format(error=e), "info")
+                self.ctx.show_message(tr("triage of this run not loaded: {error}").format(error=tr_error(e)), "info")
         if not len(book):
             for a, b in self.config.get("fn_pairs") or []:
                 book.set(int(a), int(b), "confirmed", "config")

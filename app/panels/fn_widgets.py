@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from simcse_core.errors import SimCSEError
 
-from app.i18n import N_, tr
+from app.i18n import N_, tr, tr_error
 from app.panels.fn_detector import DetectorSettings, ReferenceSpec
 
 REFERENCE_KINDS = (("none", N_("no reference model")),
@@ -156,7 +156,7 @@ class TriageFiles(QWidget):
             try:
                 self.export(path)
             except (OSError, SimCSEError) as e:
-                self.say(tr("export failed: {error}").format(error=e), "error")
+                self.say(tr("export failed: {error}").format(error=tr_error(e)), "error")
 
     def import_dialog(self) -> None:
         path, _f = QFileDialog.getOpenFileName(self, tr("Import triage decisions"), str(self.folder() or Path.home()),
@@ -166,7 +166,7 @@ class TriageFiles(QWidget):
                 n = self.import_(path)
                 self.say(tr("imported {n} decisions from {path}").format(n=n, path=path), "info")
             except (OSError, SimCSEError) as e:
-                self.say(tr("import failed: {error}").format(error=e), "error")
+                self.say(tr("import failed: {error}").format(error=tr_error(e)), "error")
 
 
 class MaskedPlot(pg.PlotWidget):

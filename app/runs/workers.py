@@ -29,7 +29,7 @@ from simcse_core.control import TrainControl
 from simcse_core.errors import SimCSEError
 from simcse_core.snapshot import Snapshot
 
-from app.i18n import N_, tr
+from app.i18n import N_, tr, tr_error, tr_msg
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def error_text(exc: BaseException) -> str:
     """One line for a person: the engine's own message, or the type and message of an
     unexpected error (its traceback goes to the log, not the window)."""
     if isinstance(exc, SimCSEError):
-        return str(exc)
+        return tr_error(exc)
     text = str(exc)
     if isinstance(exc, MemoryError) or "out of memory" in text.lower() or "can't allocate memory" in text:
         return tr("out of memory; try a smaller batch size or a shorter max length "
@@ -140,7 +140,7 @@ class CorpusPreview:
     """What the setup panel shows about a corpus file."""
 
     path: str
-    summary: str
+    summary: str  # the engine's summary line (Corpus.summary_msg), in the studio's language
     n_sentences: int
     n_empty: int
     n_duplicates: int
@@ -161,7 +161,7 @@ def read_corpus_preview(path: str, text_column: str | None = None, n_rows: int =
     cols = list(corpus.columns)
     headers = [corpus.text_column or "text"] + cols
     rows = [[corpus.sentences[i]] + [corpus.columns[c][i] for c in cols] for i in range(min(n_rows, len(corpus)))]
-    out = CorpusPreview(str(path), corpus.summary(), len(corpus), corpus.n_empty, corpus.n_duplicates, headers, rows)
+    out = CorpusPreview(str(path), tr_msg(corpus.summary_msg()), len(corpus), corpus.n_empty, corpus.n_duplicates, headers, rows)
     if model:
         out.vocab_message, out.model = vocab_message(model, corpus.sentences), model
     return out

@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject
 from simcse_core.config import TrainConfig
 from simcse_core.errors import SimCSEError
 
-from app.i18n import tr
+from app.i18n import tr, tr_error
 
 MIN_STEPS = 10  # fewer steps than this in a run: say so before it starts
 NOTHING_TO_LEARN = 0.05  # step-0 loss under this share of the chance loss: nothing to learn
@@ -47,7 +47,8 @@ def first_run_recipe() -> tuple[TrainConfig | None, str]:
         _label, cfg = presets.load_preset("first_run").configs()[0]
         return cfg, ""
     except (SimCSEError, OSError, ValueError, IndexError) as e:
-        return None, tr("the first-run recipe is missing ({error}); the reference recipe is used instead").format(error=e)
+        return None, tr("the first-run recipe is missing ({error}); the reference recipe is used instead").format(
+            error=tr_error(e))
 
 
 def preset_config(name: str) -> tuple[TrainConfig | None, str]:
@@ -58,7 +59,7 @@ def preset_config(name: str) -> tuple[TrainConfig | None, str]:
         _label, cfg = load_preset(name).configs()[0]
         return dataclasses.replace(cfg, output_dir=None), ""
     except (SimCSEError, OSError, ValueError, IndexError) as e:
-        return None, tr("preset {name}: {error}").format(name=name, error=e)
+        return None, tr("preset {name}: {error}").format(name=name, error=tr_error(e))
 
 
 # ----------------------------------------------------------------------------- Train

@@ -258,7 +258,8 @@ class MainWindow(QMainWindow):
                 if panel.corpus_error and panel.corpus_path.text().strip():
                     raise SimCSEError(panel.corpus_error)
                 if not math.isfinite(panel.learning_rate()):
-                    raise ConfigError(f"config field 'learning_rate': not a number ({panel.lr.text()!r})")
+                    raise ConfigError(tr("config field 'learning_rate': not a number ({value!r})").format(
+                        value=panel.lr.text()))
                 config = panel.config()
                 for key, value in self.fn_panel.config_overrides().items():  # fn_pairs, fn_policy
                     setattr(config, key, value)

@@ -424,7 +424,7 @@ class CompareWindow(QMainWindow):
         self._build()
         self.jobs = JobThread("compare-jobs", ("positions",), self)
         self.jobs.done.connect(self._job_done)
-        self.jobs.failed.connect(lambda _ch, _tok, msg: self._say(f"projection failed: {msg}"))
+        self.jobs.failed.connect(lambda _ch, _tok, msg: self._say(tr("projection failed: {error}").format(error=msg)))
         self.play_timer = QTimer(self, interval=400)
         self.play_timer.timeout.connect(self._tick)
 
@@ -533,7 +533,7 @@ class CompareWindow(QMainWindow):
     def _load(self, items: list[tuple[str, str | None, str]], append: bool) -> None:
         self._request += 1
         req = self._request
-        self._say(f"reading {len(items)} run folder(s)…")
+        self._say(tr("reading {n} run folder(s)…").format(n=len(items)))
         self._loader = create_worker(load_runs, items, _connect={
             "returned": lambda runs, r=req, a=append: self._loaded(r, runs, a),
             "errored": lambda e, r=req: r == self._request and self._say(error_text(e))})
@@ -543,7 +543,7 @@ class CompareWindow(QMainWindow):
             return
         self._loader = None
         self.set_runs((self.runs if append else []) + list(runs))
-        self._say(f"{len(self.runs)} runs: " + ", ".join(r.label for r in self.runs))
+        self._say(tr("{n} runs: {labels}").format(n=len(self.runs), labels=", ".join(r.label for r in self.runs)))
 
     # ------------------------------------------------------------------ runs
     def set_runs(self, runs: list[ComparedRun]) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLineEdit, QPushButton, QSpinBox, QWidget
 
 from simcse_core.errors import SimCSEError
 
-from app.i18n import N_, tr
+from app.i18n import N_, tr, tr_error
 from app.shell.context import StudioContext
 from app.tools.compare import CompareWindow
 from app.tools.exporting import CompareFrames, DataExports, EmbeddingFrames, TimelineExport, export_image, image_targets
@@ -218,8 +218,8 @@ class StudioTools(QObject):
         except ValueError as e:
             self._say(str(e))
             return None
-        job.finished.connect(lambda p: self._say(f"animation saved: {p}", "ok"))
-        job.failed.connect(lambda m: self._say(f"animation export failed: {m}"))
+        job.finished.connect(lambda p: self._say(tr("animation saved: {path}").format(path=p), "ok"))
+        job.failed.connect(lambda m: self._say(tr("animation export failed: {error}").format(error=m)))
         self.timeline_export = job
         job.start()
         return job
@@ -269,7 +269,7 @@ class StudioTools(QObject):
         try:
             out = save_session(self.ctx, path)
         except SimCSEError as e:
-            self._say(str(e))
+            self._say(tr_error(e))
             return None
         self._say(tr("session saved: {path}").format(path=out), "ok")
         return out
@@ -278,9 +278,9 @@ class StudioTools(QObject):
         try:
             self.restorer = load_session(self.ctx, path)
         except SessionError as e:
-            self._say(str(e))
+            self._say(tr_error(e))
             return None
-        self.restorer.failed.connect(lambda m: self._say(f"session not restored: {m}"))
+        self.restorer.failed.connect(lambda m: self._say(tr("session not restored: {error}").format(error=m)))
         return self.restorer
 
     def _save_session_dialog(self) -> None:

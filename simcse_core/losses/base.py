@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
+from ..messages import Msg
 
 
 @dataclass
@@ -119,13 +120,14 @@ class ContrastiveLoss(ABC):
         """Raise :class:`ConfigError` naming the field when ``config`` does not suit
         this loss: an unsupported mode, or a ``loss_options`` key it does not take."""
         if config.mode not in cls.modes:
-            raise ConfigError(f"config field 'loss_variant': {config.loss_variant} does not support {config.mode} "
-                              f"mode (it supports {', '.join(cls.modes)}) (got {config.loss_variant!r})")
+            raise ConfigError("config field 'loss_variant': {loss} does not support {mode} mode (it supports "
+                              "{modes}) (got {loss!r})", loss=config.loss_variant, mode=config.mode,
+                              modes=", ".join(cls.modes))
         unknown = sorted(set(getattr(config, "loss_options", None) or {}) - set(_parameters(cls)))
         if unknown:
-            takes = ", ".join(_parameters(cls)) or "no options"
-            raise ConfigError(f"config field 'loss_options': {config.loss_variant} takes {takes} "
-                              f"(got {', '.join(unknown)})")
+            takes = ", ".join(_parameters(cls)) or Msg("no options")
+            raise ConfigError("config field 'loss_options': {loss} takes {takes} (got {unknown})",
+                              loss=config.loss_variant, takes=takes, unknown=", ".join(unknown))
 
 
 def _parameters(cls: type) -> list[str]:

@@ -38,7 +38,7 @@ class NTXentLoss(InfoNCELoss):
     def check_config(cls, config: Any) -> None:
         if config.mode == "sup":
             raise ConfigError("config field 'loss_variant': ntxent is the unsupervised 2N x 2N layout; "
-                              f"use simcse in sup mode (got {config.loss_variant!r})")
+                              "use simcse in sup mode (got {loss!r})", loss=config.loss_variant)
         super().check_config(config)
 
 

@@ -108,10 +108,12 @@ def check_loss_config(config: Any) -> None:
     that accepts the config's mode and ``loss_options``."""
     name = config.loss_variant
     if name not in LOSSES:
-        raise ConfigError(f"config field 'loss_variant': must be one of {', '.join(LOSSES)} (got {name!r})")
+        raise ConfigError("config field 'loss_variant': must be one of {choices} (got {name!r})",
+                          choices=", ".join(LOSSES), name=name)
     options = getattr(config, "loss_options", None)
     if options is not None and not isinstance(options, dict):
-        raise ConfigError(f"config field 'loss_options': must be an object of loss settings (got {options!r})")
+        raise ConfigError("config field 'loss_options': must be an object of loss settings (got {options!r})",
+                          options=options)
     LOSSES[name].check_config(config)
 
 
@@ -121,7 +123,8 @@ def build_loss(config: Any) -> ContrastiveLoss:
     try:
         return LOSSES[config.loss_variant].from_config(config)
     except (TypeError, ValueError) as e:
-        raise ConfigError(f"config field 'loss_options': {config.loss_variant}: {e}") from None
+        raise ConfigError("config field 'loss_options': {loss}: {error}", loss=config.loss_variant,
+                          error=str(e)) from None
 
 
 def _first_line(doc: str | None) -> str:

@@ -12,7 +12,7 @@ import torch
 from ..config import TrainConfig
 from ..errors import ConfigError, TrainingError
 from ..model import SentenceEncoder, load_model
-from ..runs import RunWriter, latest_checkpoint
+from ..runs import RunWriter, checkpoint_what, latest_checkpoint
 
 
 def resolve_checkpoint(config: TrainConfig) -> Path:
@@ -24,11 +24,13 @@ def resolve_checkpoint(config: TrainConfig) -> Path:
             raise ConfigError("config field 'resume_from_checkpoint': 'latest' needs output_dir")
         ck = latest_checkpoint(config.output_dir)
         if ck is None:
-            raise ConfigError(f"config field 'resume_from_checkpoint': no complete checkpoint in {config.output_dir}/checkpoints")
+            raise ConfigError("config field 'resume_from_checkpoint': no complete checkpoint in {folder}/checkpoints",
+                              folder=config.output_dir)
         return ck
     p = Path(str(spec))
     if not (p / "state.json").is_file():
-        raise ConfigError(f"config field 'resume_from_checkpoint': {p} is not a checkpoint folder (no state.json)")
+        raise ConfigError("config field 'resume_from_checkpoint': {folder} is not a checkpoint folder (no state.json)",
+                          folder=str(p))
     return p
 
 
@@ -40,8 +42,8 @@ def read_checkpoint_state(checkpoint: Path, encoder: SentenceEncoder, config: Tr
                          config.max_seq_length, False, config.seed)
     bad = non_finite_parameter(resumed)
     if bad:
-        raise TrainingError(f"checkpoint {checkpoint}: its weights are not finite ({bad}); "
-                            "resume from an earlier checkpoint")
+        raise TrainingError("checkpoint {checkpoint}: its weights are not finite ({parameter}); resume from an earlier "
+                            "checkpoint", checkpoint=str(checkpoint), parameter=bad)
     encoder.load_state_dict(resumed.state_dict())
     del resumed
     return state
@@ -59,7 +61,7 @@ def write_checkpoint(writer: RunWriter, step: int, encoder: SentenceEncoder, opt
                      scheduler: Any, config: TrainConfig, device: torch.device, state: dict[str, Any]) -> None:
     """Write checkpoint ``step`` atomically (a temporary folder, then committed)."""
     tmp = writer.new_checkpoint_dir(step)
-    with writer.guard(f"checkpoint step {step}", writer.ckpt_dir, cleanup=tmp):
+    with writer.guard(checkpoint_what(step), writer.ckpt_dir, cleanup=tmp):
         encoder.save(tmp / "model", training_args=config.to_dict())
         ts = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng_cpu": torch.get_rng_state()}
         if device.type == "cuda":

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..errors import TrainingError
+from ..messages import Msg
 from ..runs import RunWriter
 from .checkpoints import non_finite_parameter
 
@@ -27,37 +28,38 @@ def read_losses(pending: list[tuple[int, Any]]) -> np.ndarray:
     return np.array([[s, float(v)] for s, v in pending], dtype=np.float32).reshape(-1, 2)
 
 
-def loss_problem(losses: np.ndarray) -> tuple[str, int] | None:
+def loss_problem(losses: np.ndarray) -> tuple[Msg, int] | None:
     """("the loss became nan", step) for the first non-finite loss, or None."""
     if losses.size and not np.all(np.isfinite(losses[:, 1])):
         bad = losses[~np.isfinite(losses[:, 1])][0]
-        return f"the loss became {bad[1]}", int(bad[0])
+        return Msg("the loss became {value}", value=bad[1]), int(bad[0])
     return None
 
 
-def probe_problem(pe: np.ndarray | None, scalars: dict[str, float]) -> str | None:
+def probe_problem(pe: np.ndarray | None, scalars: dict[str, float]) -> Msg | None:
     """What is wrong with a snapshot's probe measurements, or None."""
     bad = {k: scalars[k] for k in ("alignment", "uniformity") if k in scalars and not math.isfinite(scalars[k])}
     if bad or (pe is not None and not np.isfinite(pe).all()):
-        detail = ", ".join(f"{k} {v}" for k, v in bad.items())
-        return "the probe embeddings became nan" + (f" ({detail})" if detail else "")
+        if bad:
+            return Msg("the probe embeddings became nan ({detail})", detail=", ".join(f"{k} {v}" for k, v in bad.items()))
+        return Msg("the probe embeddings became nan")
     return None
 
 
 def health_problem(encoder: Any, texts: list[str], device: torch.device, use_bf16: bool,
-                   stepper: Any = None, next_ids: np.ndarray | None = None) -> str | None:
+                   stepper: Any = None, next_ids: np.ndarray | None = None) -> Msg | None:
     """Before a checkpoint: non-finite weights, a few probe sentences encoding to NaN,
     or (``stepper``, ``next_ids``) a NaN loss on the next batch, which is the first
     thing a run resumed from this checkpoint computes (weights near 1e6 can encode
     finitely yet give a NaN loss on other sentences)."""
     bad = non_finite_parameter(encoder)
     if bad:
-        return f"the weights became non-finite ({bad})"
+        return Msg("the weights became non-finite ({parameter})", parameter=bad)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         if texts:
             pe = encoder.encode(texts[:HEALTH_PROBE], batch_size=HEALTH_PROBE, bf16=use_bf16)
             if not np.isfinite(pe).all():
-                return "the probe embeddings became nan"
+                return Msg("the probe embeddings became nan")
         if stepper is not None and next_ids is not None:
             kept = stepper.keep_last()
             try:
@@ -65,21 +67,33 @@ def health_problem(encoder: Any, texts: list[str], device: torch.device, use_bf1
             finally:
                 stepper.restore_last(kept)
             if not math.isfinite(loss):
-                return f"the loss on the next batch became {loss}"
+                return Msg("the loss on the next batch became {value}", value=loss)
     return None
 
 
-def divergence_error(what: str, step: int, writer: RunWriter | None) -> TrainingError:
-    """The one line for a diverged run: what, when, and which checkpoint is kept."""
+def divergence_error(what: Msg, step: int, writer: RunWriter | None) -> TrainingError:
+    """The one line for a diverged run: what, when, and which checkpoint is kept. Its
+    message's values hold ``what`` and ``step`` (:func:`diverged_at`)."""
     if writer is None:
-        kept = "No run folder is written by this process."
+        kept = Msg("No run folder is written by this process.")
     elif writer.last_checkpoint is None:
-        kept = f"No checkpoint was kept in {writer.ckpt_dir}: the run diverged before its first good one."
+        kept = Msg("No checkpoint was kept in {folder}: the run diverged before its first good one.",
+                   folder=str(writer.ckpt_dir))
     else:
         n = writer.last_checkpoint
-        kept = f"The last good checkpoint is step {n} ({writer.checkpoint_path(n)}); resume from it."
-    return TrainingError(f"{what} at step {step}; training stopped. {kept} "
-                         "Try a lower learning rate or a higher temperature.")
+        kept = Msg("The last good checkpoint is step {step} ({folder}); resume from it.", step=n,
+                   folder=str(writer.checkpoint_path(n)))
+    return TrainingError("{what} at step {step}; training stopped. {kept} Try a lower learning rate or a higher "
+                         "temperature.", what=what, step=step, kept=kept)
 
 
-__all__ = ["divergence_error", "health_problem", "loss_problem", "probe_problem", "read_losses"]
+def diverged_at(e: TrainingError) -> Msg | str:
+    """"the loss became nan at step 40": what a :func:`divergence_error` says went wrong
+    and when (the part of its message before the first ";")."""
+    values = e.msg.values
+    if "what" in values and "step" in values:
+        return Msg("{what} at step {step}", what=values["what"], step=values["step"])
+    return str(e).split(";")[0]
+
+
+__all__ = ["divergence_error", "diverged_at", "health_problem", "loss_problem", "probe_problem", "read_losses"]

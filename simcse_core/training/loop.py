@@ -28,7 +28,7 @@ from ..runs import RunWriter
 from ..snapshot import Snapshot
 from ..storage import RunLock
 from .checkpoints import read_checkpoint_state, resolve_checkpoint, write_checkpoint
-from .health import divergence_error, health_problem, loss_problem, probe_problem, read_losses
+from .health import divergence_error, diverged_at, health_problem, loss_problem, probe_problem, read_losses
 from .inputs import FalseNegatives, load_train_data, probe_ids
 from .probe import Probe
 from .step import ContrastiveStep, compile_module, oom_advice
@@ -121,7 +121,7 @@ class TrainLoop:
         size = self.data.size
         if size < batch * world:
             if size < 2 * world:
-                raise ConfigError(f"the corpus has {size} sentence(s); a contrastive batch needs 2 per device")
+                raise ConfigError("the corpus has {size} sentence(s); a contrastive batch needs 2 per device", size=size)
             batch = size // world  # a small corpus: one batch of everything
         self.batch = batch
         self.global_batch = batch * world
@@ -223,7 +223,7 @@ class TrainLoop:
         for key, value in (changes or {}).items():
             if key == "temperature":
                 if not float(value) > 0:
-                    raise ConfigError(f"temperature must be > 0 (got {value})")
+                    raise ConfigError("temperature must be > 0 (got {value})", value=value)
                 self.temperature = float(value)
             elif key == "learning_rate":
                 lr = self.config.learning_rate
@@ -237,7 +237,7 @@ class TrainLoop:
             elif key == "fn_policy":
                 self.fn_policy = str(value)
             else:
-                raise ConfigError(f"cannot change {key!r} during training")
+                raise ConfigError("cannot change {key!r} during training", key=key)
             events.append({"step": self.step + 1, key: value})
         return events
 
@@ -420,8 +420,8 @@ class TrainLoop:
         except TrainingError as e:
             if self.checkpoint is None:
                 raise
-            raise TrainingError(f"checkpoint {self.checkpoint}: {str(e).split(';')[0]} (it was saved diverged); "
-                                "resume from an earlier one") from None
+            raise TrainingError("checkpoint {checkpoint}: {problem} (it was saved diverged); resume from an earlier one",
+                                checkpoint=str(self.checkpoint), problem=diverged_at(e)) from None
         self.last_eval = self.step
         first.probe_texts, first.probe_columns = self.probe.texts, self.probe.columns
         losses, events = self.carried

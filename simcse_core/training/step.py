@@ -14,6 +14,7 @@ from ..config import TrainConfig
 from ..gradcache import cached_backward, full_precision, split_rows
 from ..losses import build_loss
 from ..losses.base import ContrastiveLoss
+from ..messages import Msg
 from ..model import SentenceEncoder
 from .inputs import FalseNegatives, TrainData
 
@@ -214,20 +215,20 @@ def compile_module(module: Any, device: torch.device, ddp: bool) -> Any:
     return torch.compile(module, mode=mode, dynamic=False)
 
 
-def oom_advice(stepper: ContrastiveStep, batch: int, width: int) -> str:
+def oom_advice(stepper: ContrastiveStep, batch: int, width: int) -> Msg:
     """The out-of-memory message: probe halves of the batch for one that fits."""
     views = 2 if stepper.config.mode == "unsup" else len(stepper.data.columns)
     fit = batch // 2
     while fit >= 2 and not stepper.fits(fit, width):
         fit //= 2
-    head = (f"CUDA ran out of memory at batch size {batch} ({views * batch} encoder rows of up to {width} tokens "
-            "per device)")
+    head = Msg("CUDA ran out of memory at batch size {batch} ({rows} encoder rows of up to {width} tokens per device)",
+               batch=batch, rows=views * batch, width=width)
     if fit >= 2:
-        return (f"{head}. A forward/backward of {fit} sentences fits: use --per_device_train_batch_size {fit}, "
-                f"or keep batch {batch} with --grad_cache_chunk {views * fit} (gradient cache: same loss, "
-                "memory of one chunk). The last checkpoint is kept.")
-    return (f"{head}; even 2 sentences do not fit: try a shorter max_seq_length or a smaller model. "
-            "The last checkpoint is kept.")
+        return Msg("{head}. A forward/backward of {fit} sentences fits: use --per_device_train_batch_size {fit}, or "
+                   "keep batch {batch} with --grad_cache_chunk {chunk} (gradient cache: same loss, memory of one "
+                   "chunk). The last checkpoint is kept.", head=head, fit=fit, batch=batch, chunk=views * fit)
+    return Msg("{head}; even 2 sentences do not fit: try a shorter max_seq_length or a smaller model. The last "
+               "checkpoint is kept.", head=head)
 
 
 __all__ = ["ContrastiveStep", "compile_module", "oom_advice", "pad_multiple", "to_device"]
