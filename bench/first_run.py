@@ -73,6 +73,15 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     "reinit-1-cls-lr3e-5": ("embeddings + layers 0-4 kept, top 1 fresh, [CLS], lr 3e-5",
                             {"model_name_or_path": "reinit:1:default", "pooler_type": "cls_before_pooler",
                              "learning_rate": 3e-5}),
+    "reinit-1-cls-freeze5": ("top 1 fresh, [CLS], embeddings + layers 0-4 frozen (only the fresh layer trains)",
+                             {"model_name_or_path": "reinit:1:default", "pooler_type": "cls_before_pooler",
+                              "freeze_layers": 5}),
+    "reinit-1-cls-freeze5-lr3e-4": ("top 1 fresh, [CLS], layers 0-4 frozen, lr 3e-4",
+                                    {"model_name_or_path": "reinit:1:default", "pooler_type": "cls_before_pooler",
+                                     "freeze_layers": 5, "learning_rate": 3e-4}),
+    "reinit-2-cls-freeze4": ("top 2 fresh, [CLS], embeddings + layers 0-3 frozen",
+                             {"model_name_or_path": "reinit:2:default", "pooler_type": "cls_before_pooler",
+                              "freeze_layers": 4}),
     "chosen": ("the shipped first_run.json as is", {}),
 }
 

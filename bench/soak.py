@@ -144,7 +144,7 @@ def soak(args: argparse.Namespace) -> dict:
         raise SystemExit(f"training did not start: {win.message_bar.text}")
     timer.start()
     t0 = time.perf_counter()
-    tracing = False
+    tracing, traced_from_snapshots = False, 0
     minutes: list[dict] = []
     ctrl = win.embedding.controller
     for minute in range(1, args.minutes + 1):
@@ -173,14 +173,21 @@ def soak(args: argparse.Namespace) -> dict:
                "wall_s": round(time.perf_counter() - t_minute, 1)}
         minutes.append(row)
         print(json.dumps(row), flush=True)
-        if args.trace_memory and minute == 2:  # from now on (the first minutes fill bounded caches)
+        if args.trace_memory and minute == args.trace_from:  # from now on (the first minutes fill bounded caches)
             import tracemalloc
 
             tracemalloc.start(args.trace_memory)
             tracing = True
+            traced_from_snapshots = len(win.model.snapshots)
     if tracing:  # what was allocated after minute 2 and is still alive, by where (--trace-memory)
         kept = tracemalloc.take_snapshot().statistics("traceback")
-        print(f"alive, allocated after minute 2: {sum(s.size for s in kept) / 2**20:.1f} MB", file=sys.stderr)
+        n_snaps = len(win.model.snapshots) - traced_from_snapshots
+        print(f"alive, allocated after minute {args.trace_from}: {sum(s.size for s in kept) / 2**20:.1f} MB "
+              f"over {n_snaps} snapshots ({sum(s.size for s in kept) / max(1, n_snaps):.0f} B a snapshot)",
+              file=sys.stderr)
+        snap = tracemalloc.take_snapshot()
+        for stat in snap.statistics("filename")[:12]:
+            print(f"{stat.size / 2**20:8.2f} MB {stat.count:8d} blocks  {stat.traceback[0].filename}", file=sys.stderr)
         for stat in kept[:25]:
             print(f"{stat.size / 2**20:8.2f} MB {stat.count:8d} blocks", file=sys.stderr)
             for line in stat.traceback.format():
@@ -209,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="turn off the false-negative panel's in-batch detection (its dock stays shown)")
     p.add_argument("--minute-seconds", type=float, default=60.0, help=argparse.SUPPRESS)  # quick trials
     p.add_argument("--trace-memory", type=int, default=0, metavar="FRAMES",
-                   help="trace Python allocations after minute 2 (tracemalloc, FRAMES deep) and print where the living ones were made")
+                   help="trace Python allocations from --trace-from on (tracemalloc, FRAMES deep) and print where the "
+                        "living ones were made")
+    p.add_argument("--trace-from", type=int, default=2, metavar="MINUTE", help="the minute tracing starts (default 2)")
     p.add_argument("--workdir", default="", help="folder for the model and the run (default: a new temp folder)")
     args = p.parse_args(argv)
     result = soak(args)

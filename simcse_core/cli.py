@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--mlp_only_train", type=_bool, nargs="?", const=True,
                    help="cls pooler: use the MLP in training only (unsup SimCSE recipe)")
     t.add_argument("--dropout", type=float, help="hidden and attention dropout (model default: 0.1)")
+    t.add_argument("--freeze_layers", type=int,
+                   help="keep the embeddings and the lowest K encoder layers as they are (default 0: train all)")
     t.add_argument("--same_dropout_mask", type=_bool, nargs="?", const=True,
                    help="ablation: both views share one dropout mask (the space collapses)")
     t.add_argument("--loss_variant", choices=[name for name, _ in loss_choices()],

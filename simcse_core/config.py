@@ -73,6 +73,7 @@ class TrainConfig:
     pooler_type: str = "auto"
     mlp_only_train: bool = False  # SimCSE's cls+MLP in training, cls without it at eval
     dropout: float | None = None  # None: the model's own (0.1 for BERT/MiniLM)
+    freeze_layers: int = 0  # > 0: the embeddings and the lowest K encoder layers keep their weights
     same_dropout_mask: bool = False  # ablation: both views share one mask (collapses)
     loss_variant: str = "simcse"  # a name in simcse_core.losses.LOSSES: "simcse" (N x N), "ntxent" (2N x 2N)
     hard_negative_weight: float = 0.0  # logit added to the anchor-vs-own-hard-negative
@@ -160,6 +161,9 @@ class TrainConfig:
             bad("probe_size", Msg("must be >= 2"))
         if not (0.0 <= self.tau_plus < 1.0):
             bad("tau_plus", Msg("the class prior must be in [0, 1)"))
+        if self.freeze_layers < 0:
+            bad("freeze_layers", Msg("must be >= 0 (0: train every layer; K: keep the embeddings and the lowest K "
+                                     "encoder layers as they are)"))
         if self.grad_cache_chunk < 0:
             bad("grad_cache_chunk", Msg("must be >= 0 (0: off; else encoder rows per chunk)"))
         if self.pad_to_multiple_of < 0:

@@ -198,6 +198,28 @@ def reinit_layers(backbone: nn.Module, count: int | str, seed: int) -> list[int]
     return list(range(n - k, n))
 
 
+def freeze_lower_layers(backbone: nn.Module, count: int) -> int:
+    """Keep the embeddings and the lowest ``count`` encoder layers as they are (no
+    gradient; dropout still applies in training). Returns how many parameters are frozen.
+
+    With a re-initialised top layer (``reinit:``) this is the usual guard against a
+    random layer's early gradients distorting the pretrained features below it."""
+    layers = encoder_layers(backbone)
+    n = len(layers)
+    if not 0 <= count <= n:
+        raise ModelError("freeze_layers {count}: the model has {n} encoder layers (give 0..{n})", count=count, n=n)
+    if count == 0:
+        return 0
+    modules = [m for name, m in backbone.named_children() if "embed" in name.lower()] + list(layers[:count])
+    frozen = 0
+    for module in modules:
+        for p in module.parameters():
+            if p.requires_grad:
+                p.requires_grad_(False)
+                frozen += p.numel()
+    return frozen
+
+
 def resolve_model_path(spec: str) -> tuple[Path, bool]:
     """Turn a model spec into (folder, random_init)."""
     spec = str(spec).strip()

@@ -286,15 +286,12 @@ def _run_where(source: str, label: str) -> Msg:
     return Msg("{source}, run '{label}'", source=source, label=label)
 
 
-def _check_fields(d: dict[str, Any], source: str, where: str | Msg) -> None:
+def _check_known(d: dict[str, Any], source: str, where: str | Msg) -> None:
+    """ConfigError unless every key of ``d`` is a TrainConfig field with a value of its type."""
     unknown = sorted(set(d) - set(_FIELDS))
     if unknown:
         raise ConfigError("{source}, {where}: unknown TrainConfig field(s) {fields}", source=source, where=where,
                           fields=", ".join(unknown))
-    reserved = sorted(set(d) & set(RESERVED))
-    if reserved:
-        raise ConfigError("{source}, {where}: {fields} cannot be set in a preset (each run gets its own folder under "
-                          "the output root and starts fresh)", source=source, where=where, fields=", ".join(reserved))
     for k, v in d.items():
         ann = _FIELDS[k].type
         if not _type_ok(v, ann):
@@ -302,14 +299,18 @@ def _check_fields(d: dict[str, Any], source: str, where: str | Msg) -> None:
                               where=where, field=k, type=str(ann), value=v)
 
 
+def _check_fields(d: dict[str, Any], source: str, where: str | Msg) -> None:
+    """What a preset file may set in ``where`` (its base, a run's overrides, a scale)."""
+    _check_known(d, source, where)
+    reserved = sorted(set(d) & set(RESERVED))
+    if reserved:
+        raise ConfigError("{source}, {where}: {fields} cannot be set in a preset (each run gets its own folder under "
+                          "the output root and starts fresh)", source=source, where=where, fields=", ".join(reserved))
+
+
 def _make_config(d: dict[str, Any], source: str, label: str) -> TrainConfig:
+    _check_known(d, source, _run(label))  # base and overrides were checked; the merge again for direct callers
     where = _run_where(source, label)
-    for k, v in d.items():  # base and overrides were checked; the merge is checked again for direct callers
-        if k not in _FIELDS:
-            raise ConfigError("{where}: unknown TrainConfig field '{field}'", where=where, field=k)
-        if not _type_ok(v, _FIELDS[k].type):
-            raise ConfigError("{where}: field '{field}' must be {type}, got {value!r}", where=where, field=k,
-                              type=str(_FIELDS[k].type), value=v)
     try:
         return TrainConfig.from_dict(d, source=where).validate()
     except ConfigError as e:

@@ -7,6 +7,11 @@ read), computed in a worker (:func:`~app.batch_tab.data.compute`), and handed ba
 plain data. One job runs at a time; requests meanwhile fold into one that runs after
 it; a result that belongs to a cleared run is dropped. While the view is hidden nothing
 is computed: it is marked stale and drawn when shown.
+
+A live run with a snapshot every step would keep the worker busy back to back and the
+image changing faster than anyone reads it, so new snapshots are taken at most once
+every :data:`LIVE_MS` (the first at once, the newest at the end of each interval); the
+last snapshot of a run and any move of the timeline are drawn at once.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
-from superqt.utils import create_worker
+from superqt.utils import create_worker, qthrottled
 
 from simcse_core.snapshot import Snapshot
 
@@ -24,6 +29,8 @@ from app.i18n import tr
 
 if TYPE_CHECKING:
     from app.shell.context import StudioContext
+
+LIVE_MS = 500  # a live run's snapshots reach the batch view at most this often
 
 
 class BatchFeed(QObject):
@@ -43,17 +50,24 @@ class BatchFeed(QObject):
         self.stale = True
         self.jobs = 0
         self._worker: Any = None
+        self._live = qthrottled(self.ask, timeout=LIVE_MS, leading=True, parent=self)
         ctx.run_model.subscribe(self._on_model)
         ctx.view_state.connect("snapshot_index", lambda _i: self.ask())
 
     def _on_model(self, snap: Snapshot | None) -> None:
         if snap is None:  # a new run: what is drawn or under way belongs to the old one
+            self._live.cancel()
             self.request += 1
             self.pending = False
             self.deliver(None)
             return
-        if self.ctx.view_state.follow_newest:
+        if not self.ctx.view_state.follow_newest:
+            return
+        if snap.done or snap.stopped:  # the run's last snapshot: at once
+            self._live.cancel()
             self.ask()
+        else:
+            self._live()
 
     def ask(self) -> None:
         """Draw the shown snapshot's batch (now, after the running job, or when shown)."""

@@ -136,6 +136,30 @@ def umap_order(missing: list[int], shown: int | None) -> list[int]:
     return [first] + [i for i in missing if i != first]
 
 
+class PendingScan:
+    """The entries of a growing index list (the run's probe snapshots) that still lack a
+    result, kept up to date without rescanning the list: each update looks at the entries
+    added since the last one and re-checks only those still pending (a long run has tens
+    of thousands of snapshots; this runs for every new one). An entry inserted before the
+    last one seen (a followed run's files appearing late) means a full rescan."""
+
+    __slots__ = ("seen", "last", "pending")
+
+    def __init__(self) -> None:
+        self.seen, self.last, self.pending = 0, None, []
+
+    def update(self, seq: list[int], done: Callable[[int], bool],
+               pick: Callable[[int], bool] = lambda _k: True) -> list[int]:
+        """Entries ``i`` of ``seq`` at positions ``k`` with ``pick(k)`` and not ``done(i)``, in order."""
+        if self.seen > len(seq) or (self.seen and seq[self.seen - 1] != self.last):
+            self.seen, self.pending = 0, []
+        new = [i for k, i in enumerate(seq[self.seen:], self.seen) if pick(k)]
+        self.pending = [i for i in self.pending if not done(i)] + [i for i in new if not done(i)]
+        self.seen = len(seq)
+        self.last = seq[-1] if seq else None
+        return list(self.pending)
+
+
 def nearest_key(cache: dict[int, Any], index: int | None) -> int | None:
     """The largest key of ``cache`` at or before ``index`` (else the smallest), or None."""
     if not cache or index is None:
@@ -180,6 +204,7 @@ class EmbeddingController(QObject):
         self.umap_timings: deque[dict[str, float]] = deque(maxlen=UMAP_TIMINGS_KEPT)  # the newest layouts' timings
         self.kmeans_labels: dict[tuple[int, int], np.ndarray] = {}
         self.drift: dict[int, float] = {}
+        self._umap_pending, self._drift_pending = PendingScan(), PendingScan()  # (see PendingScan)
         self.shown_index: int | None = None  # the snapshot shown (resolved)
         self.generation = model.generation
         self._matrix_cache: dict[int, np.ndarray] = {}
@@ -249,6 +274,7 @@ class EmbeddingController(QObject):
         self.umap_jobs.cancel("umap")
         for cache in (self.frames, self.umap, self.umap_sphere, self.kmeans_labels, self.drift, self._matrix_cache):
             cache.clear()
+        self._umap_pending, self._drift_pending = PendingScan(), PendingScan()
         self._tracker, self._hav_tracker = self._new_trackers()
         self.shown_index = None
         self.search.reset(self.generation)
@@ -370,22 +396,24 @@ class EmbeddingController(QObject):
 
     # ================================================================ background scheduling
     def _on_cadence(self, _value: Any) -> None:
+        self._umap_pending = PendingScan()  # another cadence picks other snapshots
         self.schedule()
 
     def _on_sphere_method(self, _method: str) -> None:
         self.umap_jobs.cancel("umap")
         self.umap.clear()
         self.umap_sphere.clear()
+        self._umap_pending = PendingScan()
         self._tracker, self._hav_tracker = self._new_trackers()
         self.schedule()
 
     def _umap_wanted(self, probe_idx: list[int]) -> list[int]:
         """The UMAP layouts to compute now, in order (none while resting)."""
         every = self.view_state.umap_every
-        want = [i for k, i in enumerate(probe_idx) if k % every == 0]
-        if self.model.finished and probe_idx[-1] not in want:
+        want = self._umap_pending.update(probe_idx, self.umap.__contains__, lambda k: k % every == 0)
+        if self.model.finished and probe_idx[-1] not in self.umap and probe_idx[-1] not in want:
             want.append(probe_idx[-1])
-        missing = umap_order([i for i in want if i not in self.umap], self.shown_index)
+        missing = umap_order(want, self.shown_index)
         if missing and self.trainer_running():
             wait = self._umap_rest_until - time.monotonic()
             if wait > 0:  # resting: let the trainer have the GIL
@@ -408,7 +436,7 @@ class EmbeddingController(QObject):
             if missing:
                 reqs = tuple(self.probe_request(i) for i in missing)
                 self.umap_jobs.submit("umap", umap_job, self._tracker, self._hav_tracker, reqs, token=("umap", gen))
-        missing = [i for i in probe_idx if i not in self.drift]
+        missing = self._drift_pending.update(probe_idx, self.drift.__contains__)
         if missing:  # requests for the missing ones only: no O(snapshots) work per snapshot
             reqs = tuple(self.probe_request(i) for i in missing)
             self.jobs.submit("drift", drift_job, self.probe_request(probe_idx[0]), reqs, frozenset(),

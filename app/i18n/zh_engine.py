@@ -263,8 +263,6 @@ TABLE = {
         "{source}，{where}：预设中不能设置 {fields}（每个运行在输出根目录下有自己的文件夹，并从头开始）",
     "{source}, {where}: field '{field}' must be {type}, got {value!r}":
         "{source}，{where}：字段 '{field}' 必须是 {type}，得到的是 {value!r}",
-    "{where}: unknown TrainConfig field '{field}'": "{where}：未知的 TrainConfig 字段 '{field}'",
-    "{where}: field '{field}' must be {type}, got {value!r}": "{where}：字段 '{field}' 必须是 {type}，得到的是 {value!r}",
     "no preset named {name!r} (bundled: {names}; or give a preset file's path)":
         "没有名为 {name!r} 的预设（内置的有：{names}；也可以给出预设文件的路径）",
     "{path}: no such preset file": "{path}：预设文件不存在",
@@ -374,4 +372,9 @@ TABLE = {
     "{head}; even 2 sentences do not fit: try a shorter max_seq_length or a smaller model. The last checkpoint is "
     "kept.":
         "{head}；连 2 个句子都放不下：请尝试更短的 max_seq_length 或更小的模型。最后的检查点已保留。",
+    "freeze_layers {count}: the model has {n} encoder layers (give 0..{n})":
+        "freeze_layers {count}：模型有 {n} 个编码器层（请给 0..{n}）",
+    "must be >= 0 (0: train every layer; K: keep the embeddings and the lowest K encoder layers as they are)":
+        "必须 >= 0（0：训练所有层；K：保持词嵌入和最低的 K 个编码器层不变）",
+    "{folder}: the embedding cache cannot be written ({error})": "{folder}：无法写入嵌入缓存（{error}）",
 }

@@ -141,4 +141,6 @@ TABLE: dict[str, str] = {
     "Show this welcome at start": "启动时显示此欢迎页",
     "Close": "关闭",
     "config field 'learning_rate': not a number ({value!r})": "配置字段 'learning_rate'：不是数字（{value!r}）",
+    "These pages are in English only. The studio's menus, messages and the tour (Help > Tour) are translated.":
+        "这些文档页面只有英文版。工作室的菜单、消息和导览（帮助 → 导览）均有中文。",
 }

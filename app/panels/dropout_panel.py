@@ -24,7 +24,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -42,7 +41,8 @@ from simcse_core.snapshot import Snapshot
 from app.i18n import N_, tr
 from app.panels.dropout_job import DropoutRequest, DropoutResult, run_dropout_job
 from app.panels.dropout_plot import COLOR_A, COLOR_B, COLOR_NEAR, DropoutPlot
-from app.panels.lens_plots import number, short
+from app.panels.lens_plots import number
+from app.widgets.sentence_combo import SentenceCombo, short
 
 if TYPE_CHECKING:
     from app.shell.context import StudioContext
@@ -130,11 +130,7 @@ class DropoutPanel(QWidget):
         lay.setSpacing(4)
         top = QHBoxLayout()
         top.addWidget(QLabel(tr("Sentence:")))
-        self.combo = QComboBox()
-        self.combo.setToolTip(tr("A probe sentence (or click a point in a view)"))
-        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.combo.setMinimumContentsLength(10)
-        self.combo.activated.connect(self._combo_activated)
+        self.combo = SentenceCombo(tr("A probe sentence (or click a point in a view)"), self.choose_row)
         top.addWidget(self.combo, 1)
         self.help_button = QToolButton()
         self.help_button.setText("?")
@@ -276,20 +272,10 @@ class DropoutPanel(QWidget):
             self.schedule(LIVE_MS)  # a snapshot a step must not mean a job (and a redraw) a step
 
     def _fill_combo(self, texts: list[str]) -> None:
-        combo = self.combo
-        combo.blockSignals(True)
-        combo.clear()
-        for row, text in enumerate(texts[:COMBO_LIMIT]):
-            combo.addItem(f"{row} · {short(text, 70)}", row)
-        combo.blockSignals(False)
+        self.combo.fill(enumerate(texts[:COMBO_LIMIT]), self.probe_row)
         self._combo_filled = True
         if not self.text and texts:
             self.choose_row(0, select=False)
-
-    def _combo_activated(self, index: int) -> None:
-        row = self.combo.itemData(index)
-        if row is not None:
-            self.choose_row(int(row))
 
     def choose_row(self, row: int, select: bool = True) -> None:
         """Show the probe sentence of ``row`` (``select``: make it the studio's selection)."""
@@ -297,16 +283,11 @@ class DropoutPanel(QWidget):
         if not 0 <= row < len(texts):
             return
         self.text, self.probe_row = texts[row], int(row)
-        self._set_combo(row)
+        self.combo.show_key(row)
         ids = self.ctx.run_model.probe_ids
         if select and ids is not None and row < len(ids):
             self.ctx.selection.select(int(ids[row]))
         self.schedule()
-
-    def _set_combo(self, row: int | None) -> None:
-        self.combo.blockSignals(True)
-        self.combo.setCurrentIndex(-1 if row is None else self.combo.findData(int(row)))
-        self.combo.blockSignals(False)
 
     def _on_selected(self, corpus_id: Any) -> None:
         if corpus_id is None:
@@ -320,7 +301,7 @@ class DropoutPanel(QWidget):
         text = self.ctx.sentences(int(corpus_id))  # a sentence outside the probe set: no nearest known
         if text:
             self.text, self.probe_row = text, None
-            self._set_combo(None)
+            self.combo.show_key(None)
             self.schedule()
 
     def _on_snapshot_index(self, _index: int) -> None:

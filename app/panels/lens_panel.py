@@ -52,7 +52,8 @@ from simcse_core.snapshot import Snapshot
 
 from app.i18n import N_, tr
 from app.panels.lens_inputs import PROBE_LIMIT, LensInputs, ProbeLoader
-from app.panels.lens_plots import TOP_BARS, LensPlots, number, short
+from app.panels.lens_plots import TOP_BARS, LensPlots, number
+from app.widgets.sentence_combo import SentenceCombo, short
 from app.panels.triplet_section import TripletSection
 
 if TYPE_CHECKING:
@@ -166,11 +167,8 @@ class LensPanel(QWidget):
     def _anchor_row(self) -> QHBoxLayout:
         top = QHBoxLayout()
         top.addWidget(QLabel(tr("Anchor:")))
-        self.anchor_combo = QComboBox()
-        self.anchor_combo.setToolTip(tr("Pick an anchor among the last batch's sentences (or click a point in a view)"))
-        self.anchor_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.anchor_combo.setMinimumContentsLength(10)
-        self.anchor_combo.activated.connect(self._combo_activated)
+        self.anchor_combo = SentenceCombo(tr("Pick an anchor among the last batch's sentences (or click a point in a "
+                                             "view)"), self._combo_chosen)
         top.addWidget(self.anchor_combo, 1)
         self.help_button = QToolButton()
         self.help_button.setText("?")
@@ -265,26 +263,15 @@ class LensPanel(QWidget):
 
     def _fill_combo(self) -> None:
         ids = self.inputs.batch_ids
-        combo = self.anchor_combo
-        combo.blockSignals(True)
-        combo.clear()
-        if ids is not None:
-            for cid in ids:
-                text = self.text_of(int(cid))
-                combo.addItem(f"{int(cid)} · {short(text, 70) or tr('(text unknown)')}", int(cid))
-            if self.anchor_id is not None:
-                combo.setCurrentIndex(combo.findData(int(self.anchor_id)))
-        combo.blockSignals(False)
+        items = [] if ids is None else [(int(cid), self.text_of(int(cid))) for cid in ids]
+        self.anchor_combo.fill(items, self.anchor_id)
 
     # ------------------------------------------------------------------ anchor
     def _on_selected(self, corpus_id: Any) -> None:
         if corpus_id is not None:  # None: keep showing the last anchor
             self.select_anchor(int(corpus_id))
 
-    def _combo_activated(self, index: int) -> None:
-        cid = self.anchor_combo.itemData(index)
-        if cid is None:
-            return
+    def _combo_chosen(self, cid: int) -> None:
         self.selection.select(int(cid))  # comes back through _on_selected
         if self.anchor_id != int(cid):
             self.select_anchor(int(cid))
@@ -293,13 +280,8 @@ class LensPanel(QWidget):
         """Show ``corpus_id`` (from the batch when it is in it, else from the probe set)."""
         self.anchor_id = int(corpus_id)
         self._explicit = True
-        self._set_combo(self.anchor_id)
+        self.anchor_combo.show_key(self.anchor_id)
         self._anchor_changed()
-
-    def _set_combo(self, corpus_id: int) -> None:
-        self.anchor_combo.blockSignals(True)
-        self.anchor_combo.setCurrentIndex(self.anchor_combo.findData(int(corpus_id)))
-        self.anchor_combo.blockSignals(False)
 
     def _source_chosen(self, index: int) -> None:
         self.want_source = str(self.source_combo.itemData(index))
@@ -376,7 +358,7 @@ class LensPanel(QWidget):
         if self.anchor_id is None:
             self.anchor_id = self.current.anchor_id
         if self.anchor_id is not None and self.anchor_combo.currentData() != self.anchor_id:
-            self._set_combo(self.anchor_id)
+            self.anchor_combo.show_key(self.anchor_id)
         inp = self.inputs
         if inp.batch_sim is not None:
             self.histograms = batch_lens_histograms(inp.batch_sim, inp.batch_t, self.t_prime)

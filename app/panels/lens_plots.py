@@ -42,14 +42,6 @@ def brush(color: str, alpha: int = 255) -> QColor:
     return c
 
 
-def short(text: str | None, n: int = 90) -> str:
-    """``text`` on one line, cut to ``n`` characters."""
-    if not text:
-        return ""
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 def number(value: float, fmt: str = "{:.3g}") -> str:
     """``value`` formatted, never "-0" (a rounded negative zero loses its sign) and
     "–" when it is not finite."""

@@ -11,9 +11,10 @@ from typing import Any
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QDialog, QMessageBox, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDialog, QLabel, QMessageBox, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout,
+                               QWidget)
 
-from app.i18n import N_, tr
+from app.i18n import N_, language, tr
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = (  # (menu text, path relative to the project)
@@ -43,6 +44,12 @@ class DocViewer(QDialog):
         self.setObjectName("docViewer")
         self.resize(820, 640)
         lay = QVBoxLayout(self)
+        if language() != "en":  # the pages are written in English; say so in the studio's language
+            self.language_note = QLabel(tr("These pages are in English only. The studio's menus, messages and the "
+                                           "tour (Help > Tour) are translated."))
+            self.language_note.setObjectName("docLanguageNote")
+            self.language_note.setWordWrap(True)
+            lay.addWidget(self.language_note)
         self.browser = QTextBrowser()
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._link)

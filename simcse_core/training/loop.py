@@ -23,7 +23,7 @@ from ..config import TrainConfig
 from ..control import LOADING_PHASE, TrainControl
 from ..errors import ConfigError, TrainingError
 from ..gradcache import RngState
-from ..model import load_model
+from ..model import freeze_lower_layers, load_model
 from ..runs import RunWriter
 from ..snapshot import Snapshot
 from ..storage import RunLock
@@ -64,8 +64,7 @@ class TrainLoop:
 
     State the loop changes as it goes: ``step``, ``temperature``, ``fn_policy`` and
     ``lr_scale`` (live changes), ``pending_losses`` (step losses since the last
-    snapshot, still on the device), ``events`` (what the next snapshot reports),
-    ``stopped`` and ``compiled``.
+    snapshot, still on the device), ``events`` (what the next snapshot reports), ``stopped`` and ``compiled``.
     """
 
     def __init__(self, config: TrainConfig, control: TrainControl, device: torch.device,
@@ -108,6 +107,7 @@ class TrainLoop:
         self.control.status(f"{LOADING_PHASE} ({config.model_name_or_path})")
         self.encoder = load_model(config.model_name_or_path, config.pooler_type, config.mlp_only_train,
                                   config.dropout, config.max_seq_length, config.allow_pickle, config.seed)
+        freeze_lower_layers(self.encoder.backbone, config.freeze_layers)  # 0 (the default): none
         corpus = Path(config.train_file).name if config.train_file else "the demo corpus"
         self.control.status(f"reading and tokenising {corpus}")
         self.data = load_train_data(config, self.encoder.tokenizer)

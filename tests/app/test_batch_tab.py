@@ -160,6 +160,30 @@ def test_hidden_view_computes_nothing_until_shown(qtbot, batch_view):
     assert tab.shown is None and tab.display is None
 
 
+def test_a_live_run_reaches_the_view_at_most_once_per_live_ms(qtbot, batch_view):
+    """A snapshot every step: the first is drawn at once, those that follow within
+    LIVE_MS fold into one drawing of the newest; the run's last snapshot at once."""
+    from app.batch_tab.feed import LIVE_MS
+
+    tab, ctx = batch_view
+    z1, z2 = clustered_views(6, seed=6)
+    _add(qtbot, tab, ctx, batch_snapshot(1, z1, z2, 0.05, "simcse", np.arange(6)))
+    assert tab.feed.jobs == 1 and tab.shown.step == 1
+    t0 = time.perf_counter()
+    for step in range(2, 32):  # 30 snapshots in a burst
+        ctx.run_model.add(batch_snapshot(step, z1, z2, 0.05, "simcse", np.arange(6)))
+    burst_s = time.perf_counter() - t0
+    qtbot.waitUntil(lambda: tab.shown is not None and tab.shown.step == 31 and not tab.feed.busy, timeout=30_000)
+    assert tab.feed.jobs <= 2 + int(1000 * (time.perf_counter() - t0) / LIVE_MS), tab.feed.jobs
+    assert tab.feed.jobs < 10 and burst_s < 5
+    last = batch_snapshot(32, z1, z2, 0.05, "simcse", np.arange(6))
+    last.done = True
+    jobs = tab.feed.jobs
+    with qtbot.waitSignal(tab.drawn, timeout=LIVE_MS // 2):  # not held back by the pacing
+        ctx.run_model.add(last)
+    assert tab.shown.step == 32 and tab.feed.jobs == jobs + 1
+
+
 def test_batch_of_512_draws_as_one_image(qtbot, batch_view):
     tab, ctx = batch_view
     n = 512

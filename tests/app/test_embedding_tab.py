@@ -168,3 +168,31 @@ def test_a_long_run_keeps_a_bounded_window_of_frames(qtbot, tab, monkeypatch):
     qtbot.waitUntil(lambda: {0, 1, 2, 3} <= set(c.frames) or {1, 2, 3, 4} <= set(c.frames), timeout=2 * TIMEOUT)
     assert len(c.frames) <= 6 and 2 in c.frames
     assert len(v.drift_series()[0]) == 14  # drift is a float a snapshot: all kept
+
+
+def test_pending_scan_equals_a_full_scan_as_the_run_grows():
+    """The UMAP and drift schedulers' incremental 'which snapshots still lack a result'
+    (PendingScan) equals a full scan after every change: new snapshots, results arriving,
+    a cadence, and an entry inserted in the middle (a followed run's late files)."""
+    import random
+
+    from app.embedding_tab.controller import PendingScan
+
+    rng = random.Random(0)
+    seq: list[int] = []
+    done: set[int] = set()
+    scan = PendingScan()
+    every = 3
+    for t in range(400):
+        r = rng.random()
+        if r < 0.5:
+            seq.append((seq[-1] + rng.randint(1, 3)) if seq else 0)
+        elif r < 0.8 and seq:
+            done.add(rng.choice(seq))
+        elif r < 0.83 and len(seq) > 3:  # a late entry between two seen ones
+            k = rng.randrange(1, len(seq))
+            gap = [v for v in range(seq[k - 1] + 1, seq[k]) if v not in seq]
+            if gap:
+                seq.insert(k, gap[0])
+        full = [i for k, i in enumerate(seq) if k % every == 0 and i not in done]
+        assert scan.update(seq, done.__contains__, lambda k: k % every == 0) == full, t

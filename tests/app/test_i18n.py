@@ -293,3 +293,24 @@ def test_the_unreadable_corpus_warning_in_both_languages():
         i18n.set_language("en")
     share = re.search(r"(\d+)% of its tokens", engine).group(1)
     assert zh.startswith("默认模型读不懂") and f"{share}% 的词元" in zh and "[UNK]" in zh
+
+
+def test_help_pages_say_they_are_in_english(qtbot, tmp_path):
+    """The Help pages are the project's English docs: in Chinese the viewer says so, in
+    Chinese, above the page; in English there is no such note."""
+    from app.shell.help import DocViewer
+
+    page = tmp_path / "page.md"
+    page.write_text("# A page\n\nSome text.\n", encoding="utf-8")
+    english = DocViewer(page)
+    qtbot.addWidget(english)
+    assert not hasattr(english, "language_note")
+    i18n.set_language("zh")
+    try:
+        chinese = DocViewer(page)
+        qtbot.addWidget(chinese)
+        note = chinese.language_note.text()
+        assert "英文" in note and not re.search(r"[A-Za-z]{3,}", note), note
+        assert "Some text." in chinese.browser.toPlainText()
+    finally:
+        i18n.set_language("en")

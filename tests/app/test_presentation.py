@@ -3,16 +3,13 @@ screenshots of presentation mode and of the comparison window under Xvfb."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
 from app.tools.presentation import DEFAULT_SCALE
+from xvfb_common import run_probe
 
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 OUT = ROOT / "test-output" / "xvfb"
@@ -92,58 +89,6 @@ def test_keys_move_the_timeline_and_switch_views(qtbot, studio):
     assert not emb.timeline.play_button.isChecked()
     qtbot.keyClick(w, Qt.Key.Key_F11)  # F11 toggles too
     assert not pres.active
-
-
-SCRIPT = textwrap.dedent("""
-    import sys, time
-    from pathlib import Path
-    from PySide6.QtCore import QSettings, QEventLoop
-    from PySide6.QtWidgets import QApplication
-
-    run_a, run_b, out, tmp = sys.argv[1:5]
-    app = QApplication([sys.argv[0]])
-    app.setStyle("Fusion")
-    from app.shell.main_window import MainWindow
-
-    def wait(pred, seconds):
-        end = time.time() + seconds
-        while time.time() < end:
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            if pred():
-                return True
-            time.sleep(0.02)
-        return False
-
-    w = MainWindow(settings=QSettings(tmp + "/s.ini", QSettings.Format.IniFormat), runs_root=tmp + "/runs",
-                   restore=False, torch_threads=1)
-    tools = w.tools
-    w.embedding.start_warmup()
-    w.show()
-    w.open_run(run_a)
-    wait(lambda: len(w.model.snapshots) >= 4, 60)
-    w.tools.presentation.enter()
-    w.tools.presentation.show_view(2)
-    wait(lambda: w.embedding.drawn_index is not None and w.embedding.umap, 90)
-    wait(lambda: False, 1.0)
-    print("size", w.width(), w.height(), flush=True)
-    w.grab().save(out + "/presentation-embedding.png")
-    w.tools.presentation.show_view(1)
-    wait(lambda: False, 1.0)
-    w.grab().save(out + "/presentation-training.png")
-    w.tools.presentation.leave()
-    cw = tools.open_compare([run_a, run_b], ["t = 0.05", "t = 1"])
-    cw.resize(1600, 1000)
-    wait(lambda: len(cw.runs) == 2 and cw.drawn_position is not None, 60)
-    with_step = cw.union_steps[1] if len(cw.union_steps) > 1 else cw.step
-    cw.set_step(int(with_step))
-    wait(lambda: cw.drawn_position == cw.position, 30)
-    wait(lambda: False, 1.0)
-    cw.grab().save(out + "/compare.png")
-    print("done", flush=True)
-    tools.shutdown()
-    w.close()
-""")
-
 
 
 def lens_cells_elided(table) -> list[str]:
@@ -228,17 +173,8 @@ def test_xvfb_screenshots_presentation_and_compare(tmp_path, finished_run, tiny_
     OUT.mkdir(parents=True, exist_ok=True)
     for name in ("presentation-embedding.png", "presentation-training.png", "compare.png"):
         (OUT / name).unlink(missing_ok=True)
-    script = tmp_path / "shots.py"
-    script.write_text(SCRIPT)
-    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    env["NUMBA_NUM_THREADS"] = "1"
-    env["SIMCSE_STUDIO_GL"] = "1"  # the 3D sphere despite Xvfb's software GL
-    r = subprocess.run([xvfb, "-a", "-s", "-screen 0 1920x1080x24", sys.executable, str(script), str(warm), str(hot),
-                        str(OUT), str(tmp_path)], capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
-    assert r.returncode == 0 and "done" in r.stdout, f"{r.stdout}\n{r.stderr[-3000:]}"
-    assert "Traceback" not in r.stderr, r.stderr[-3000:]
+    run_probe("xvfb_presentation_probe.py", [warm, hot, OUT, tmp_path], tmp_path, xvfb, timeout=240,
+              env={"NUMBA_NUM_THREADS": "1", "SIMCSE_STUDIO_GL": "1"})  # the 3D sphere despite software GL
     from PySide6.QtGui import QImage
 
     for name in ("presentation-embedding.png", "presentation-training.png"):

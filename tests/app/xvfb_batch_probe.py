@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings
-from xvfb_common import finish, wait
+from xvfb_common import finish, studio, wait
 from PySide6.QtWidgets import QApplication
 
 T = 0.05
@@ -90,14 +89,7 @@ def shoot(app: QApplication, w: Any, name: str, out: str, row: int, cell: tuple[
 
 def main() -> int:
     out, tmp = sys.argv[1:3]
-    app = QApplication([sys.argv[0]])
-    app.setStyle("Fusion")
-    from app.shell.main_window import MainWindow
-
-    w = MainWindow(settings=QSettings(tmp + "/s.ini", QSettings.Format.IniFormat), runs_root=tmp + "/runs",
-                   restore=False, torch_threads=1)
-    w.setGeometry(0, 0, 1920, 1080)
-    w.show()
+    app, w = studio(tmp, geometry=(1920, 1080))
     report: dict[str, Any] = {}
     for n in (64, 512):
         run, loss = make_run(Path(tmp) / f"batch{n}", n)

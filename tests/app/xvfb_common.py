@@ -31,12 +31,15 @@ def fresh_output(out: Path) -> Path:
 
 
 def run_probe(probe: str, args: list[str], tmp_path: Path, xvfb_run: str, *, screen: str = "1920x1080x24",
-              timeout: int = 180) -> subprocess.CompletedProcess:
+              timeout: int = 180, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run ``tests/app/<probe>`` with ``args`` in a fresh X server (a real xcb window,
-    settings and data under ``tmp_path``); asserts it exited 0 without a traceback."""
+    settings and data under ``tmp_path``, ``env`` added); asserts it exited 0 without a
+    traceback."""
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    env.update(extra)
     script = Path(__file__).with_name(probe)
     r = subprocess.run([xvfb_run, "-a", "-s", f"-screen 0 {screen}", sys.executable, str(script), *map(str, args)],
                        capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
@@ -51,6 +54,34 @@ def probe_report(r: subprocess.CompletedProcess) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- probe side
+def studio(tmp: str, *, language: str = "en", settings: str = "s.ini",
+           geometry: tuple[int, int] | None = None) -> tuple[Any, Any]:
+    """The probe's QApplication (Fusion) and a real studio window in ``language``,
+    its settings and runs under ``tmp``, shown (at ``geometry`` when given)."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from app.i18n import set_language
+
+    set_language(language)
+    app = QApplication([sys.argv[0]])
+    app.setStyle("Fusion")
+    from app.shell.main_window import MainWindow
+
+    w = MainWindow(settings=QSettings(f"{tmp}/{settings}", QSettings.Format.IniFormat), runs_root=f"{tmp}/runs",
+                   restore=False, torch_threads=1)
+    if geometry is not None:
+        w.setGeometry(0, 0, *geometry)
+    w.show()
+    return app, w
+
+
+def open_and_wait(app: Any, window: Any, run: str, snapshots: int = 4) -> None:
+    """Open the run folder ``run`` and wait (up to a minute) for ``snapshots`` of it."""
+    window.open_run(run)
+    wait(app, 60, lambda: len(window.model.snapshots) >= snapshots)
+
+
 def wait(app: Any, seconds: float, pred=lambda: False) -> bool:
     """Run the event loop for up to ``seconds``; True as soon as ``pred()`` holds."""
     from PySide6.QtCore import QEventLoop

@@ -17,8 +17,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRect, QSettings
-from xvfb_common import finish, wait
+from PySide6.QtCore import QPoint, QRect
+from xvfb_common import finish, open_and_wait, studio, wait
 from PySide6.QtWidgets import QApplication, QScrollArea
 
 
@@ -49,15 +49,8 @@ def layout(w: Any, panel: Any) -> tuple[bool, bool]:
 
 def main() -> int:
     run, out_dir, tmp = sys.argv[1:4]
-    app = QApplication([sys.argv[0]])
-    app.setStyle("Fusion")
-    from app.shell.main_window import MainWindow
-
-    w = MainWindow(settings=QSettings(tmp + "/s.ini", QSettings.Format.IniFormat), runs_root=tmp + "/runs",
-                   restore=False, torch_threads=1)
-    w.show()
-    w.open_run(run)
-    wait(app, 60, lambda: len(w.model.snapshots) >= 4)
+    app, w = studio(tmp)
+    open_and_wait(app, w, run)
     w.show_embedding_views()
     wait(app, 30, lambda: w.embedding.drawn_index is not None)
     panel = w.context.parts.dropout

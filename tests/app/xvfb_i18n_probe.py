@@ -11,28 +11,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xvfb_common import finish, wait  # noqa: E402
+from xvfb_common import finish, studio, wait  # noqa: E402
 from xvfb_layout_probe import dock_problems  # noqa: E402
 
 
 def main() -> int:
     lang, run, out_dir, tmp = sys.argv[1:5]
-    app = QApplication([sys.argv[0]])
-    app.setStyle("Fusion")
-    from app.i18n import set_language
-
-    set_language(lang)
-    from app.shell.main_window import MainWindow
-
-    w = MainWindow(settings=QSettings(tmp + "/s.ini", QSettings.Format.IniFormat), runs_root=tmp + "/runs",
-                   restore=False, torch_threads=1)
-    w.show()
-    w.setGeometry(0, 0, 1920, 1080)
+    app, w = studio(tmp, language=lang, geometry=(1920, 1080))
     w.open_run(run)
     wait(app, 60, lambda: len(w.model.snapshots) >= 4)
     prefix = f"{out_dir}/studio-{lang}"

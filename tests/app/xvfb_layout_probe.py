@@ -18,8 +18,8 @@ import sys
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSettings, Qt
-from xvfb_common import finish, wait
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
+from xvfb_common import finish, open_and_wait, studio, wait
 from PySide6.QtWidgets import QApplication, QScrollArea
 
 
@@ -114,16 +114,10 @@ def check(app: QApplication, w: Any, name: str, out_dir: str, ids: tuple[int, in
 
 def main() -> int:
     run, out_dir, tmp = sys.argv[1:4]
-    app = QApplication([sys.argv[0]])
-    app.setStyle("Fusion")
-    from app.shell.main_window import MainWindow
     from simcse_core.false_negatives import Candidate
 
-    w = MainWindow(settings=QSettings(tmp + "/s.ini", QSettings.Format.IniFormat), runs_root=tmp + "/runs",
-                   restore=False, torch_threads=1)
-    w.show()
-    w.open_run(run)
-    wait(app, 60, lambda: len(w.model.snapshots) >= 4)
+    app, w = studio(tmp)
+    open_and_wait(app, w, run)
     w.show_embedding_views()
     wait(app, 30, lambda: w.embedding.drawn_index is not None)
     ids = (int(w.model.probe_ids[0]), int(w.model.probe_ids[1]))

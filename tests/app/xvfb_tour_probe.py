@@ -14,12 +14,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from PySide6.QtCore import QRect, QSettings
+from PySide6.QtCore import QRect
 from PySide6.QtGui import QAction, QFontInfo
-from xvfb_common import finish, wait
-from PySide6.QtWidgets import QApplication
-
-
+from xvfb_common import finish, open_and_wait, studio, wait
 
 
 def rect(r: QRect | None) -> list[int] | None:
@@ -28,19 +25,8 @@ def rect(r: QRect | None) -> list[int] | None:
 
 def main() -> int:
     run, out_dir, tmp, language = sys.argv[1:5]
-    from app import i18n
-
-    i18n.set_language(language)
-    app = QApplication([sys.argv[0]])
-    app.setStyle("Fusion")
-    from app.shell.main_window import MainWindow
-
-    w = MainWindow(settings=QSettings(tmp + f"/s-{language}.ini", QSettings.Format.IniFormat),
-                   runs_root=tmp + "/runs", restore=False, torch_threads=1)
-    w.setGeometry(0, 0, 1920, 1080)
-    w.show()
-    w.open_run(run)
-    wait(app, 60, lambda: len(w.model.snapshots) >= 4)
+    app, w = studio(tmp, language=language, settings=f"s-{language}.ini", geometry=(1920, 1080))
+    open_and_wait(app, w, run)
     wait(app, 2)
     action = next(a for a in w.findChildren(QAction) if a.objectName() == "helpTour")
     action.trigger()

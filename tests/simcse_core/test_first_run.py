@@ -52,6 +52,30 @@ def test_reinit_changes_the_top_layers_and_keeps_the_rest(tiny_model, count, fre
             assert torch.equal(w, kept[name]), name  # embeddings (and lower layers) kept
 
 
+def test_frozen_layers_keep_their_weights_while_the_top_trains(tiny_model, small_corpus, tmp_path):
+    """freeze_layers K: after training the embeddings and the lowest K encoder layers are
+    bit-identical to the start, the fresh layer above changed; K out of range is refused."""
+    from simcse_core.model import freeze_lower_layers
+
+    start = _params(load_model(f"reinit:1:{tiny_model}", seed=42))
+    cfg = TrainConfig(model_name_or_path=f"reinit:1:{tiny_model}", train_file=small_corpus, freeze_layers=1,
+                      per_device_train_batch_size=8, max_steps=3, snapshot_every=3, probe_size=16,
+                      align_probe_size=8, max_seq_length=32, learning_rate=1e-3, output_dir=str(tmp_path / "run"),
+                      seed=42)
+    for _ in train(cfg.validate()):
+        pass
+    after = _params(load_model(str(tmp_path / "run" / "model")))
+    frozen = [k for k in start if k.startswith("embeddings.") or k.startswith("encoder.layer.0.")]
+    fresh = [k for k in start if k.startswith("encoder.layer.1.")]
+    assert frozen and fresh
+    assert all(torch.equal(start[k], after[k]) for k in frozen)
+    assert sum(not torch.equal(start[k], after[k]) for k in fresh) >= len(fresh) // 2
+    with pytest.raises(ModelError, match="freeze_layers 3: the model has 2 encoder layers"):
+        freeze_lower_layers(load_model(tiny_model).backbone, 3)
+    with pytest.raises(Exception, match="freeze_layers"):
+        TrainConfig(freeze_layers=-1).validate()
+
+
 @pytest.mark.slow
 def test_reinit_all_of_the_default_keeps_its_word_embeddings():
     packaged = load_model("default")

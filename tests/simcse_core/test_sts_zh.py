@@ -76,3 +76,53 @@ def test_simcse_eval_accepts_a_folder_of_chinese_files(tiny_model, sts_zh_rows, 
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {f"{sts_zh_rows.parent.name}/zh-dev", "zh-dev"}
     assert all(v is not None and math.isfinite(v) for v in out.values())
+
+
+@pytest.fixture(scope="module")
+def chinese_model(tmp_path_factory):
+    """A local Chinese model folder of the kind a person brings: a small random BERT whose
+    vocabulary holds the characters of the Chinese STS-B (one token per character, as
+    Chinese BERTs tokenise), saved with safetensors and its tokenizer files."""
+    if not VALID_ZH.is_file():
+        pytest.skip(f"{VALID_ZH} is not here")
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("zh-model") / "tiny-chinese-bert"
+    folder.mkdir()
+    text = VALID_ZH.read_text(encoding="utf-8")
+    chars = sorted({ch for ch in text if not ch.isspace() and not ch.isdigit()})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"0123456789", *chars]
+    BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True,
+                      tokenize_chinese_chars=True).save_pretrained(folder)
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=128)
+    BertModel(cfg).save_pretrained(folder, safe_serialization=True)
+    return str(folder)
+
+
+def test_a_local_chinese_model_reads_chinese_trains_and_evaluates(chinese_model, sts_zh_rows, tmp_path, capsys):
+    """With a model made for the language, a Chinese corpus is readable (no [UNK]
+    warning, unlike with the default English model), trains, and evaluates on the
+    Chinese STS-B through `simcse eval`."""
+    from simcse_core.cli import main
+    from simcse_core.vocab import THRESHOLD, load_tokenizer, unknown_share
+
+    sentences = [s for row in VALID_ZH.read_text(encoding="utf-8").splitlines()[:200] for s in row.split("\t")[:2]]
+    own = unknown_share(load_tokenizer(chinese_model), sentences, model_name="tiny-chinese-bert")
+    english = unknown_share(load_tokenizer("default"), sentences, model_name="the default model")
+    assert own.unk_token_share < 0.01 and own.message == ""
+    assert english.unk_token_share > THRESHOLD and english.message
+    corpus = tmp_path / "zh.txt"
+    corpus.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "--model_name_or_path", chinese_model, "--train_file", str(corpus), "--pooler_type", "avg",
+                 "--max_steps", "3", "--per_device_train_batch_size", "8", "--max_seq_length", "32",
+                 "--probe_size", "32", "--output_dir", str(out), "--quiet"]) == 0
+    assert "[UNK]" not in capsys.readouterr().err
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert records[-1]["step"] == 3 and all(math.isfinite(r["loss"]) for r in records if r.get("loss") is not None)
+    assert main(["eval", "--model_name_or_path", str(out / "model"), "--eval_file", str(sts_zh_rows)]) == 0
+    score = json.loads(capsys.readouterr().out)["zh-dev"]
+    assert score is not None and math.isfinite(score)

@@ -1,0 +1,167 @@
+"""Embeddings of a whole corpus, cached on disk: computed once, reopened at once, resumed
+after a cancel (groundwork for exploring a large corpus, issue 16).
+
+A cache is a folder holding ``embeddings.f16.npy`` (an (N, D) float16 array, memory-mapped:
+a million sentences x 384 dims is 768 MB on disk and nothing in memory until read) and
+``manifest.json``: what the rows are embeddings *of* (the model's fingerprint, its pooling
+and maximum length, the corpus file's SHA-256 and sentence count) and how many rows are
+written (``done``). Rows are written in corpus order, a chunk at a time; the manifest is
+replaced atomically after each chunk, so a cancelled or killed encode resumes at the last
+whole chunk, and a cache whose manifest does not match what is asked for is never used
+(a changed corpus or model starts a new cache).
+
+    key = cache_key(model_folder, "avg", 128, corpus_path, len(sentences))
+    cache = EmbeddingCache.open(default_cache_dir(corpus_path, key), key, n=len(sentences), dim=384)
+    encode_into(encoder, sentences, cache, progress=..., should_stop=...)
+    X = cache.array()  # (N, D) float16, read-only memory map
+
+No Qt; the studio runs :func:`encode_into` in a worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import StorageError
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+EMBEDDINGS = "embeddings.f16.npy"
+CHUNK = 4096  # sentences encoded (and committed) at a time
+_MODEL_FILES = (".json", ".safetensors", ".txt", ".model")  # what identifies a model folder's weights and tokenizer
+
+
+def file_sha256(path: str | Path, block: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while data := f.read(block):
+            h.update(data)
+    return h.hexdigest()
+
+
+def model_fingerprint(folder: str | Path) -> str:
+    """SHA-256 over a model folder's configuration, weight and tokenizer files (names and
+    contents, sub-folders included): the same weights give the same fingerprint wherever
+    the folder lies; any changed weight gives another."""
+    root = Path(folder)
+    h = hashlib.sha256()
+    for p in sorted(q for q in root.rglob("*") if q.is_file() and q.suffix in _MODEL_FILES):
+        h.update(p.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        h.update(file_sha256(p).encode("ascii"))
+    return h.hexdigest()
+
+
+def cache_key(model_folder: str | Path, pooler_type: str, max_seq_length: int, corpus: str | Path,
+              count: int) -> dict[str, Any]:
+    """What a cache's rows are embeddings of (compared in full when a cache is reopened)."""
+    return {"format": FORMAT, "model": model_fingerprint(model_folder), "pooler_type": str(pooler_type),
+            "max_seq_length": int(max_seq_length), "corpus_sha256": file_sha256(corpus), "count": int(count)}
+
+
+def default_cache_dir(corpus: str | Path, key: dict[str, Any]) -> Path:
+    """``<corpus>.simcse-cache/<key hash>/`` beside the corpus (one folder per model and
+    settings, so several models' embeddings of one corpus coexist)."""
+    p = Path(corpus)
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    return p.parent / f"{p.name}.simcse-cache" / digest
+
+
+class EmbeddingCache:
+    """One cache folder (see the module note). Use :meth:`open`."""
+
+    def __init__(self, folder: Path, key: dict[str, Any], n: int, dim: int, done: int) -> None:
+        self.folder, self.key, self.n, self.dim, self.done = folder, key, n, dim, done
+        self._rows: np.memmap | None = None
+
+    # ------------------------------------------------------------------ open
+    @classmethod
+    def open(cls, folder: str | Path, key: dict[str, Any], n: int, dim: int) -> EmbeddingCache:
+        """The cache in ``folder`` if its manifest matches ``key`` and the shape (resuming
+        at its ``done``); else a new, empty one there (an old one is replaced)."""
+        folder = Path(folder)
+        old = read_manifest(folder)
+        if old is not None and old.get("key") == key and old.get("shape") == [n, dim] \
+                and (folder / EMBEDDINGS).is_file():
+            return cls(folder, key, n, dim, int(old.get("done", 0)))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / MANIFEST).unlink(missing_ok=True)  # no manifest: the old rows are never read as the new
+            np.lib.format.open_memmap(folder / EMBEDDINGS, mode="w+", dtype=np.float16, shape=(n, dim)).flush()
+        except OSError as e:
+            raise StorageError("{folder}: the embedding cache cannot be written ({error})", folder=str(folder),
+                               error=e.strerror or str(e)) from None
+        cache = cls(folder, key, n, dim, 0)
+        cache._commit()
+        return cache
+
+    @property
+    def complete(self) -> bool:
+        return self.done >= self.n
+
+    # ------------------------------------------------------------------ rows
+    def write(self, start: int, rows: np.ndarray) -> None:
+        """Rows ``start:start + len(rows)`` (float32 or float16), then ``done`` moves to
+        their end once they are on disk. Rows are written in order (``start == done``)."""
+        if start != self.done:
+            raise ValueError(f"rows must follow the {self.done} written (got start {start})")
+        if self._rows is None:
+            self._rows = np.load(self.folder / EMBEDDINGS, mmap_mode="r+")
+        end = start + len(rows)
+        self._rows[start:end] = np.asarray(rows, dtype=np.float16)
+        self._rows.flush()
+        self.done = end
+        self._commit()
+
+    def array(self) -> np.ndarray:
+        """The written rows, (done, D) float16, a read-only memory map."""
+        return np.load(self.folder / EMBEDDINGS, mmap_mode="r")[: self.done]
+
+    def close(self) -> None:
+        self._rows = None
+
+    def _commit(self) -> None:
+        tmp = self.folder / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps({"key": self.key, "shape": [self.n, self.dim], "done": self.done,
+                                   "dtype": "float16"}, indent=1), encoding="utf-8")
+        os.replace(tmp, self.folder / MANIFEST)
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any] | None:
+    """A cache folder's manifest, or None when it is missing or unreadable."""
+    try:
+        obj = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def encode_into(encoder: Any, sentences: Sequence[str], cache: EmbeddingCache, *, batch_size: int = 128,
+                chunk: int = CHUNK, progress: Callable[[int, int], None] | None = None,
+                should_stop: Callable[[], bool] | None = None) -> bool:
+    """Encode the rows ``cache`` still lacks, a ``chunk`` at a time, committing each;
+    ``progress(done, total)`` after each chunk; stops between chunks when
+    ``should_stop()`` says so. True when the cache is complete."""
+    total = len(sentences)
+    if total != cache.n:
+        raise ValueError(f"{total} sentences for a cache of {cache.n} rows")
+    while not cache.complete:
+        if should_stop is not None and should_stop():
+            return False
+        start = cache.done
+        end = min(total, start + max(1, int(chunk)))
+        cache.write(start, encoder.encode(list(sentences[start:end]), batch_size=batch_size))
+        if progress is not None:
+            progress(cache.done, total)
+    return True
+
+
+__all__ = ["CHUNK", "EmbeddingCache", "cache_key", "default_cache_dir", "encode_into", "file_sha256",
+           "model_fingerprint", "read_manifest"]

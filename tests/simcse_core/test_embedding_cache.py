@@ -1,0 +1,105 @@
+"""A corpus's embeddings cached on disk (groundwork for issue 16): the cached rows are the
+encoder's embeddings (float16), a second open encodes nothing, a cancelled encode resumes
+where it stopped and ends as an uninterrupted one, and a changed corpus or model is never
+served from an old cache."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from simcse_core.data import read_corpus
+from simcse_core.embedding_cache import (EmbeddingCache, cache_key, default_cache_dir, encode_into,
+                                         model_fingerprint, read_manifest)
+from simcse_core.model import load_model
+
+
+class Counting:
+    """An encoder that counts the sentences it encodes."""
+
+    def __init__(self, enc) -> None:
+        self.enc, self.sentences = enc, 0
+
+    def encode(self, sentences, batch_size=128):
+        self.sentences += len(sentences)
+        return self.enc.encode(sentences, batch_size=batch_size)
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_model, small_corpus):
+    enc = load_model(tiny_model, "avg", max_seq_length=32)
+    sentences = read_corpus(small_corpus).sentences
+    return enc, sentences, enc.encode(sentences, batch_size=32)
+
+
+def _open(tiny_model, corpus, n, dim):
+    key = cache_key(tiny_model, "avg", 32, corpus, n)
+    return EmbeddingCache.open(default_cache_dir(corpus, key), key, n=n, dim=dim), key
+
+
+def test_cached_rows_are_the_encoders_and_a_second_open_encodes_nothing(setup, tiny_model, small_corpus, tmp_path):
+    enc, sentences, ref = setup
+    corpus = shutil.copy(small_corpus, tmp_path / "c.csv")
+    n, dim = ref.shape
+    cache, key = _open(tiny_model, corpus, n, dim)
+    counting = Counting(enc)
+    seen = []
+    assert encode_into(counting, sentences, cache, batch_size=32, chunk=64, progress=lambda d, t: seen.append((d, t)))
+    assert counting.sentences == n and seen[-1] == (n, n) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    X = cache.array()
+    assert X.dtype == np.float16 and X.shape == (n, dim) and isinstance(X, np.memmap)
+    np.testing.assert_allclose(X.astype(np.float32), ref, atol=2e-3)  # float16 of unit vectors
+    again, _ = _open(tiny_model, corpus, n, dim)
+    assert again.complete and again.folder == cache.folder
+    counting2 = Counting(enc)
+    assert encode_into(counting2, sentences, again) and counting2.sentences == 0
+    assert read_manifest(cache.folder)["key"] == key and cache.folder.parent.name == "c.csv.simcse-cache"
+
+
+def test_a_cancelled_encode_resumes_and_ends_as_one_run(setup, tiny_model, small_corpus, tmp_path):
+    enc, sentences, ref = setup
+    corpus = shutil.copy(small_corpus, tmp_path / "c.csv")
+    n, dim = ref.shape
+    cache, _ = _open(tiny_model, corpus, n, dim)
+    chunks = []
+    stop_after_two = lambda: len(chunks) >= 2  # noqa: E731
+    assert not encode_into(enc, sentences, cache, chunk=50, progress=lambda d, t: chunks.append(d),
+                           should_stop=stop_after_two)
+    assert cache.done == 100 and read_manifest(cache.folder)["done"] == 100
+    cache.close()
+    resumed, _ = _open(tiny_model, corpus, n, dim)  # a new process would do the same
+    assert resumed.done == 100
+    counting = Counting(enc)
+    assert encode_into(counting, sentences, resumed, chunk=50)
+    assert counting.sentences == n - 100
+    np.testing.assert_allclose(resumed.array().astype(np.float32), ref, atol=2e-3)
+
+
+def test_a_changed_corpus_or_model_is_not_served_from_the_old_cache(setup, tiny_model, small_corpus, tmp_path):
+    enc, sentences, ref = setup
+    corpus = tmp_path / "c.csv"
+    shutil.copy(small_corpus, corpus)
+    n, dim = ref.shape
+    cache, key = _open(tiny_model, corpus, n, dim)
+    encode_into(enc, sentences, cache)
+    corpus.write_text(corpus.read_text(encoding="utf-8").replace("a", "A", 1), encoding="utf-8")
+    changed, key2 = _open(tiny_model, corpus, n, dim)
+    assert key2["corpus_sha256"] != key["corpus_sha256"] and changed.done == 0
+    model2 = tmp_path / "model2"
+    shutil.copytree(tiny_model, model2)
+    assert model_fingerprint(model2) == model_fingerprint(tiny_model)  # where it lies does not matter
+    w = next(model2.glob("*.safetensors"))
+    data = bytearray(w.read_bytes())
+    data[-1] ^= 1  # one bit of one weight
+    w.write_bytes(bytes(data))
+    assert model_fingerprint(model2) != model_fingerprint(tiny_model)
+    # the same folder asked with another key starts over, its manifest rewritten first
+    other = dict(key, pooler_type="cls")
+    fresh = EmbeddingCache.open(cache.folder, other, n=n, dim=dim)
+    assert fresh.done == 0 and read_manifest(cache.folder)["key"] == other
+    (cache.folder / "manifest.json").write_text("{not json", encoding="utf-8")
+    assert EmbeddingCache.open(cache.folder, other, n=n, dim=dim).done == 0  # an unreadable manifest: anew
+    assert json.loads((cache.folder / "manifest.json").read_text(encoding="utf-8"))["done"] == 0
