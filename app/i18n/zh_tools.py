@@ -28,7 +28,7 @@ TABLE: dict[str, str] = {
     " · nearest ": " · 最近：",
     "{run} — step {step}": "{run} — 第 {step} 步",
     "{run} — no snapshot": "{run} — 没有快照",
-    "{title} (not in these runs)": "{title}（这些运行中没有）",
+    "not in these runs": "这些运行中没有",
     "Training plots (all)": "训练曲线（全部）",
     "Embedding space (the four views)": "嵌入空间（四个视图）",
     "Comparison: curves": "比较：曲线",

@@ -236,6 +236,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         self.markers: pg.ScatterPlotItem | None = None
         self.layout_plots = curve_plots()  # read once a window: a spec added at run time shows in the next one
         self.titles: dict[str, str] = {}
+        self.notes: dict[str, pg.TextItem] = {}  # in a plot none of the runs has data for: why it is empty
         for n, (key, title, _series, ylabel) in enumerate(self.layout_plots):
             title, ylabel = tr(title), tr(ylabel)
             p = self.ci.addPlot(row=0, col=n)
@@ -248,6 +249,11 @@ class CompareCurves(pg.GraphicsLayoutWidget):
             self.legends[key] = p.addLegend(offset=(-5, 5), labelTextSize="8pt")
             self.plots[key] = p
             self.curves[key] = []
+            note = pg.TextItem(tr("not in these runs"), color="#666666", anchor=(0.5, 0.5))
+            note.setPos(0.5, 0.5)  # the middle of an empty plot's default range
+            note.hide()
+            p.addItem(note, ignoreBounds=True)
+            self.notes[key] = note
             if key != "trajectory":
                 line = pg.InfiniteLine(pos=0, angle=90, pen=make_pen("#555555", 1.0, Qt.PenStyle.DashLine), movable=False)
                 line.hide()
@@ -275,11 +281,9 @@ class CompareCurves(pg.GraphicsLayoutWidget):
                     item.setData(s.x, s.y)
                 items.append(item)
             self.curves[key] = items
-            if series is not None:
+            if series is not None:  # a metric none of the runs measured (e.g. no STS file): said inside the plot
                 has_data = any(series in r.model.series and len(r.model.series[series]) for r in runs)
-                p.setTitle(self.titles[key] if has_data or not runs else
-                           tr("{title} (not in these runs)").format(title=self.titles[key]),
-                           size="10pt")
+                self.notes[key].setVisible(bool(runs) and not has_data)
 
     def show_step(self, step: int | None, runs: list[ComparedRun], shown: list[int | None]) -> None:
         for line in self.step_lines.values():

@@ -54,6 +54,12 @@ def test_two_temperatures_curves_views_and_overlap(qtbot, compare, finished_run,
             x, y = item.getData()
             np.testing.assert_array_equal(x, run.model.series[series].x)
             np.testing.assert_allclose(y, run.model.series[series].y)
+    # a metric neither run measured (no STS file) says so inside its plot; measured ones do not
+    assert not any("sts_spearman" in r.model.series and len(r.model.series["sts_spearman"]) for r in direct)
+    sts_keys = [k for k, _t, series, _y in cw.curves.layout_plots if series == "sts_spearman"]
+    assert sts_keys and all(cw.curves.notes[k].isVisible() for k in sts_keys)
+    assert cw.curves.notes[sts_keys[0]].textItem.toPlainText() == "not in these runs"
+    assert not cw.curves.notes["loss"].isVisible() and not cw.curves.notes["uniformity"].isVisible()
     for item, run in zip(cw.curves.curves["trajectory"], direct):
         x, y = item.getData()
         np.testing.assert_allclose(x, run.model.trajectory.x)
