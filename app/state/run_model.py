@@ -151,14 +151,16 @@ class ScalarColumns:
         return ScalarRow(self, i)
 
     def get(self, row: int, key: str) -> float | None:
-        j = self.keys.get(key)
-        if j is None or j >= self._present.shape[1] or not self._present[row, j]:
+        # the arrays are taken once: a worker reading while the GUI thread grows the table
+        # sees old or new arrays, both holding this row (shapes checked for either)
+        values, present, j = self._values, self._present, self.keys.get(key)
+        if j is None or j >= min(values.shape[1], present.shape[1]) or not present[row, j]:
             return None
-        return float(self._values[row, j])
+        return float(values[row, j])
 
     def row_keys(self, row: int) -> list[str]:
         present = self._present[row]
-        return [k for k, j in self.keys.items() if j < present.shape[0] and present[j]]
+        return [k for k, j in list(self.keys.items()) if j < present.shape[0] and present[j]]
 
 
 class ScalarRow(Mapping):
