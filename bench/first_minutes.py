@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_common import machine_line, qt_app
 
 T_START = time.perf_counter()
 
@@ -38,18 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=float, default=300.0, help="seconds of training to wait at most")
     args = ap.parse_args(argv)
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    qt = qt_app()
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
 
     from app.shell import main_thread_gc
     from app.shell.main_window import MainWindow
 
-    qt = QApplication.instance() or QApplication([])
-    qt.setStyle("Fusion")
     main_thread_gc.install(qt)
     tmp = Path(tempfile.mkdtemp(prefix="first-minutes-"))
     win = MainWindow(settings=QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat),
@@ -98,9 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     half = first(lambda s: s["chance"] and s["loss"] <= 0.5 * s["chance"])
     tenth = first(lambda s: s["chance"] and s["loss"] <= 0.1 * s["chance"])
     spread = first(lambda s: s["uniformity"] is not None and s["uniformity"] <= -1.0)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    out = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {load:.1f}",
-           "date": time.strftime("%Y-%m-%d %H:%M"), "launch_to_welcome_s": round(launched, 1),
+    out = {"machine": machine_line(), "launch_to_welcome_s": round(launched, 1),
            "recipe": "resources/presets/first_run.json (the welcome's Watch SimCSE learn)",
            "first_snapshot": s0, "near_chance": None if not s0 or not s0["chance"] else round(s0["loss"] / s0["chance"], 3),
            "loss_half": half, "loss_tenth": tenth, "spread": spread, "snapshots": seen}

@@ -27,14 +27,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_common import machine_line
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -173,9 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown candidate(s) {', '.join(unknown)}")
     sts = None if args.no_sts or not STS_DEV.is_file() else str(STS_DEV)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {load:.1f}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}, {args.steps} steps", flush=True)
+    print(f"# {machine_line()}, {args.steps} steps", flush=True)
     results: dict[str, dict[str, Any]] = {}
     for name in names:
         results[name] = run_candidate(CANDIDATES[name][1], args.steps, sts, args.threads)

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import qt_app
+
 INTERVAL_MS = 10
 
 
@@ -39,20 +41,14 @@ def _stats(delays_ms: list[float]) -> dict[str, float]:
 
 
 def measure(args: argparse.Namespace) -> dict:
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    qt_app()
     from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
-    from PySide6.QtWidgets import QApplication
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from app.shell.main_window import MainWindow
     from simcse_core.config import TrainConfig
 
     import torch
 
-    app = QApplication.instance() or QApplication([])
-    app.setStyle("Fusion")
     tmp = Path(tempfile.mkdtemp(prefix="gui-latency-"))
     win = MainWindow(settings=QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat),
                      runs_root=tmp / "runs", torch_threads=args.torch_threads or None, restore=False)

@@ -20,14 +20,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_common import machine_line
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -102,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         wanted = args.only.split(",") if args.only else None
         presets += [p for p in list_presets() if (p.name in wanted if wanted else p.name != "first_run")]
     sts = None if args.no_sts or not STS_DEV.is_file() else str(STS_DEV)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {load:.1f}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}", flush=True)
+    print(f"# {machine_line()}", flush=True)
     out: dict[str, dict[str, Any]] = {}
     for preset in presets:
         runs: dict[str, dict[str, Any]] = {}
