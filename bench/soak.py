@@ -180,13 +180,13 @@ def soak(args: argparse.Namespace) -> dict:
             tracing = True
             traced_from_snapshots = len(win.model.snapshots)
     if tracing:  # what was allocated after minute 2 and is still alive, by where (--trace-memory)
-        kept = tracemalloc.take_snapshot().statistics("traceback")
+        traced = tracemalloc.take_snapshot()
+        kept = traced.statistics("traceback")
         n_snaps = len(win.model.snapshots) - traced_from_snapshots
         print(f"alive, allocated after minute {args.trace_from}: {sum(s.size for s in kept) / 2**20:.1f} MB "
               f"over {n_snaps} snapshots ({sum(s.size for s in kept) / max(1, n_snaps):.0f} B a snapshot)",
               file=sys.stderr)
-        snap = tracemalloc.take_snapshot()
-        for stat in snap.statistics("filename")[:12]:
+        for stat in traced.statistics("filename")[:12]:
             print(f"{stat.size / 2**20:8.2f} MB {stat.count:8d} blocks  {stat.traceback[0].filename}", file=sys.stderr)
         for stat in kept[:25]:
             print(f"{stat.size / 2**20:8.2f} MB {stat.count:8d} blocks", file=sys.stderr)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .errors import StorageError
+from .storage import atomic_write_text
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -128,10 +128,8 @@ class EmbeddingCache:
         self._rows = None
 
     def _commit(self) -> None:
-        tmp = self.folder / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps({"key": self.key, "shape": [self.n, self.dim], "done": self.done,
-                                   "dtype": "float16"}, indent=1), encoding="utf-8")
-        os.replace(tmp, self.folder / MANIFEST)
+        atomic_write_text(self.folder / MANIFEST, json.dumps(
+            {"key": self.key, "shape": [self.n, self.dim], "done": self.done, "dtype": "float16"}, indent=1))
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any] | None:
