@@ -81,8 +81,35 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     "reinit-2-cls-freeze4": ("top 2 fresh, [CLS], embeddings + layers 0-3 frozen",
                              {"model_name_or_path": "reinit:2:default", "pooler_type": "cls_before_pooler",
                               "freeze_layers": 4}),
+    "reinit-1-cls-mlp": ("top 1 fresh, [CLS] + a fresh MLP in training only (SimCSE's own head; probes skip it)",
+                         {"model_name_or_path": "reinit:1:default", "pooler_type": "cls", "mlp_only_train": True}),
+    "reinit-1-cls-warmup": ("top 1 fresh, [CLS], 30 warm-up steps",
+                            {"model_name_or_path": "reinit:1:default", "pooler_type": "cls_before_pooler",
+                             "warmup_steps": 30}),
+    "reinit-1-cls-fn": ("top 1 fresh, [CLS], the demo corpus's paraphrase pairs removed as negatives",
+                        {"model_name_or_path": "reinit:1:default", "pooler_type": "cls_before_pooler",
+                         "fn_policy": "eliminate", "fn_pairs": "groups"}),
+    "reinit-1-cls-mlp-fn": ("top 1 fresh, [CLS] + MLP in training only, paraphrase pairs removed as negatives",
+                            {"model_name_or_path": "reinit:1:default", "pooler_type": "cls", "mlp_only_train": True,
+                             "fn_policy": "eliminate", "fn_pairs": "groups"}),
+    "reinit-1-cls-mlp-lr3e-5": ("top 1 fresh, [CLS] + MLP in training only, lr 3e-5",
+                                {"model_name_or_path": "reinit:1:default", "pooler_type": "cls",
+                                 "mlp_only_train": True, "learning_rate": 3e-5}),
+    "reinit-1-cls-mlp-drop0.2": ("top 1 fresh, [CLS] + MLP in training only, dropout 0.2",
+                                 {"model_name_or_path": "reinit:1:default", "pooler_type": "cls",
+                                  "mlp_only_train": True, "dropout": 0.2}),
     "chosen": ("the shipped first_run.json as is", {}),
 }
+
+
+def group_pairs() -> list[tuple[int, int]]:
+    """Every pair of demo-corpus sentences sharing a paraphrase group, as corpus ids."""
+    from simcse_core.data import load_default_corpus
+
+    members: dict[str, list[int]] = {}
+    for i, g in enumerate(load_default_corpus().columns["group"]):
+        members.setdefault(g, []).append(i)
+    return [(a, b) for ids in members.values() for k, a in enumerate(ids) for b in ids[k + 1:]]
 
 
 def run_candidate(overrides: dict[str, Any], steps: int, sts: str | None, threads: int | None) -> dict[str, Any]:
@@ -91,6 +118,8 @@ def run_candidate(overrides: dict[str, Any], steps: int, sts: str | None, thread
 
     if threads:
         torch.set_num_threads(threads)
+    if overrides.get("fn_pairs") == "groups":
+        overrides = {**overrides, "fn_pairs": group_pairs()}
     cfg = dataclasses.replace(first_run_config(), **overrides)
     cfg = dataclasses.replace(cfg, max_steps=steps, output_dir=None, eval_file=sts,
                               eval_every=steps + 1).validate()

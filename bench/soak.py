@@ -33,6 +33,29 @@ P99_LIMIT_MS = 50.0
 BASELINE_MINUTE = 5
 
 
+def malloc_mb() -> dict[str, float]:
+    """Where the resident memory is, by glibc's counters (mallinfo2, all arenas): ``used``
+    (blocks in use from the heaps), ``free`` (freed but kept in the heaps: fragmentation
+    that malloc_trim could not return), ``mapped`` (blocks mapped on their own); and
+    ``py`` (Python's small-object blocks, sys.getallocatedblocks() x 64 B, a rough size).
+    Empty elsewhere than glibc."""
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                    "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+    try:
+        fn = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return {}
+    fn.restype = MallInfo2
+    m = fn()
+    mb = 2**20
+    return {"used": round(m.uordblks / mb, 1), "free": round(m.fordblks / mb, 1), "mapped": round(m.hblkhd / mb, 1),
+            "py": round(sys.getallocatedblocks() * 64 / mb, 1)}
+
+
 def rss_mb() -> float:
     """This process's resident memory in MB."""
     try:
@@ -170,6 +193,7 @@ def soak(args: argparse.Namespace) -> dict:
                "probe_in_memory": m.resident_count(), "lazy": len(m.lazy_probe),
                "frames": len(ctrl.frames), "umap_layouts": len(ctrl.umap),
                "fn_rows": len(win.fn_panel.table_model.rows), "gc_objects": len(gc.get_objects()), "trims": collector.trims,
+               "malloc_mb": malloc_mb(),
                "wall_s": round(time.perf_counter() - t_minute, 1)}
         minutes.append(row)
         print(json.dumps(row), flush=True)

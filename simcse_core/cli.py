@@ -125,11 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="round batch widths up to this (default 0: 8 on CUDA or compiled, 1 on eager CPU)")
     t.add_argument("--quiet", action="store_true", help="no progress bar or per-snapshot lines")
 
-    e = sub.add_parser("encode", help="embed sentences into a .npy file")
+    e = sub.add_parser("encode", help="embed sentences into a .npy file and/or an embedding cache the studio opens",
+                       description=("Embed every sentence of a corpus. --output writes one .npy; --cache keeps "
+                                    "float16 rows in a cache folder (memory-mapped, with a manifest of the model, "
+                                    "pooling and corpus hash) that the studio's explore mode opens at once, and that "
+                                    "a stopped or killed encode resumes (run the same command again)."))
     _add_model_args(e)
     e.add_argument("--input", required=True, help="sentences (.txt/.csv/.tsv/.jsonl)")
     e.add_argument("--text_column")
-    e.add_argument("--output", required=True, help="output .npy (float32, rows L2-normalised unless --no_normalize)")
+    e.add_argument("--output", help="output .npy (float32, rows L2-normalised unless --no_normalize)")
+    e.add_argument("--cache", nargs="?", const="", default=None, metavar="DIR",
+                   help="keep the embeddings in a cache folder: DIR, or beside the corpus when no DIR is given "
+                        "(<corpus>.simcse-cache/<key>/); needs a model folder (not random:/reinit:)")
     e.add_argument("--batch_size", type=int, default=128)
     e.add_argument("--no_normalize", action="store_true")
 
@@ -261,7 +268,8 @@ def _parse_sets(items: list[str], flag: str = "--set") -> dict[str, Any]:
     return out
 
 
-def _sigint_stops(control: Any, note: str, command: str) -> Any:
+def _sigint_stops(control: Any, note: str, command: str,
+                  quit_note: str = "the run folder keeps its last complete checkpoint") -> Any:
     """Install a SIGINT handler: the first Ctrl-C asks ``control`` to stop after the
     current step (saying ``note``); the second quits at once without saving, with one
     line and exit status 130 (what is on disk stays good: checkpoints and the model are
@@ -275,8 +283,7 @@ def _sigint_stops(control: Any, note: str, command: str) -> Any:
     def on_sigint(signum: int, frame: Any) -> None:
         presses["n"] += 1
         if presses["n"] > 1:
-            sys.stderr.write(f"\nsimcse {command}: quit without saving; the run folder keeps its last complete "
-                             "checkpoint\n")
+            sys.stderr.write(f"\nsimcse {command}: quit without saving; {quit_note}\n")
             sys.stderr.flush()
             raise SystemExit(130)  # from the main thread at once; finally blocks remove half-written files
         control.stop()
@@ -360,20 +367,77 @@ def cmd_encode(args: argparse.Namespace) -> int:
     from .vocab import vocab_warning
 
     _check_inference_flags(args)
-    out = Path(args.output)
-    if out.suffix != ".npy":
+    if args.output is None and args.cache is None:
+        raise SimCSEError("simcse encode: give --output FILE.npy and/or --cache [DIR]")
+    out = Path(args.output) if args.output is not None else None
+    if out is not None and out.suffix != ".npy":
         raise SimCSEError("--output {path}: must end in .npy", path=str(out))
+    if args.cache is not None and args.no_normalize:
+        raise SimCSEError("--cache keeps L2-normalised rows: leave out --no_normalize (or write only --output)")
+    if args.cache is not None and str(args.model_name_or_path).startswith(("random:", "reinit:")):
+        raise SimCSEError("--cache: {model} has no model files to identify its embeddings by; give a model folder "
+                          "(or \"default\")", model=args.model_name_or_path)
     corpus = read_corpus(args.input, text_column=args.text_column, min_sentences=1)
     enc = load_model(args.model_name_or_path, args.pooler_type, max_seq_length=args.max_seq_length,
                      allow_pickle=args.allow_pickle)
     if warning := vocab_warning(tokenizer=enc.tokenizer, sentences=corpus.sentences, model_name="the model"):
         print(f"simcse encode: warning: {warning}", file=sys.stderr, flush=True)
     enc.to(pick_device(args.device))
-    emb = enc.encode(corpus.sentences, batch_size=args.batch_size, normalize=not args.no_normalize, progress=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(out, emb)
-    print(f"{emb.shape[0]} sentences x {emb.shape[1]} dims -> {out}")
+    if args.cache is None:
+        emb = enc.encode(corpus.sentences, batch_size=args.batch_size, normalize=not args.no_normalize, progress=True)
+    else:
+        emb = _encode_cached(args, corpus, enc)
+        if emb is None:
+            return 130
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.save(out, np.asarray(emb, dtype=np.float32))
+        print(f"{emb.shape[0]} sentences x {emb.shape[1]} dims -> {out}")
     return 0
+
+
+def _encode_cached(args: argparse.Namespace, corpus: Any, enc: Any) -> Any:
+    """Encode into the embedding cache (resuming one that matches); the (N, D) float16
+    rows, or None when Ctrl-C stopped it (the rows done so far are kept)."""
+    from tqdm.auto import tqdm
+
+    from .embedding_cache import EmbeddingCache, cache_key, default_cache_dir, encode_into
+    from .model import resolve_model_path
+
+    folder, _ = resolve_model_path(args.model_name_or_path)
+    key = cache_key(folder, enc.pooler_type, enc.max_seq_length, args.input, len(corpus), args.text_column)
+    where = Path(args.cache) if args.cache else default_cache_dir(args.input, key)
+    info = {"corpus": str(Path(args.input).resolve()), "text_column": corpus.text_column,
+            "model": str(folder.resolve()), "model_spec": str(args.model_name_or_path)}
+    cache = EmbeddingCache.open(where, key, len(corpus), enc.dim, info)
+    if cache.complete:
+        print(f"simcse encode: {where} already holds all {cache.n:,} sentences (cached)", file=sys.stderr)
+        return cache.array()
+    if cache.done:
+        print(f"simcse encode: resuming at sentence {cache.done + 1:,} of {cache.n:,} ({where})", file=sys.stderr)
+
+    class _Stop:
+        requested = False
+
+        def stop(self) -> None:
+            self.requested = True
+
+    stop = _Stop()
+    restore = _sigint_stops(stop, "simcse encode: stopping after this chunk (what is done stays in the cache)",
+                            "encode", quit_note="the cache keeps every chunk finished before")
+    try:
+        with tqdm(total=cache.n, initial=cache.done, unit="sent", desc="encode", dynamic_ncols=True) as bar:
+            done = encode_into(enc, corpus.sentences, cache, batch_size=args.batch_size,
+                               progress=lambda d, _t: bar.update(d - bar.n), should_stop=lambda: stop.requested)
+    finally:
+        cache.close()
+        restore()
+    if not done:
+        print(f"simcse encode: stopped at {cache.done:,} of {cache.n:,} sentences; run the same command again to "
+              f"resume ({where})", file=sys.stderr)
+        return None
+    print(f"{cache.n:,} sentences x {cache.dim} dims -> {where} (float16 cache)")
+    return cache.array()
 
 
 # -------------------------------------------------------------------------- eval

@@ -34,7 +34,7 @@ from .storage import atomic_write_text
 FORMAT = 1
 MANIFEST = "manifest.json"
 EMBEDDINGS = "embeddings.f16.npy"
-CHUNK = 4096  # sentences encoded (and committed) at a time
+CHUNK = 2048  # sentences encoded (and committed) at a time: progress and resume points
 _MODEL_FILES = (".json", ".safetensors", ".txt", ".model")  # what identifies a model folder's weights and tokenizer
 
 
@@ -60,10 +60,11 @@ def model_fingerprint(folder: str | Path) -> str:
 
 
 def cache_key(model_folder: str | Path, pooler_type: str, max_seq_length: int, corpus: str | Path,
-              count: int) -> dict[str, Any]:
+              count: int, text_column: str | None = None) -> dict[str, Any]:
     """What a cache's rows are embeddings of (compared in full when a cache is reopened)."""
     return {"format": FORMAT, "model": model_fingerprint(model_folder), "pooler_type": str(pooler_type),
-            "max_seq_length": int(max_seq_length), "corpus_sha256": file_sha256(corpus), "count": int(count)}
+            "max_seq_length": int(max_seq_length), "corpus_sha256": file_sha256(corpus), "count": int(count),
+            "text_column": text_column}
 
 
 def default_cache_dir(corpus: str | Path, key: dict[str, Any]) -> Path:
@@ -77,20 +78,25 @@ def default_cache_dir(corpus: str | Path, key: dict[str, Any]) -> Path:
 class EmbeddingCache:
     """One cache folder (see the module note). Use :meth:`open`."""
 
-    def __init__(self, folder: Path, key: dict[str, Any], n: int, dim: int, done: int) -> None:
+    def __init__(self, folder: Path, key: dict[str, Any], n: int, dim: int, done: int,
+                 info: dict[str, Any] | None = None) -> None:
         self.folder, self.key, self.n, self.dim, self.done = folder, key, n, dim, done
+        self.info = dict(info or {})  # where the rows came from (corpus path, model folder): for a reader, not compared
         self._rows: np.memmap | None = None
 
     # ------------------------------------------------------------------ open
     @classmethod
-    def open(cls, folder: str | Path, key: dict[str, Any], n: int, dim: int) -> EmbeddingCache:
+    def open(cls, folder: str | Path, key: dict[str, Any], n: int, dim: int,
+             info: dict[str, Any] | None = None) -> EmbeddingCache:
         """The cache in ``folder`` if its manifest matches ``key`` and the shape (resuming
-        at its ``done``); else a new, empty one there (an old one is replaced)."""
+        at its ``done``); else a new, empty one there (an old one is replaced). ``info``
+        (the corpus path, text column, model folder) is written to the manifest for
+        whoever opens the folder later (the studio); it does not decide reuse."""
         folder = Path(folder)
         old = read_manifest(folder)
         if old is not None and old.get("key") == key and old.get("shape") == [n, dim] \
                 and (folder / EMBEDDINGS).is_file():
-            return cls(folder, key, n, dim, int(old.get("done", 0)))
+            return cls(folder, key, n, dim, int(old.get("done", 0)), info or old.get("info"))
         try:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / MANIFEST).unlink(missing_ok=True)  # no manifest: the old rows are never read as the new
@@ -98,7 +104,7 @@ class EmbeddingCache:
         except OSError as e:
             raise StorageError("{folder}: the embedding cache cannot be written ({error})", folder=str(folder),
                                error=e.strerror or str(e)) from None
-        cache = cls(folder, key, n, dim, 0)
+        cache = cls(folder, key, n, dim, 0, info)
         cache._commit()
         return cache
 
@@ -129,7 +135,8 @@ class EmbeddingCache:
 
     def _commit(self) -> None:
         atomic_write_text(self.folder / MANIFEST, json.dumps(
-            {"key": self.key, "shape": [self.n, self.dim], "done": self.done, "dtype": "float16"}, indent=1))
+            {"key": self.key, "shape": [self.n, self.dim], "done": self.done, "dtype": "float16", "info": self.info},
+            indent=1))
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -48,6 +48,7 @@ DRIFT_MAX_ROWS = 2000  # mean kNN overlap on a fixed subsample of query points a
 FRAME_WINDOW = 64  # frames prefetched around the shown snapshot (the newest while following)
 MAX_FRAMES = 192  # frames kept in memory; those farthest from the shown snapshot go first
 UMAP_REST = 2.0  # while training runs in this process: rest 2x a layout's time after it (UMAP <= 1/3)
+MAX_UMAP_LAYOUTS = 1000  # layouts kept; beyond, every other old one goes (see thin_layouts)
 UMAP_TIMINGS_KEPT = 200  # per-layout timings kept (the newest; a long run makes thousands of layouts)
 SCHEDULE_MS = 150
 
@@ -160,6 +161,21 @@ class PendingScan:
         return list(self.pending)
 
 
+def thin_layouts(keys: Iterable[int], limit: int, keep: Iterable[int] = ()) -> list[int]:
+    """The layouts to drop when more than ``limit`` are kept: every other one of the
+    older half (the newest half, the first one and those in ``keep`` stay). A long run
+    thus keeps every layout of its recent part and a coarser record of its past, which
+    the timeline shows by the nearest layout at or before a snapshot; memory stays
+    bounded whatever the run's length."""
+    ordered = sorted(keys)
+    if len(ordered) <= limit:
+        return []
+    keep = set(keep)
+    old = [k for k in ordered[1: len(ordered) - limit // 2] if k not in keep]
+    drop = old[::2]
+    return drop if len(ordered) - len(drop) <= limit else old
+
+
 def nearest_key(cache: dict[int, Any], index: int | None) -> int | None:
     """The largest key of ``cache`` at or before ``index`` (else the smallest), or None."""
     if not cache or index is None:
@@ -201,6 +217,7 @@ class EmbeddingController(QObject):
         self.frames: dict[int, Frame] = {}
         self.umap: dict[int, np.ndarray] = {}
         self.umap_sphere: dict[int, np.ndarray] = {}
+        self.umap_made: set[int] = set()  # snapshots whose layout was made (thinned ones too: not made again)
         self.umap_timings: deque[dict[str, float]] = deque(maxlen=UMAP_TIMINGS_KEPT)  # the newest layouts' timings
         self.kmeans_labels: dict[tuple[int, int], np.ndarray] = {}
         self.drift: dict[int, float] = {}
@@ -272,7 +289,8 @@ class EmbeddingController(QObject):
         self.generation = self.model.generation
         self.jobs.cancel()
         self.umap_jobs.cancel("umap")
-        for cache in (self.frames, self.umap, self.umap_sphere, self.kmeans_labels, self.drift, self._matrix_cache):
+        for cache in (self.frames, self.umap, self.umap_sphere, self.umap_made, self.kmeans_labels, self.drift,
+                      self._matrix_cache):
             cache.clear()
         self._umap_pending, self._drift_pending = PendingScan(), PendingScan()
         self._tracker, self._hav_tracker = self._new_trackers()
@@ -397,12 +415,14 @@ class EmbeddingController(QObject):
     # ================================================================ background scheduling
     def _on_cadence(self, _value: Any) -> None:
         self._umap_pending = PendingScan()  # another cadence picks other snapshots
+        self.umap_made.intersection_update(self.umap)  # thinned ones may be wanted again
         self.schedule()
 
     def _on_sphere_method(self, _method: str) -> None:
         self.umap_jobs.cancel("umap")
         self.umap.clear()
         self.umap_sphere.clear()
+        self.umap_made.clear()
         self._umap_pending = PendingScan()
         self._tracker, self._hav_tracker = self._new_trackers()
         self.schedule()
@@ -410,8 +430,8 @@ class EmbeddingController(QObject):
     def _umap_wanted(self, probe_idx: list[int]) -> list[int]:
         """The UMAP layouts to compute now, in order (none while resting)."""
         every = self.view_state.umap_every
-        want = self._umap_pending.update(probe_idx, self.umap.__contains__, lambda k: k % every == 0)
-        if self.model.finished and probe_idx[-1] not in self.umap and probe_idx[-1] not in want:
+        want = self._umap_pending.update(probe_idx, self.umap_made.__contains__, lambda k: k % every == 0)
+        if self.model.finished and probe_idx[-1] not in self.umap_made and probe_idx[-1] not in want:
             want.append(probe_idx[-1])
         missing = umap_order(want, self.shown_index)
         if missing and self.trainer_running():
@@ -501,8 +521,12 @@ class EmbeddingController(QObject):
     def _umap_done(self, _token: Any, result: tuple) -> None:
         i, layout, sph, timings = result
         self.umap[i] = layout
+        self.umap_made.add(i)
         if sph is not None:
             self.umap_sphere[i] = sph
+        for k in thin_layouts(self.umap, MAX_UMAP_LAYOUTS, keep=(i, self.umap_index())):
+            self.umap.pop(k, None)
+            self.umap_sphere.pop(k, None)
         self.umap_timings.append(timings)
         if self.trainer_running():
             rest = UMAP_REST * float(timings.get("total", 0.0))

@@ -278,6 +278,11 @@ TABLE = {
     "--batch_size: must be >= 1 (got {value})": "--batch_size：必须 >= 1（得到的是 {value}）",
     "--max_seq_length: must be at least 4 tokens (got {value})": "--max_seq_length：至少为 4 个词元（得到的是 {value}）",
     "--output {path}: must end in .npy": "--output {path}：必须以 .npy 结尾",
+    "simcse encode: give --output FILE.npy and/or --cache [DIR]": "simcse encode：请给出 --output FILE.npy 和/或 --cache [DIR]",
+    "--cache keeps L2-normalised rows: leave out --no_normalize (or write only --output)":
+        "--cache 保存的是 L2 归一化的行：请去掉 --no_normalize（或只写 --output）",
+    "--cache: {model} has no model files to identify its embeddings by; give a model folder (or \"default\")":
+        "--cache：{model} 没有可用来标识其嵌入的模型文件；请给出一个模型文件夹（或 \"default\"）",
     "simcse eval: give --eval_file and/or --sts_dir": "simcse eval：请给出 --eval_file 和/或 --sts_dir",
     # ------------------------------------------------------------------ run folders (runs.py, storage.py, export.py)
     "no checkpoint of this run has been written yet": "此运行还没有写入任何检查点",

@@ -40,17 +40,43 @@ DEEP_EVERY_S = 600.0  # a full collection that also scans the frozen objects, at
 TRIM_EVERY_S = 60.0  # malloc_trim(0) in a thread this often (glibc)
 
 
-def _load_malloc_trim():
+# glibc mallopt() parameters (malloc.h)
+M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
+MMAP_THRESHOLD = 1024 * 1024  # blocks from this size on are mapped on their own and unmapped when freed
+ARENA_MAX = 4  # malloc arenas for all threads together
+
+
+def _libc_function(name: str, argtypes: list, restype):
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        fn = libc.malloc_trim
+        fn = getattr(libc, name)
     except (OSError, AttributeError):
         return None
-    fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
+    fn.argtypes, fn.restype = argtypes, restype
     return fn
 
 
-_MALLOC_TRIM = _load_malloc_trim()
+_MALLOC_TRIM = _libc_function("malloc_trim", [ctypes.c_size_t], ctypes.c_int)
+_MALLOPT = _libc_function("mallopt", [ctypes.c_int, ctypes.c_int], ctypes.c_int)
+
+
+def tune_malloc(mmap_threshold: int = MMAP_THRESHOLD, arena_max: int = ARENA_MAX) -> bool:
+    """Keep glibc from holding on to the studio's large, short-lived arrays.
+
+    glibc serves a block of 128 KiB or more with its own mapping, returned to the system
+    when freed, but after the first such free it raises that threshold (up to 32 MiB) so
+    later blocks of that size come from the heap of whichever thread allocates them.
+    The studio frees megabyte arrays (probe matrices, frames, batch views) from threads
+    other than the one that made them, each thread with its own arena (up to 8 a core):
+    the holes they leave are reused only in part and the resident size creeps up. A
+    fixed threshold (which also turns the adjustment off) sends every block of
+    ``mmap_threshold`` or more to its own mapping, and ``arena_max`` caps the arenas.
+    Call once, early, before worker threads start. True when glibc took both settings;
+    False elsewhere (nothing changes)."""
+    if _MALLOPT is None:
+        return False
+    return bool(_MALLOPT(M_MMAP_THRESHOLD, int(mmap_threshold))) and bool(_MALLOPT(M_ARENA_MAX, int(arena_max)))
 
 
 def trim_heap() -> bool:
@@ -138,5 +164,6 @@ def install(app: QObject, interval_ms: int = 1000) -> MainThreadGC:
     """Once per process: collect on ``app``'s (the GUI) thread from now on."""
     global _INSTANCE
     if _INSTANCE is None:
+        tune_malloc()
         _INSTANCE = MainThreadGC(interval_ms, parent=app)
     return _INSTANCE

@@ -23,7 +23,10 @@ in the run folder drops them and gets a loader in ``lazy_probe`` (the same path 
 large run folder), so the timeline, UMAP, drift, lens and exports read it back from
 disk; :meth:`RunModel.batch_arrays` reads its batch back. A snapshot not (yet) on disk
 keeps its arrays. Scalars, series and per-step losses always stay in memory; the scalars
-in one table (:class:`ScalarColumns`), not a dict per snapshot.
+in one table (:class:`ScalarColumns`), not a dict per snapshot. Beyond the newest
+:data:`KEEP_SNAPSHOT_OBJECTS`, a snapshot without arrays in memory is not even an object
+any more: :class:`SnapshotHistory` keeps it as a row of numbers and rebuilds it when read
+(an hour of training at a snapshot a step makes about 27,000 snapshots).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import math
 import threading
 import zipfile
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +54,7 @@ SERIES_KEYS = series_keys()
 EAGER_BYTES = 512 * 1024 * 1024  # a run folder's probe embeddings (float16) loaded up front below this
 LRU_SNAPSHOTS = 8  # on-demand probe matrices kept in memory
 MEMORY_SNAPSHOTS = 32  # snapshots whose large arrays stay in memory (older ones: read back from the run folder)
+KEEP_SNAPSHOT_OBJECTS = 256  # newest snapshots kept as objects (older ones: a row of numbers, see SnapshotHistory)
 LARGE_ARRAYS = ("probe_embeddings", "batch_sim", "batch_ids", *BATCH_VIEW_KEYS)  # what an old snapshot leaves on disk
 
 
@@ -191,6 +195,105 @@ class ScalarRow(Mapping):
         return f"ScalarRow({dict(self)!r})"
 
 
+class SnapshotHistory(Sequence):
+    """A run's snapshots in order, bounded in memory: a list as far as readers go
+    (``len``, ``h[i]``, ``h[-1]``, slices, iteration, ``reversed``).
+
+    The newest :data:`KEEP_SNAPSHOT_OBJECTS` are the :class:`Snapshot` objects as added;
+    an older one, once its large arrays have left memory (the run model's trim: they are
+    in the run folder), is kept as one row of numbers (step, total steps, epoch, loss,
+    temperature, learning rate, done / stopped, its scalars' table row: about 60 bytes
+    against about 500 for the object with its per-step losses) and rebuilt on access: a
+    new :class:`Snapshot` each time, its ``scalars`` the shared table's row, its arrays
+    ``None`` (the probe through the run model's ``lazy_probe``, the batch through
+    :meth:`RunModel.batch_arrays`), ``step_losses`` ``None`` (the run model's
+    ``step_loss`` series keeps every step's loss; ``loss_last`` stays in the scalars).
+    A snapshot that keeps its arrays (not in a run folder) stays an object.
+
+    Appended on the GUI thread; read from workers too (the columns are replaced whole
+    when they grow, so a reader sees old or new arrays, both holding its row)."""
+
+    __slots__ = ("_table", "_cols", "_flags", "_n", "_objects", "_order", "keep", "probe_ids", "device")
+    _DONE, _STOPPED = 1, 2
+
+    def __init__(self, table: ScalarColumns, keep: int | None = None) -> None:
+        self._table = table
+        self._cols = np.empty((64, 7), dtype=np.float64)  # step, total, epoch, loss, temperature, lr, table row
+        self._flags = np.zeros(64, dtype=np.uint8)
+        self._n = 0
+        self._objects: dict[int, Snapshot] = {}
+        self._order: deque[int] = deque()  # indices of objects not yet looked at for release, oldest first
+        self.keep = KEEP_SNAPSHOT_OBJECTS if keep is None else int(keep)
+        self.probe_ids: np.ndarray | None = None  # shared by rebuilt snapshots
+        self.device = ""
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, snap: Snapshot) -> None:
+        """Add the newest snapshot (its ``scalars`` already a row of the shared table)."""
+        i = self._n
+        if i == len(self._flags):
+            cols = np.empty((2 * i, 7), dtype=np.float64)
+            flags = np.zeros(2 * i, dtype=np.uint8)
+            cols[:i], flags[:i] = self._cols[:i], self._flags[:i]
+            self._cols, self._flags = cols, flags
+        row = snap.scalars._row if isinstance(snap.scalars, ScalarRow) else -1
+        self._cols[i] = (snap.step, snap.total_steps, snap.epoch, snap.loss, snap.temperature, snap.lr, row)
+        self._flags[i] = (self._DONE if snap.done else 0) | (self._STOPPED if snap.stopped else 0)
+        self._objects[i] = snap
+        self._order.append(i)
+        self._n = i + 1
+
+    def release(self) -> None:
+        """Keep as rows the objects older than the newest :attr:`keep` that hold no large
+        arrays any more (call after the run model's trim)."""
+        while len(self._order) > max(1, self.keep):
+            i = self._order.popleft()
+            snap = self._objects[i]
+            if all(getattr(snap, k) is None for k in LARGE_ARRAYS) and isinstance(snap.scalars, ScalarRow):
+                del self._objects[i]  # else it keeps its arrays and stays an object
+
+    def objects(self) -> list[Snapshot]:
+        """The snapshots kept as objects (every one that holds arrays is among them)."""
+        return list(self._objects.values())
+
+    def object_count(self) -> int:
+        return len(self._objects)
+
+    def _at(self, i: int) -> Snapshot:
+        obj = self._objects.get(i)
+        if obj is not None:
+            return obj
+        cols, flags = self._cols, self._flags
+        step, total, epoch, loss, temperature, lr, row = cols[i]
+        return Snapshot(step=int(step), total_steps=int(total), epoch=float(epoch), loss=float(loss),
+                        temperature=float(temperature), lr=float(lr), scalars=ScalarRow(self._table, int(row)),
+                        probe_ids=self.probe_ids, done=bool(flags[i] & self._DONE),
+                        stopped=bool(flags[i] & self._STOPPED), device=self.device, events=[])
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self._at(i) for i in range(*index.indices(self._n))]
+        i = int(index)
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("snapshot index out of range")
+        return self._at(i)
+
+    def __iter__(self) -> Iterator[Snapshot]:
+        for i in range(self._n):
+            yield self._at(i)
+
+    def __reversed__(self) -> Iterator[Snapshot]:
+        for i in range(self._n - 1, -1, -1):
+            yield self._at(i)
+
+    def __repr__(self) -> str:
+        return f"SnapshotHistory({self._n} snapshots, {len(self._objects)} as objects)"
+
+
 class Series:
     """A growing (x, y) float64 series with amortised-doubling storage.
 
@@ -275,7 +378,7 @@ class RunModel:
     added (or with ``None`` after :meth:`clear`); they run on the caller's thread.
     """
 
-    snapshots: list[Snapshot] = field(default_factory=list)
+    snapshots: SnapshotHistory = field(init=False)  # every snapshot, bounded in memory (SnapshotHistory)
     series: dict[str, Series] = field(default_factory=lambda: {k: Series() for k in series_keys()})
     step_loss: Series = field(default_factory=lambda: Series(1024))
     trajectory: Series = field(default_factory=Series)  # x = uniformity, y = alignment
@@ -304,6 +407,9 @@ class RunModel:
     # probe_indices(), kept up to date incrementally: (generation, snapshots scanned, lazy
     # loaders seen, indices with a probe, scanned indices without one)
     _probe_scan: tuple[int, int, int, list[int], list[int]] = field(default_factory=lambda: (-1, 0, 0, [], []), repr=False)
+
+    def __post_init__(self) -> None:
+        self.snapshots = SnapshotHistory(self._scalars)
 
     # ------------------------------------------------------------------ corpus ids
     def probe_row(self, corpus_id: int) -> int | None:
@@ -346,7 +452,8 @@ class RunModel:
 
     def clear(self, run_dir: str | None = None, config: dict[str, Any] | None = None) -> None:
         """Forget everything (a new run starts, or a followed run was restarted)."""
-        self.snapshots = []
+        self._scalars = ScalarColumns()
+        self.snapshots = SnapshotHistory(self._scalars, keep=self.snapshots.keep)
         for s in self.series.values():
             s.clear()
         self.step_loss.clear()
@@ -364,7 +471,6 @@ class RunModel:
         self.probe_ids = None
         self.lazy_probe = {}
         self._resident = deque()
-        self._scalars = ScalarColumns()
         with self._lock:
             self._lru.clear()
         self.generation += 1
@@ -384,12 +490,15 @@ class RunModel:
             snap.probe_embeddings = np.asarray(snap.probe_embeddings).astype(np.float16)
         if snap.probe_ids is not None and self.probe_ids is None:
             self.probe_ids = np.asarray(snap.probe_ids, dtype=np.int64)
-        self.snapshots.append(snap)
+            self.snapshots.probe_ids = self.probe_ids
         if snap.probe_texts is not None or snap.probe_columns is not None:
             self.set_probe(snap.probe_texts, snap.probe_columns)
         step = float(snap.step)
         values = dict(snap.scalars)
         snap.scalars = self._scalars.append(values)  # one table row instead of a dict (see ScalarColumns)
+        self.device = snap.device or self.device
+        self.snapshots.device = self.device
+        self.snapshots.append(snap)
         values.update(loss=snap.loss, lr=snap.lr, temperature=snap.temperature)
         for key, series in self.series.items():
             v = values.get(key)
@@ -413,11 +522,11 @@ class RunModel:
         if snap.batch_sim is not None:
             self.batch_size = int(snap.batch_sim.shape[0])
         self.events.extend(snap.events or [])
-        self.device = snap.device or self.device
         self.total_steps = int(snap.total_steps)
         if any(getattr(snap, k) is not None for k in LARGE_ARRAYS):
             self._resident.append(len(self.snapshots) - 1)
             self._trim()
+        self.snapshots.release()
         self._emit(snap)
 
     def _trim(self) -> None:
@@ -439,7 +548,7 @@ class RunModel:
 
     def resident_count(self) -> int:
         """How many snapshots hold probe embeddings in memory now."""
-        return sum(1 for s in self.snapshots if s.probe_embeddings is not None)
+        return sum(1 for s in self.snapshots.objects() if s.probe_embeddings is not None)
 
     def batch_arrays(self, index: int) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(batch_sim (B, B) float32, batch_ids (B,)) of snapshot ``index``: from memory,
@@ -538,7 +647,7 @@ class RunModel:
 
     def probe_bytes(self) -> int:
         """Bytes held by the in-memory probe embeddings of all snapshots."""
-        return sum(int(s.probe_embeddings.nbytes) for s in self.snapshots if s.probe_embeddings is not None)
+        return sum(int(s.probe_embeddings.nbytes) for s in self.snapshots.objects() if s.probe_embeddings is not None)
 
     def event_steps(self, key: str) -> list[float]:
         """Steps at which ``key`` (``temperature`` or ``learning_rate``) was changed."""

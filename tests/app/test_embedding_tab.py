@@ -196,3 +196,43 @@ def test_pending_scan_equals_a_full_scan_as_the_run_grows():
                 seq.insert(k, gap[0])
         full = [i for k, i in enumerate(seq) if k % every == 0 and i not in done]
         assert scan.update(seq, done.__contains__, lambda k: k % every == 0) == full, t
+
+
+def test_umap_layouts_are_bounded_by_thinning_the_old_half():
+    """A long run makes thousands of UMAP layouts: beyond the limit every other layout of
+    the older half goes (the first, the newest half and the shown one stay), so memory is
+    bounded while the timeline still finds a layout at or before any snapshot."""
+    from app.embedding_tab.controller import nearest_key, thin_layouts
+
+    kept: dict[int, int] = {}
+    for i in range(0, 20_000, 5):  # a layout every fifth snapshot
+        kept[i] = i
+        for k in thin_layouts(kept, 100, keep=(i, 40)):
+            del kept[k]
+        assert len(kept) <= 100
+    keys = sorted(kept)
+    assert keys[0] == 0 and 40 in kept and keys[-1] == 19_995
+    recent = [k for k in range(0, 20_000, 5) if k >= keys[-50]]
+    assert all(k in kept for k in recent)  # the newest half: every layout
+    gaps = np.diff(keys)
+    assert gaps.max() > 5 and (gaps[:len(gaps) // 4] >= gaps[-len(gaps) // 4:].max()).all()  # coarser in the past
+    assert nearest_key(kept, 7_777) <= 7_777
+    assert thin_layouts(range(50), 100) == []
+
+
+def test_thinned_layouts_are_not_made_again(tab, monkeypatch):
+    """The controller drops thinned layouts but remembers it made them: the scheduler
+    does not compute them again (it would, from the layout dict alone)."""
+    from app.embedding_tab import controller as ctl
+
+    monkeypatch.setattr(ctl, "MAX_UMAP_LAYOUTS", 4)
+    v = tab()
+    c = v.controller
+    for s in clustered(n_snaps=3):
+        v.model.add(s)
+    layout = np.zeros((5, 2), np.float32)
+    for i in range(12):
+        c._umap_done(None, (i, layout, None, {"total": 0.0}))
+        assert len(c.umap) <= 4
+    assert c.umap_made == set(range(12)) and 0 in c.umap and 11 in c.umap
+    assert c._umap_wanted(list(range(12))) == []

@@ -103,3 +103,73 @@ def test_a_changed_corpus_or_model_is_not_served_from_the_old_cache(setup, tiny_
     (cache.folder / "manifest.json").write_text("{not json", encoding="utf-8")
     assert EmbeddingCache.open(cache.folder, other, n=n, dim=dim).done == 0  # an unreadable manifest: anew
     assert json.loads((cache.folder / "manifest.json").read_text(encoding="utf-8"))["done"] == 0
+
+
+def test_simcse_encode_cache_writes_what_a_second_run_reuses_and_resumes(tiny_model, small_corpus, tmp_path,
+                                                                         capsys, monkeypatch):
+    """`simcse encode --cache` writes the cache beside the corpus (float16 rows equal to
+    the encoder's, a manifest naming the corpus and model); a second run encodes nothing;
+    a run stopped between chunks (Ctrl-C) keeps its rows, says how to resume, and the
+    next run resumes there and ends equal to an uninterrupted encode."""
+    from simcse_core import embedding_cache as ec
+    from simcse_core.cli import main
+
+    corpus = tmp_path / "corpus.txt"
+    shutil.copy(small_corpus, corpus)
+    sentences = read_corpus(corpus).sentences
+    want = load_model(tiny_model, "avg", max_seq_length=32).encode(sentences, batch_size=32)
+    args = ["encode", "--model_name_or_path", tiny_model, "--pooler_type", "avg", "--input", str(corpus),
+            "--batch_size", "8"]
+    monkeypatch.setattr(ec, "CHUNK", 7)
+    calls = {"n": 0}
+    real = ec.encode_into
+
+    def stop_after_two_chunks(*a, **kw):  # as the first Ctrl-C does: stop between chunks
+        should_stop = kw["should_stop"]
+        kw["should_stop"] = lambda: should_stop() or calls["n"] >= 2
+        progress = kw["progress"]
+        kw["progress"] = lambda d, t: (calls.__setitem__("n", calls["n"] + 1), progress(d, t))
+        return real(*a, chunk=7, **kw)
+
+    monkeypatch.setattr(ec, "encode_into", stop_after_two_chunks)
+    assert main(args + ["--cache"]) == 130
+    err = capsys.readouterr().err
+    assert "stopped at 14 of" in err and "run the same command again to resume" in err
+    folders = list((tmp_path / "corpus.txt.simcse-cache").iterdir())
+    assert len(folders) == 1
+    man = read_manifest(folders[0])
+    assert man["done"] == 14 and man["info"]["corpus"] == str(corpus.resolve())
+    assert man["info"]["model"] == str(type(corpus)(tiny_model).resolve())
+    monkeypatch.setattr(ec, "encode_into", lambda *a, **kw: real(*a, chunk=7, **kw))
+    out = tmp_path / "e.npy"
+    assert main(args + ["--cache", "--output", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "resuming at sentence 15 of" in err
+    cached = np.load(folders[0] / "embeddings.f16.npy")
+    np.testing.assert_allclose(cached.astype(np.float32), want, atol=2e-3)
+    np.testing.assert_allclose(np.load(out), cached.astype(np.float32))
+    assert read_manifest(folders[0])["done"] == len(sentences)
+    assert main(args + ["--cache", str(tmp_path / "elsewhere")]) == 0  # a chosen folder
+    assert (tmp_path / "elsewhere" / "manifest.json").is_file()
+    capsys.readouterr()
+    assert main(args + ["--cache"]) == 0
+    assert "already holds all" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, says", [
+    ([], "give --output FILE.npy and/or --cache"),
+    (["--cache", "--no_normalize"], "leave out --no_normalize"),
+])
+def test_simcse_encode_cache_flags_answered_in_one_line(tiny_model, small_corpus, capsys, extra, says):
+    from simcse_core.cli import main
+
+    assert main(["encode", "--model_name_or_path", tiny_model, "--input", str(small_corpus), *extra]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_simcse_encode_cache_refuses_a_model_without_files(small_corpus, capsys):
+    from simcse_core.cli import main
+
+    assert main(["encode", "--model_name_or_path", "random:default", "--input", str(small_corpus), "--cache"]) == 2
+    assert "has no model files" in capsys.readouterr().err
