@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reset", action="store_true", help="ignore saved settings and window layout this time")
     p.add_argument("--model", metavar="SPEC", help='preselect a model: a folder, "default" or "random:default"')
     p.add_argument("--corpus", metavar="FILE", help="preselect a training corpus")
+    p.add_argument("--explore", metavar="CORPUS",
+                   help="open a corpus to explore (map, search, neighbours, clusters), embedded by --model "
+                        "(default: the packaged model); the embeddings are cached beside the corpus")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="preset a setup field, e.g. --set max_steps=20 --set snapshot_every=2 (repeatable)")
     p.add_argument("--train", action="store_true", help="start training as soon as the window is up")
@@ -55,10 +58,10 @@ def create_window(args: argparse.Namespace, settings=None):  # -> MainWindow
                      restore=not args.reset)
     if args.reset or not win.settings.has_saved():
         fit_to_screen(win)
-    scripted = args.run or args.follow or args.train or args.model or args.corpus or args.set
+    scripted = args.run or args.follow or args.train or args.model or args.corpus or args.set or args.explore
     if not scripted:
         win.start_welcome()  # first launch: the first-run recipe in Setup, and the welcome
-    if args.model or args.corpus or args.set:
+    if args.model and not args.explore or args.corpus or args.set:
         preset = dict(_parse_sets(args.set))
         if args.model:
             kind = args.model if args.model in ("default", "random:default") else "folder"
@@ -73,6 +76,8 @@ def create_window(args: argparse.Namespace, settings=None):  # -> MainWindow
         win.open_run(args.run, follow=False)
     elif args.follow:
         win.open_run(args.follow, follow=True)
+    if args.explore:
+        win.tools.explore(args.explore, args.model or "default")
     return win
 
 

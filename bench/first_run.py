@@ -98,6 +98,12 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     "reinit-1-cls-mlp-drop0.2": ("top 1 fresh, [CLS] + MLP in training only, dropout 0.2",
                                  {"model_name_or_path": "reinit:1:default", "pooler_type": "cls",
                                   "mlp_only_train": True, "dropout": 0.2}),
+    "reinit-1-cls-mlp-b16": ("top 1 fresh, [CLS] + MLP in training only, batch 16 (one pass over the corpus)",
+                             {"model_name_or_path": "reinit:1:default", "pooler_type": "cls", "mlp_only_train": True,
+                              "per_device_train_batch_size": 16}),
+    "reinit-1-cls-mlp-t0.1": ("top 1 fresh, [CLS] + MLP in training only, t 0.1",
+                              {"model_name_or_path": "reinit:1:default", "pooler_type": "cls", "mlp_only_train": True,
+                               "temp": 0.1}),
     "chosen": ("the shipped first_run.json as is", {}),
 }
 

@@ -135,7 +135,13 @@ def soak(args: argparse.Namespace) -> dict:
 
     app = QApplication.instance() or QApplication([])
     app.setStyle("Fusion")
-    collector = main_thread_gc.install(app)  # as app/main.py does
+    collector = main_thread_gc.install(app)  # as app/main.py does; malloc per --malloc:
+    if args.malloc == "tuned":
+        main_thread_gc.tune_malloc()
+    elif args.malloc == "arenas":
+        main_thread_gc.tune_malloc(mmap_threshold=None)
+    elif args.malloc == "mmap":
+        main_thread_gc.tune_malloc(arena_max=None)
     tmp = Path(args.workdir or tempfile.mkdtemp(prefix="soak-"))
     model = make_tiny_model(tmp / "tiny-bert")
     win = _window(tmp, args.torch_threads, not args.no_batch_fn)
@@ -221,7 +227,7 @@ def soak(args: argparse.Namespace) -> dict:
     win.close()
     collector.stop()
     verdict = check(minutes)
-    return {"minutes": args.minutes, "elapsed_s": round(elapsed, 1), "cpu_count": os.cpu_count(),
+    return {"minutes": args.minutes, "malloc": args.malloc, "elapsed_s": round(elapsed, 1), "cpu_count": os.cpu_count(),
             "probe_size": args.probe_size, "batch": args.batch, "torch_threads": args.torch_threads,
             "batch_fn": not args.no_batch_fn,
             "rss_mb": [r["rss_mb"] for r in minutes], "p99_ms": [r["p99_ms"] for r in minutes],
@@ -243,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="trace Python allocations from --trace-from on (tracemalloc, FRAMES deep) and print where the "
                         "living ones were made")
     p.add_argument("--trace-from", type=int, default=2, metavar="MINUTE", help="the minute tracing starts (default 2)")
+    p.add_argument("--malloc", choices=("tuned", "mmap", "arenas", "default"), default="default",
+                   help="glibc malloc: glibc's default (as the studio runs), tune_malloc's 1 MiB mapping "
+                        "threshold and 4 arenas (tuned), the threshold only (mmap) or the arena cap only (arenas); "
+                        "see app/shell/main_thread_gc.py")
     p.add_argument("--workdir", default="", help="folder for the model and the run (default: a new temp folder)")
     args = p.parse_args(argv)
     result = soak(args)

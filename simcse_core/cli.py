@@ -401,12 +401,12 @@ def _encode_cached(args: argparse.Namespace, corpus: Any, enc: Any) -> Any:
     rows, or None when Ctrl-C stopped it (the rows done so far are kept)."""
     from tqdm.auto import tqdm
 
-    from .embedding_cache import EmbeddingCache, cache_key, default_cache_dir, encode_into
+    from .embedding_cache import EmbeddingCache, cache_key, encode_into, writable_cache_dir
     from .model import resolve_model_path
 
     folder, _ = resolve_model_path(args.model_name_or_path)
     key = cache_key(folder, enc.pooler_type, enc.max_seq_length, args.input, len(corpus), args.text_column)
-    where = Path(args.cache) if args.cache else default_cache_dir(args.input, key)
+    where = Path(args.cache) if args.cache else writable_cache_dir(args.input, key)
     info = {"corpus": str(Path(args.input).resolve()), "text_column": corpus.text_column,
             "model": str(folder.resolve()), "model_spec": str(args.model_name_or_path)}
     cache = EmbeddingCache.open(where, key, len(corpus), enc.dim, info)

@@ -59,10 +59,25 @@ def model_fingerprint(folder: str | Path) -> str:
     return h.hexdigest()
 
 
+def model_identity(spec: str, seed: int = 42) -> str:
+    """What identifies a model spec's weights: the folder's :func:`model_fingerprint`; for
+    ``random:`` and ``reinit:`` specs (weights drawn from ``seed`` on load, as a run's
+    start model) that fingerprint hashed with the spec and the seed."""
+    from .model import parse_reinit, resolve_model_path
+
+    rest, reinit = parse_reinit(spec)
+    folder, random_init = resolve_model_path(rest)
+    fp = model_fingerprint(folder)
+    if reinit is None and not random_init:
+        return fp
+    return hashlib.sha256(f"{fp}|{str(spec).strip()}|seed={int(seed)}".encode("utf-8")).hexdigest()
+
+
 def cache_key(model_folder: str | Path, pooler_type: str, max_seq_length: int, corpus: str | Path,
-              count: int, text_column: str | None = None) -> dict[str, Any]:
-    """What a cache's rows are embeddings of (compared in full when a cache is reopened)."""
-    return {"format": FORMAT, "model": model_fingerprint(model_folder), "pooler_type": str(pooler_type),
+              count: int, text_column: str | None = None, model_id: str | None = None) -> dict[str, Any]:
+    """What a cache's rows are embeddings of (compared in full when a cache is reopened);
+    ``model_id`` (:func:`model_identity`) in place of the folder's fingerprint."""
+    return {"format": FORMAT, "model": model_id or model_fingerprint(model_folder), "pooler_type": str(pooler_type),
             "max_seq_length": int(max_seq_length), "corpus_sha256": file_sha256(corpus), "count": int(count),
             "text_column": text_column}
 
@@ -73,6 +88,28 @@ def default_cache_dir(corpus: str | Path, key: dict[str, Any]) -> Path:
     p = Path(corpus)
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode("utf-8")).hexdigest()[:16]
     return p.parent / f"{p.name}.simcse-cache" / digest
+
+
+def user_cache_root() -> Path:
+    """Where caches go when the corpus's own folder cannot be written (a read-only share,
+    an installed package): ``$XDG_CACHE_HOME/simcse-studio/embeddings`` (``~/.cache/...``)."""
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "simcse-studio" / "embeddings"
+
+
+def writable_cache_dir(corpus: str | Path, key: dict[str, Any]) -> Path:
+    """:func:`default_cache_dir` when the corpus's folder can be written, else the same
+    name under :func:`user_cache_root` (the corpus's path hashed in, so two corpora of one
+    name do not meet)."""
+    import os
+
+    p = Path(corpus).resolve()
+    if os.access(p.parent, os.W_OK):
+        return default_cache_dir(p, key)
+    where = hashlib.sha256(str(p).encode("utf-8")).hexdigest()[:8]
+    return user_cache_root() / f"{p.name}-{where}" / default_cache_dir(p, key).name
 
 
 class EmbeddingCache:
@@ -149,17 +186,21 @@ def read_manifest(folder: str | Path) -> dict[str, Any] | None:
 
 
 def encode_into(encoder: Any, sentences: Sequence[str], cache: EmbeddingCache, *, batch_size: int = 128,
-                chunk: int = CHUNK, progress: Callable[[int, int], None] | None = None,
-                should_stop: Callable[[], bool] | None = None) -> bool:
+                chunk: int | None = None, progress: Callable[[int, int], None] | None = None,
+                should_stop: Callable[[], bool] | None = None, max_chunks: int | None = None) -> bool:
     """Encode the rows ``cache`` still lacks, a ``chunk`` at a time, committing each;
-    ``progress(done, total)`` after each chunk; stops between chunks when
-    ``should_stop()`` says so. True when the cache is complete."""
+    (:data:`CHUNK` by default) ``progress(done, total)`` after each chunk; stops between chunks when
+    ``should_stop()`` says so, or after ``max_chunks`` chunks. True when the cache is
+    complete."""
     total = len(sentences)
     if total != cache.n:
         raise ValueError(f"{total} sentences for a cache of {cache.n} rows")
+    chunk = CHUNK if chunk is None else chunk
+    chunks = 0
     while not cache.complete:
-        if should_stop is not None and should_stop():
+        if (should_stop is not None and should_stop()) or (max_chunks is not None and chunks >= max_chunks):
             return False
+        chunks += 1
         start = cache.done
         end = min(total, start + max(1, int(chunk)))
         cache.write(start, encoder.encode(list(sentences[start:end]), batch_size=batch_size))
@@ -169,4 +210,4 @@ def encode_into(encoder: Any, sentences: Sequence[str], cache: EmbeddingCache, *
 
 
 __all__ = ["CHUNK", "EmbeddingCache", "cache_key", "default_cache_dir", "encode_into", "file_sha256",
-           "model_fingerprint", "read_manifest"]
+           "model_fingerprint", "model_identity", "read_manifest", "user_cache_root", "writable_cache_dir"]

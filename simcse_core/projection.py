@@ -781,6 +781,12 @@ def _import_umap(cache_dir: str | os.PathLike[str] | None = None) -> Any:
     return sys.modules["umap"]
 
 
+def import_umap(cache_dir: str | os.PathLike[str] | None = None) -> Any:
+    """The ``umap`` module, imported with numba's disk cache configured (see
+    :func:`_import_umap`); for callers outside this module."""
+    return _import_umap(cache_dir)
+
+
 class UmapTracker:
     """A 2D UMAP of the probe set that follows training smoothly.
 

@@ -63,3 +63,15 @@ def small_corpus(tmp_path_factory) -> str:
     p = tmp_path_factory.mktemp("corpus") / "small.csv"
     p.write_text("\n".join(src[:201]) + "\n", encoding="utf-8")
     return str(p)
+
+
+@pytest.fixture
+def topic_corpus(tmp_path) -> Path:
+    """A csv of 200 short sentences in 5 topics of 40 (text, topic), in a folder of the
+    test's own (explore mode writes its cache beside the corpus)."""
+    words = ["river", "mountain", "guitar", "violin", "bread", "cheese", "train", "station", "stock", "market"]
+    lines = ["text,topic"] + [f"the {words[2 * t]} and the {words[2 * t + 1]} number {i},t{t}"
+                              for t in range(5) for i in range(40)]
+    p = tmp_path / "corpus.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p

@@ -359,7 +359,7 @@ class EmbeddingTab(QWidget):
     def _draw_drift(self) -> None:
         drift = self.controller.drift
         idx = sorted(i for i in drift if i < len(self.model.snapshots))
-        x = np.array([self.model.snapshots[i].step for i in idx], dtype=np.float64)
+        x = self.model.snapshots.steps(idx).astype(np.float64)
         y = np.array([drift[i] for i in idx], dtype=np.float64)
         curve = self.panel.drift_curve
         curve.setSymbol("o" if len(x) <= DRIFT_SYMBOLS else None)  # markers cost a point each; a line does not

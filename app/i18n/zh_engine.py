@@ -278,6 +278,12 @@ TABLE = {
     "--batch_size: must be >= 1 (got {value})": "--batch_size：必须 >= 1（得到的是 {value}）",
     "--max_seq_length: must be at least 4 tokens (got {value})": "--max_seq_length：至少为 4 个词元（得到的是 {value}）",
     "--output {path}: must end in .npy": "--output {path}：必须以 .npy 结尾",
+    "{path}: export to .csv or .parquet": "{path}：请导出为 .csv 或 .parquet",
+    "{path}: Parquet needs pyarrow (pip install pyarrow); CSV works without it":
+        "{path}：Parquet 需要 pyarrow（pip install pyarrow）；CSV 不需要",
+    "{path}: the export cannot be written ({error})": "{path}：无法写入导出文件（{error}）",
+    "{folder}: the map cannot be saved ({error})": "{folder}：无法保存地图（{error}）",
+    "{folder}: the neighbour index cannot be saved ({error})": "{folder}：无法保存近邻索引（{error}）",
     "simcse encode: give --output FILE.npy and/or --cache [DIR]": "simcse encode：请给出 --output FILE.npy 和/或 --cache [DIR]",
     "--cache keeps L2-normalised rows: leave out --no_normalize (or write only --output)":
         "--cache 保存的是 L2 归一化的行：请去掉 --no_normalize（或只写 --output）",

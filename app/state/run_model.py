@@ -254,6 +254,13 @@ class SnapshotHistory(Sequence):
             if all(getattr(snap, k) is None for k in LARGE_ARRAYS) and isinstance(snap.scalars, ScalarRow):
                 del self._objects[i]  # else it keeps its arrays and stays an object
 
+    def steps(self, indices: Any = None) -> np.ndarray:
+        """(k,) int64 steps of the snapshots at ``indices`` (all when None), read from the
+        columns: no snapshot is rebuilt (a curve over every snapshot asks for thousands)."""
+        cols = self._cols
+        col = cols[: self._n, 0] if indices is None else cols[np.asarray(indices, dtype=np.int64), 0]
+        return col.astype(np.int64)
+
     def objects(self) -> list[Snapshot]:
         """The snapshots kept as objects (every one that holds arrays is among them)."""
         return list(self._objects.values())

@@ -125,7 +125,7 @@ def load_run(path: str | Path, label: str | None = None, state: str = "") -> Com
     if model.probe_ids is None and upd.probe and upd.probe.get("ids") is not None:
         model.probe_ids = np.asarray(upd.probe["ids"], dtype=np.int64)
     idx = np.array(model.probe_indices(), dtype=np.int64)
-    steps = np.array([model.snapshots[i].step for i in idx], dtype=np.int64)
+    steps = model.snapshots.steps(idx)
     return ComparedRun(label or Path(path).name, str(path), model, state=state, steps=steps, indices=idx)
 
 

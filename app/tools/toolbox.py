@@ -85,6 +85,7 @@ class StudioTools(QObject):
         super().__init__(ctx.dialog_parent)
         self.ctx = ctx
         self.compare_window: CompareWindow | None = None
+        self.explore_windows: list = []  # ExploreWindow, one per corpus opened
         self.presentation = PresentationMode(ctx)
         self.data_exports = DataExports(self)
         self.data_exports.done.connect(self._export_done)
@@ -97,6 +98,7 @@ class StudioTools(QObject):
 
     def _add_menus(self) -> None:
         ctx = self.ctx
+        ctx.add_action("file", tr("Explore a corpus…"), self.explore_dialog, shortcut="Ctrl+Shift+X")
         ctx.add_action("file", tr("Save session…"), self._save_session_dialog, shortcut="Ctrl+Shift+S")
         ctx.add_action("file", tr("Load session…"), self._load_session_dialog, shortcut="Ctrl+Shift+O")
         ctx.add_separator("view")
@@ -120,6 +122,24 @@ class StudioTools(QObject):
                            (tr("Model as a sentence-transformers folder…"), "model")):
             ctx.add_action("export", text, lambda _c=False, k=kind: self._export_data_dialog(k))
 
+    def explore_dialog(self) -> None:
+        from app.explore.dialog import ExploreDialog
+
+        dlg = ExploreDialog(parent=self.ctx.dialog_parent)
+        if dlg.exec():
+            corpus, model, column = dlg.chosen()
+            if corpus:
+                self.explore(corpus, model, text_column=column)
+
+    def explore(self, corpus: str, model: str = "default", **options: Any) -> Any:
+        """Open an explore window on ``corpus`` embedded by ``model`` (see app.explore)."""
+        from app.explore.window import ExploreWindow
+
+        win = ExploreWindow(corpus, model, **options)
+        self.explore_windows.append(win)
+        win.show()
+        return win
+
     def shutdown(self, wait_ms: int = 10_000) -> None:
         """The window closes: stop an animation export and close the comparison window
         (its job thread stops). Training is stopped by the run controller."""
@@ -131,6 +151,8 @@ class StudioTools(QObject):
         if cw is not None:
             cw.close()
             cw.shutdown()
+        for win in self.explore_windows:
+            win.close()
 
     def _say(self, text: str, kind: str = "error") -> None:
         self.ctx.show_message(text, kind)

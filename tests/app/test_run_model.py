@@ -212,6 +212,7 @@ def test_old_snapshots_are_rows_not_objects_and_read_back_the_same(tmp_path):
         assert s.alignment == step / 100.0 and s.uniformity == -step / 10.0
         assert s.total_steps == 10 and s.probe_ids is m.probe_ids or i >= 16
     assert [s.step for s in h[2:5]] == [4, 6, 8] and [s.step for s in reversed(h)][:2] == [38, 36]
+    assert h.steps([0, 19, 3]).tolist() == [0, 38, 6] and h.steps().tolist() == list(range(0, 40, 2))
     assert m.probe_indices() == list(range(20)) and m.resident_count() == 2
     np.testing.assert_array_equal(m.probe_matrix(3), probes[6].astype(np.float32))
     sim, ids = m.batch_arrays(1)

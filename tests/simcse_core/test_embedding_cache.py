@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,3 +174,21 @@ def test_simcse_encode_cache_refuses_a_model_without_files(small_corpus, capsys)
 
     assert main(["encode", "--model_name_or_path", "random:default", "--input", str(small_corpus), "--cache"]) == 2
     assert "has no model files" in capsys.readouterr().err
+
+
+def test_a_corpus_in_a_read_only_folder_gets_its_cache_in_the_user_cache(tmp_path, monkeypatch):
+    import os
+
+    from simcse_core.embedding_cache import user_cache_root, writable_cache_dir
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a\nb\n", encoding="utf-8")
+    key = {"k": 1}
+    assert writable_cache_dir(corpus, key).parent == tmp_path / "c.txt.simcse-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == tmp_path else real(p, mode))
+    where = writable_cache_dir(corpus, key)
+    assert user_cache_root() == tmp_path / "xdg" / "simcse-studio" / "embeddings"
+    assert where.parent.parent == user_cache_root() and where.parent.name.startswith("c.txt-")
+    assert where.name == writable_cache_dir(corpus, key).name  # the same key, the same folder

@@ -1,0 +1,184 @@
+"""The explore window's map: one image of the part in view, labels, hover, click and selection.
+
+:class:`MapView` remakes its picture (:func:`app.explore.raster.render`) when the view
+moves, at most every :data:`REDRAW_MS`; shift + drag selects a rectangle and ctrl + drag a
+lasso (the embedding tab's :class:`~app.embedding_tab.map_view.SelectViewBox`); a filter
+shows only some rows, which keep their corpus numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, QTimer, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QWidget
+
+from app.embedding_tab.geometry import in_polygon, in_rect
+from app.embedding_tab.map_view import SelectViewBox
+from app.explore.raster import BUDGET, Rect, nearest_point, render
+
+REDRAW_MS = 30  # the map is remade at most this often while the view moves
+
+
+class MapView(pg.PlotWidget):
+    """The map: one ImageItem remade for the view, label TextItems, hover and click;
+    shift + drag selects a rectangle, ctrl + drag a lasso (``region_selected(rows)``).
+    :meth:`set_visible` shows only some rows (a filter); rows keep their corpus numbers."""
+
+    point_clicked = Signal(int)
+    hovered = Signal(object)  # row or None
+    region_selected = Signal(object)  # (k,) int64 corpus rows
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, viewBox=SelectViewBox(self._rect_done, self._lasso_done))
+        self.setBackground("#15171c")
+        self.getPlotItem().hideAxis("left")
+        self.getPlotItem().hideAxis("bottom")
+        self.vb = self.getPlotItem().getViewBox()
+        self.vb.setAspectLocked(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.addItem(self.image)
+        self.xy: np.ndarray | None = None
+        self.visible: np.ndarray | None = None  # (N,) bool, None: every row
+        self.rows: np.ndarray | None = None  # the corpus rows drawn (all, or those visible)
+        self.labels: np.ndarray | None = None
+        self.n_labels: int | None = None
+        self.highlight: np.ndarray | None = None
+        self.budget = BUDGET  # points drawn one by one at most (above: density)
+        self.last: Any = None  # the last MapImage (mode, points in view)
+        self.renders = 0
+        self._label_items: list[pg.TextItem] = []
+        self._arrows: pg.PlotCurveItem | None = None
+        self._clusters: list[tuple[float, float, str, int]] = []  # x, y, label, size
+        self._timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._timer.timeout.connect(self.redraw)
+        self.vb.sigRangeChanged.connect(lambda *_: self._timer.start())
+        self.scene().sigMouseMoved.connect(self._moved)
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    def set_points(self, xy: np.ndarray) -> None:
+        self.xy = np.asarray(xy, dtype=np.float32)
+        self.visible, self.rows = None, np.arange(len(self.xy))
+        r = Rect.around(self.xy)
+        self.vb.setRange(QRectF(r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0), padding=0)
+        self.redraw()
+
+    def set_labels(self, labels: np.ndarray | None, n_labels: int | None = None) -> None:
+        self.labels, self.n_labels = labels, n_labels
+        self.redraw()
+
+    def set_highlight(self, rows: np.ndarray | None) -> None:
+        if rows is None or self.xy is None or not len(rows):
+            self.highlight = None
+        else:
+            self.highlight = np.zeros(len(self.xy), dtype=bool)
+            self.highlight[np.asarray(rows, dtype=np.int64)] = True
+        self.redraw()
+
+    def swap_points(self, xy: np.ndarray) -> None:
+        """Other positions for the same rows (the other model's aligned map); the view stays."""
+        self.xy = np.asarray(xy, dtype=np.float32)
+        self.redraw()
+
+    def set_arrows(self, start: np.ndarray | None, end: np.ndarray | None) -> None:
+        """Lines from ``start`` (k, 2) to ``end`` (k, 2) positions (None: none)."""
+        if self._arrows is None:
+            self._arrows = pg.PlotCurveItem(pen=pg.mkPen(255, 220, 80, 200, width=1.5), connect="pairs")
+            self._arrows.setZValue(5)
+            self.addItem(self._arrows)
+        if start is None or end is None or not len(start):
+            self._arrows.setData([], [])
+            return
+        seg = np.empty((2 * len(start), 2), dtype=np.float64)
+        seg[0::2], seg[1::2] = start, end
+        self._arrows.setData(seg[:, 0], seg[:, 1], connect="pairs")
+
+    def set_visible(self, mask: np.ndarray | None) -> None:
+        """Draw only the rows where ``mask`` is true (None: all)."""
+        if self.xy is None:
+            return
+        self.visible = None if mask is None else np.asarray(mask, dtype=bool)
+        self.rows = np.arange(len(self.xy)) if self.visible is None else np.flatnonzero(self.visible)
+        self.redraw()
+
+    def _drawn(self, a: np.ndarray | None) -> np.ndarray | None:
+        return a if a is None or self.visible is None else a[self.visible]
+
+    def _rect_done(self, r: QRectF) -> None:
+        if self.xy is not None:
+            self.region_selected.emit(in_rect(self.xy, self.rows, r.left(), r.right(), r.top(), r.bottom()))
+
+    def _lasso_done(self, poly: np.ndarray) -> None:
+        if self.xy is None or len(poly) < 3:
+            return
+        lo, hi = poly.min(axis=0), poly.max(axis=0)
+        box = in_rect(self.xy, self.rows, lo[0], hi[0], lo[1], hi[1])  # a cheap first cut
+        self.region_selected.emit(in_polygon(self.xy, box, poly))
+
+    def set_cluster_labels(self, clusters: list[tuple[float, float, str, int]]) -> None:
+        self._clusters = sorted(clusters, key=lambda c: -c[3])
+        self.redraw()
+
+    def view_rect(self) -> Rect:
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        return Rect(x0, x1, y0, y1)
+
+    def redraw(self) -> None:
+        if self.xy is None:
+            return
+        rect = self.view_rect()
+        size = self.vb.size()  # the view in pixels
+        w, h = max(1, int(size.width())), max(1, int(size.height()))
+        self.last = render(self._drawn(self.xy), rect, w, h, labels=self._drawn(self.labels), n_labels=self.n_labels,
+                           highlight=self._drawn(self.highlight), budget=self.budget)
+        # the picture's row 0 is the top of the view; the ImageItem puts row 0 at the bottom (y up)
+        self.image.setImage(self.last.rgba[::-1], autoLevels=False, levels=(0, 255))
+        self.image.setRect(QRectF(rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0))
+        self.image.setTransformOriginPoint(0, 0)
+        self._place_labels(rect)
+        self.renders += 1
+
+    def _place_labels(self, rect: Rect) -> None:
+        """Cluster labels inside the view, largest first: about a dozen at the whole map,
+        more as the view zooms in (smaller clusters get room)."""
+        full = Rect.around(self.xy)
+        area = max(1e-12, (rect.x1 - rect.x0) * (rect.y1 - rect.y0))
+        zoom = max(1.0, ((full.x1 - full.x0) * (full.y1 - full.y0)) / area)
+        room = int(12 * min(8.0, np.sqrt(zoom)))
+        shown = [c for c in self._clusters if rect.x0 <= c[0] <= rect.x1 and rect.y0 <= c[1] <= rect.y1][:room]
+        while len(self._label_items) < len(shown):
+            item = pg.TextItem(anchor=(0.5, 0.5), color="w", fill=pg.mkBrush(0, 0, 0, 150))
+            item.setFont(QFont("", 10, QFont.Weight.Bold))
+            self.addItem(item)
+            self._label_items.append(item)
+        for item, (x, y, text, _size) in zip(self._label_items, shown):
+            item.setText(text)
+            item.setPos(x, y)
+            item.setVisible(True)
+        for item in self._label_items[len(shown):]:
+            item.setVisible(False)
+
+    def shown_labels(self) -> list[str]:
+        return [i.toPlainText() for i in self._label_items if i.isVisible()]
+
+    def _row_at(self, scene_pos: Any) -> int | None:
+        if self.xy is None or not self.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.vb.mapSceneToView(scene_pos)
+        px = self.vb.viewPixelSize()[0]
+        i = nearest_point(self._drawn(self.xy), p.x(), p.y(), 6 * px)
+        return None if i is None else int(self.rows[i])
+
+    def _moved(self, pos: Any) -> None:
+        self.hovered.emit(self._row_at(pos))
+
+    def _clicked(self, ev: Any) -> None:
+        row = self._row_at(ev.scenePos())
+        if row is not None:
+            self.point_clicked.emit(row)
+
+
+__all__ = ["MapView", "REDRAW_MS"]
