@@ -5,8 +5,8 @@ remade when the view moves (the window throttles it; the newest view wins):
 
 - **points**: when at most ``budget`` points lie in view, each is drawn on its own, a
   dot of ``radius`` pixels in its label's colour (later points on top);
-- **density**: above that, each pixel shows how many points fall in it (log scale, so
-  a lone point still shows) in the colour of the label most of them carry.
+- **density**: above that, each cell of 2 x 2 pixels shows how many points fall in it
+  (log scale, so a lone point still shows) in the colour of the label most of them carry.
 
 Zooming in thus turns the density into individual points once few enough are in view.
 Both are a few passes of ``bincount`` over the points in view: about 20 ms for a million
@@ -85,10 +85,11 @@ def pixels(xy: np.ndarray, rect: Rect, width: int, height: int) -> tuple[np.ndar
 
 def render(xy: np.ndarray, rect: Rect, width: int, height: int, labels: np.ndarray | None = None,
            budget: int = BUDGET, radius: int = 1, n_labels: int | None = None,
-           highlight: np.ndarray | None = None) -> MapImage:
+           highlight: np.ndarray | None = None, cell: int = 2) -> MapImage:
     """The picture of ``rect`` at ``width`` x ``height`` pixels (see the module note).
     ``labels`` (N,) ints colour the points (-1: grey); ``highlight`` (N,) bool points
-    are drawn last, larger, ringed in white (a selection, search hits)."""
+    are drawn last, larger, ringed in white (a selection, search hits). The density
+    counts cells of ``cell`` x ``cell`` pixels."""
     width, height = max(1, int(width)), max(1, int(height))
     xy = np.asarray(xy, dtype=np.float32)
     inside, cols, rows = pixels(xy, rect, width, height)
@@ -99,7 +100,7 @@ def render(xy: np.ndarray, rect: Rect, width: int, height: int, labels: np.ndarr
         _dots(rgba, cols, rows, colours(lab, n_in), radius)
         mode = "points"
     else:
-        _density(rgba, cols, rows, lab, n_labels)
+        _density(rgba, cols, rows, lab, n_labels, max(1, int(cell)))
         mode = "density"
     if highlight is not None and highlight.any():
         hi = np.asarray(highlight, dtype=bool)[inside]
@@ -124,11 +125,13 @@ def _dots(rgba: np.ndarray, cols: np.ndarray, rows: np.ndarray, rgb: np.ndarray,
 
 
 def _density(rgba: np.ndarray, cols: np.ndarray, rows: np.ndarray, lab: np.ndarray | None,
-             n_labels: int | None) -> None:
-    """Counts per pixel on a log scale as opacity and brightness, hue of the commonest label."""
+             n_labels: int | None, cell: int) -> None:
+    """Counts per cell of ``cell`` x ``cell`` pixels on a log scale as opacity and
+    brightness (a lone point still shows clearly), hue of the commonest label."""
     h, w = rgba.shape[:2]
-    pix = rows * w + cols
-    counts = np.bincount(pix, minlength=h * w)
+    gh, gw = -(-h // cell), -(-w // cell)  # the grid of cells, the last ones cut by the edge
+    pix = (rows // cell) * gw + cols // cell
+    counts = np.bincount(pix, minlength=gh * gw)
     filled = np.flatnonzero(counts)
     level = np.log1p(counts[filled]) / np.log1p(max(1, int(counts.max())))  # (0, 1]
     if lab is None:
@@ -136,13 +139,17 @@ def _density(rgba: np.ndarray, cols: np.ndarray, rows: np.ndarray, lab: np.ndarr
     else:
         shift = lab.clip(-1) + 1  # 0 = unlabelled
         L = int(n_labels + 1 if n_labels is not None else shift.max() + 1)
-        per = np.bincount(pix * L + shift, minlength=h * w * L).reshape(h * w, L)[filled]
+        per = np.bincount(pix * L + shift, minlength=gh * gw * L).reshape(gh * gw, L)[filled]
         top = per.argmax(axis=1) - 1
         rgb = colours(top, filled.size).astype(np.float32)
-    shade = (0.45 + 0.55 * level)[:, None]
-    flat = rgba.reshape(h * w, 4)
-    flat[filled, :3] = np.clip(rgb * shade + 255.0 * (1.0 - shade) * 0.15, 0, 255).astype(np.uint8)
-    flat[filled, 3] = (90 + 165 * level).astype(np.uint8)
+    shade = (0.6 + 0.4 * level)[:, None]
+    grid = np.zeros((gh * gw, 4), dtype=np.uint8)
+    grid[filled, :3] = np.clip(rgb * shade + 255.0 * (1.0 - shade) * 0.25, 0, 255).astype(np.uint8)
+    grid[filled, 3] = (150 + 105 * level).astype(np.uint8)
+    big = grid.reshape(gh, gw, 4)
+    if cell > 1:
+        big = np.repeat(np.repeat(big, cell, axis=0), cell, axis=1)
+    rgba[:] = big[:h, :w]
 
 
 def nearest_point(xy: np.ndarray, x: float, y: float, max_dist: float) -> int | None:

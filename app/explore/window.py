@@ -174,9 +174,13 @@ class ExploreWindow(QMainWindow):
         self.filter_text.returnPressed.connect(self.apply_filter)
         apply = QPushButton(tr("Filter"))
         apply.clicked.connect(self.apply_filter)
-        for wdg, stretch in ((self.filter_column, 1), (self.filter_value, 1), (self.filter_text, 2), (apply, 0)):
-            frow.addWidget(wdg, stretch)
+        for wdg in (self.filter_column, self.filter_value):  # two rows: the side panel is narrow
+            frow.addWidget(wdg, 1)
         lay.addLayout(frow)
+        trow = QHBoxLayout()
+        trow.addWidget(self.filter_text, 1)
+        trow.addWidget(apply)
+        lay.addLayout(trow)
         self.results_title = QLabel("")
         self.results_title.setWordWrap(True)
         lay.addWidget(self.results_title)

@@ -33,7 +33,7 @@ def test_density_counts_and_commonest_label_match_an_independent_count():
     xy = rng.uniform(0, 8, (5000, 2)).astype(np.float32)
     labels = rng.integers(0, 3, 5000)
     labels[xy[:, 0] < 2] = 2  # a left stripe mostly label 2
-    img = render(xy, Rect(0, 8, 0, 8), 8, 8, labels=labels, budget=100, n_labels=3)
+    img = render(xy, Rect(0, 8, 0, 8), 8, 8, labels=labels, budget=100, n_labels=3, cell=1)
     assert img.mode == "density" and img.in_view == 5000
     counts = np.zeros((8, 8), dtype=np.int64)
     per = np.zeros((8, 8, 3), dtype=np.int64)
@@ -68,3 +68,13 @@ def test_nearest_point_within_a_distance():
     assert nearest_point(xy, 1.5, 2.0, 0.5) is None
     r = Rect.around(xy)
     assert r.x0 < 0 < 3 < r.x1 and r.y0 < 0 < 4 < r.y1
+
+
+def test_density_cells_cover_their_pixels():
+    """With cells of 2 x 2 pixels a lone point lights its whole cell, and the cells of a
+    9 x 9 image cut by the edge still show."""
+    xy = np.array([[0.5, 8.5], [8.5, 0.5]], dtype=np.float32)  # top-left and bottom-right pixels
+    img = render(xy, Rect(0, 9, 0, 9), 9, 9, budget=0, cell=2)
+    lit = img.rgba[..., 3] > 0
+    assert lit[0:2, 0:2].all() and lit[8, 8] and int(lit.sum()) == 4 + 1
+
