@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from app.embedding_tab.geometry import in_polygon, in_rect
@@ -21,6 +21,11 @@ from app.embedding_tab.map_view import SelectViewBox
 from app.explore.raster import BUDGET, Rect, nearest_point, render
 
 REDRAW_MS = 30  # the map is remade at most this often while the view moves
+LABEL_POINTS = 10  # cluster labels on the map: bold, this size
+
+
+def label_font() -> QFont:
+    return QFont("", LABEL_POINTS, QFont.Weight.Bold)
 
 
 class MapView(pg.PlotWidget):
@@ -143,15 +148,28 @@ class MapView(pg.PlotWidget):
 
     def _place_labels(self, rect: Rect) -> None:
         """Cluster labels inside the view, largest first: about a dozen at the whole map,
-        more as the view zooms in (smaller clusters get room)."""
+        more as the view zooms in (smaller clusters get room); a label that would cover
+        one already placed is left out until zooming in separates them."""
         full = Rect.around(self.xy)
         area = max(1e-12, (rect.x1 - rect.x0) * (rect.y1 - rect.y0))
         zoom = max(1.0, ((full.x1 - full.x0) * (full.y1 - full.y0)) / area)
         room = int(12 * min(8.0, np.sqrt(zoom)))
-        shown = [c for c in self._clusters if rect.x0 <= c[0] <= rect.x1 and rect.y0 <= c[1] <= rect.y1][:room]
+        fm = QFontMetrics(label_font())
+        placed: list[QRectF] = []
+        shown = []
+        for c in self._clusters:
+            if len(shown) >= room or not (rect.x0 <= c[0] <= rect.x1 and rect.y0 <= c[1] <= rect.y1):
+                continue
+            centre = self.vb.mapViewToScene(QPointF(c[0], c[1]))
+            w, h = fm.horizontalAdvance(c[2]) + 12, fm.height() + 6
+            box = QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
+            if any(box.intersects(b) for b in placed):
+                continue
+            placed.append(box)
+            shown.append(c)
         while len(self._label_items) < len(shown):
             item = pg.TextItem(anchor=(0.5, 0.5), color="w", fill=pg.mkBrush(0, 0, 0, 150))
-            item.setFont(QFont("", 10, QFont.Weight.Bold))
+            item.setFont(label_font())
             self.addItem(item)
             self._label_items.append(item)
         for item, (x, y, text, _size) in zip(self._label_items, shown):

@@ -166,3 +166,24 @@ def test_a_run_folder_opens_before_and_after(qtbot, topic_corpus, finished_run):
     texts = [win.results.item(i).text() for i in range(win.results.count())]
     assert texts[0] == "start model" and "trained model" in texts and len(texts) == 2 + 2 * 10
     win.close()
+
+
+def test_cluster_labels_do_not_cover_each_other(qtbot):
+    """Two clusters centred at the same place: only the larger's label shows; zoomed in
+    until they are apart, both do."""
+    from PySide6.QtCore import QRectF
+
+    from app.explore.map_view import MapView
+
+    m = MapView()
+    qtbot.addWidget(m)
+    m.resize(800, 600)
+    m.show()
+    rng = np.random.default_rng(0)
+    m.set_points(rng.uniform(0, 100, (500, 2)).astype(np.float32))
+    m.set_cluster_labels([(50.0, 50.0, "small cluster", 10), (50.5, 50.0, "big cluster", 100),
+                          (10.0, 10.0, "far away", 5)])
+    assert m.shown_labels() == ["big cluster", "far away"]
+    m.vb.setRange(QRectF(49.0, 49.5, 2.0, 1.0), padding=0)
+    m.redraw()
+    assert "big cluster" in m.shown_labels() and "small cluster" in m.shown_labels()

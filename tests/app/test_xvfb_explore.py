@@ -23,7 +23,8 @@ def test_explore_window_under_xvfb(tmp_path, xvfb_run, image_stats):
         assert report["map_inside"][size], f"the map is cut at {size}"
         assert not report["side_sideways"][size], f"the side panel scrolls sideways at {size}"
     assert report["modes"] == {"normal": "points", "density": "density"}
-    assert len(report["labels"]) == 12 and len(set(report["topics"])) >= 9  # most topics get a cluster
+    assert 9 <= len(report["labels"]) <= 12  # labels that would cover others wait for a zoom
+    assert len(set(report["topics"])) >= 9  # most topics get a cluster of their own
     assert report["selected"] > 0
     names = sorted(p.name for p in OUT.glob("*.png"))
     assert names == sorted(["explore-1366x768.png", "explore-1920x1080.png", "explore-clusters-1920x1080.png",
