@@ -61,7 +61,7 @@ def create_window(args: argparse.Namespace, settings=None):  # -> MainWindow
     scripted = args.run or args.follow or args.train or args.model or args.corpus or args.set or args.explore
     if not scripted:
         win.start_welcome()  # first launch: the first-run recipe in Setup, and the welcome
-    if args.model and not args.explore or args.corpus or args.set:
+    if (args.model and not args.explore) or args.corpus or args.set:
         preset = dict(_parse_sets(args.set))
         if args.model:
             kind = args.model if args.model in ("default", "random:default") else "folder"

@@ -87,6 +87,7 @@ class ExploreWindow(QMainWindow):
     ready = Signal()
     clustered = Signal()
     results_shown = Signal()
+    closed = Signal()
 
     def __init__(self, corpus: str | Path, model: str = "default", parent: QWidget | None = None,
                  **options: Any) -> None:
@@ -475,9 +476,13 @@ class ExploreWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: Any) -> None:
+        """Stop between chunks, drop pending jobs and wait for the running one (a UMAP fit
+        cannot be cut short: closing during the fit waits for it; the chunks of encoding,
+        placing and indexing are seconds each)."""
         self.session.stop.set()
         self.jobs.shutdown()
         super().closeEvent(event)
+        self.closed.emit()
 
 
 __all__ = ["ExploreWindow", "eta_text", "legend_html", "status_line"]

@@ -137,8 +137,15 @@ class StudioTools(QObject):
 
         win = ExploreWindow(corpus, model, **options)
         self.explore_windows.append(win)
+        win.closed.connect(lambda w=win: self._explore_closed(w))
         win.show()
         return win
+
+    def _explore_closed(self, win: Any) -> None:
+        """Forget a closed explore window (its encoder and index go with it; it waited for
+        its worker when it closed)."""
+        if win in self.explore_windows:
+            self.explore_windows.remove(win)
 
     def shutdown(self, wait_ms: int = 10_000) -> None:
         """The window closes: stop an animation export and close the comparison window
@@ -151,7 +158,7 @@ class StudioTools(QObject):
         if cw is not None:
             cw.close()
             cw.shutdown()
-        for win in self.explore_windows:
+        for win in list(self.explore_windows):
             win.close()
 
     def _say(self, text: str, kind: str = "error") -> None:

@@ -187,3 +187,24 @@ def test_cluster_labels_do_not_cover_each_other(qtbot):
     m.vb.setRange(QRectF(49.0, 49.5, 2.0, 1.0), padding=0)
     m.redraw()
     assert "big cluster" in m.shown_labels() and "small cluster" in m.shown_labels()
+
+
+def test_closing_stops_the_worker_and_the_studio_forgets_the_window(qtbot, topic_corpus, tiny_model, monkeypatch,
+                                                                     tmp_path):
+    """Close while encoding: the worker stops after its chunk (the cache keeps what is done),
+    and the studio no longer holds the window (nor its encoder and index)."""
+    from PySide6.QtCore import QSettings
+
+    from app.main import build_parser, create_window
+    from simcse_core import embedding_cache as ec
+
+    monkeypatch.setattr(ec, "CHUNK", 10)
+    args = build_parser().parse_args(["--explore", str(topic_corpus), "--model", tiny_model,
+                                      "--runs-root", str(tmp_path / "runs")])
+    win = create_window(args, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    [ew] = win.tools.explore_windows
+    qtbot.waitUntil(lambda: ew.progress.value() > 0, timeout=TIMEOUT)
+    ew.close()
+    assert ew.session.stop.is_set() and not ew.jobs.isRunning() and ew.view is None
+    assert win.tools.explore_windows == []
