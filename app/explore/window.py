@@ -476,9 +476,7 @@ class ExploreWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: Any) -> None:
-        """Stop between chunks, drop pending jobs and wait for the running one (a UMAP fit
-        cannot be cut short: closing during the fit waits for it; the chunks of encoding,
-        placing and indexing are seconds each)."""
+        """Stop after the running chunk (a UMAP fit cannot be cut short: closing waits for it)."""
         self.session.stop.set()
         self.jobs.shutdown()
         super().closeEvent(event)
