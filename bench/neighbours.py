@@ -3,6 +3,7 @@ exact search (issue 16: 1M x 384, < 10 ms a query at recall@10 >= 0.95).
 
     python bench/neighbours.py                    # 1,000,000 x 384, the shipped index
     python bench/neighbours.py --rows 100000 --graphs   # also HNSW graphs (faiss, usearch) to compare
+                                                        # (--graphs needs `pip install usearch`)
 
 Synthetic, clustered data (unit rows around 2,000 random centres, as sentence embeddings
 gather by topic; uniform random vectors are the worst case of every index and unlike
