@@ -29,6 +29,7 @@ import numpy as np
 from .embedding_cache import EmbeddingCache, cache_key, encode_into, model_identity, writable_cache_dir
 from .errors import SimCSEError
 from .neighbours import NeighbourIndex
+from .steps import drive
 
 LAYOUT_SAMPLE = 20_000  # rows UMAP is fitted on; the rest are placed by the fitted model
 LAYOUT_CHUNK = 20_000  # rows placed at a time
@@ -121,17 +122,8 @@ def layout_2d(X: np.ndarray, *, sample: int = LAYOUT_SAMPLE, chunk: int = LAYOUT
               should_stop: Callable[[], bool] | None = None) -> np.ndarray | None:
     """:func:`iter_layout_2d` run to its end: ``progress(done, N)`` at each step; None
     when ``should_stop()`` said so between steps."""
-    gen = iter_layout_2d(X, sample=sample, chunk=chunk, seed=seed)
-    while True:
-        try:
-            done, n = next(gen)
-        except StopIteration as e:
-            return e.value
-        if progress is not None:
-            progress(done, n)
-        if should_stop is not None and should_stop():
-            gen.close()
-            return None
+    return drive(iter_layout_2d(X, sample=sample, chunk=chunk, seed=seed),
+                 None if progress is None else (lambda step: progress(*step)), should_stop)
 
 
 def _staged(gen: Generator[tuple[int, int], None, Any], stage: str, stop: Callable[[], bool],
@@ -339,13 +331,7 @@ def _labelled(gen: Generator[Progress, None, Any], which: str) -> Generator[Prog
 def run_prepare(gen: Generator[Progress, None, ExploreData | None],
                 on_progress: Callable[[Progress], None] | None = None) -> ExploreData | None:
     """Drive :func:`prepare` to its end; its result."""
-    while True:
-        try:
-            step = next(gen)
-        except StopIteration as e:
-            return e.value
-        if on_progress is not None:
-            on_progress(step)
+    return drive(gen, on_progress)
 
 
 

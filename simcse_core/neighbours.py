@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from .steps import drive
+
 EXACT_BELOW = 50_000  # rows under which search is exact
 CHUNK = 65_536  # rows read (and converted to float32) at a time
 INDEX_FILE = "neighbours.faiss"
@@ -134,17 +136,8 @@ class NeighbourIndex:
               should_stop: Callable[[], bool] | None = None, **kw: Any) -> NeighbourIndex | None:
         """:meth:`iter_build` run to its end (``progress(done, N)`` at each step); None
         when ``should_stop()`` said so between chunks."""
-        gen = cls.iter_build(X, **kw)
-        while True:
-            if should_stop is not None and should_stop():
-                gen.close()
-                return None
-            try:
-                done, n = next(gen)
-            except StopIteration as e:
-                return e.value
-            if progress is not None:
-                progress(done, n)
+        return drive(cls.iter_build(X, **kw), None if progress is None else (lambda step: progress(*step)),
+                     should_stop)
 
     def tune(self, target: float = 0.95, k: int = 10, sample: int = 200, seed: int = 0) -> float:
         """Raise ``nprobe`` (doubling from 8) until recall@k on ``sample`` of the corpus's

@@ -15,12 +15,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
+from superqt.utils import qthrottled
 
 from app.embedding_tab.geometry import in_polygon, in_rect
 from app.embedding_tab.map_view import SelectViewBox
 from app.explore.raster import BUDGET, Rect, nearest_point, render
 
 REDRAW_MS = 30  # the map is remade at most this often while the view moves
+HOVER_MS = 50  # the hovered sentence is looked up at most this often
 LABEL_POINTS = 10  # cluster labels on the map: bold, this size
 
 
@@ -61,7 +63,10 @@ class MapView(pg.PlotWidget):
         self._timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
         self._timer.timeout.connect(self.redraw)
         self.vb.sigRangeChanged.connect(lambda *_: self._timer.start())
-        self.scene().sigMouseMoved.connect(self._moved)
+        # the nearest point is a pass over every row (a million: about 10 ms), so hovering
+        # asks at most every HOVER_MS, on the trailing edge (the newest position wins)
+        self._hover = qthrottled(self._moved, timeout=HOVER_MS, leading=False, parent=self)
+        self.scene().sigMouseMoved.connect(self._hover)
         self.scene().sigMouseClicked.connect(self._clicked)
 
     def set_points(self, xy: np.ndarray) -> None:
