@@ -8,6 +8,7 @@ shows only some rows, which keep their corpus numbers.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from superqt.utils import qthrottled
 
 from app.embedding_tab.geometry import in_polygon, in_rect
 from app.embedding_tab.map_view import SelectViewBox
+from app.explore.pyramid import DensityPyramid
 from app.explore.raster import BUDGET, Rect, nearest_point, render
 
 REDRAW_MS = 30  # the map is remade at most this often while the view moves
@@ -38,6 +40,7 @@ class MapView(pg.PlotWidget):
     point_clicked = Signal(int)
     hovered = Signal(object)  # row or None
     region_selected = Signal(object)  # (k,) int64 corpus rows
+    _pyramid_built = Signal(int, object)  # (generation, DensityPyramid) from the building thread
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, viewBox=SelectViewBox(self._rect_done, self._lasso_done))
@@ -49,6 +52,7 @@ class MapView(pg.PlotWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.addItem(self.image)
         self.xy: np.ndarray | None = None
+        self.full = Rect(0.0, 1.0, 0.0, 1.0)  # the whole map (all rows)
         self.visible: np.ndarray | None = None  # (N,) bool, None: every row
         self.rows: np.ndarray | None = None  # the corpus rows drawn (all, or those visible)
         self.labels: np.ndarray | None = None
@@ -56,6 +60,10 @@ class MapView(pg.PlotWidget):
         self.highlight: np.ndarray | None = None
         self.budget = BUDGET  # points drawn one by one at most (above: density)
         self.last: Any = None  # the last MapImage (mode, points in view)
+        self._pyramid: DensityPyramid | None = None  # counts made once for wide views of many points
+        self._pyramid_gen = 0  # bumped when the points, labels or filter change
+        self._pyramid_wanted = -1  # the generation a build was started for
+        self._pyramid_built.connect(self._take_pyramid)
         self.renders = 0
         self._label_items: list[pg.TextItem] = []
         self._arrows: pg.PlotCurveItem | None = None
@@ -71,13 +79,15 @@ class MapView(pg.PlotWidget):
 
     def set_points(self, xy: np.ndarray) -> None:
         self.xy = np.asarray(xy, dtype=np.float32)
+        self._forget_pyramid()
         self.visible, self.rows = None, np.arange(len(self.xy))
-        r = Rect.around(self.xy)
+        r = self.full = Rect.around(self.xy)
         self.vb.setRange(QRectF(r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0), padding=0)
         self.redraw()
 
     def set_labels(self, labels: np.ndarray | None, n_labels: int | None = None) -> None:
         self.labels, self.n_labels = labels, n_labels
+        self._forget_pyramid()
         self.redraw()
 
     def set_highlight(self, rows: np.ndarray | None) -> None:
@@ -91,6 +101,8 @@ class MapView(pg.PlotWidget):
     def swap_points(self, xy: np.ndarray) -> None:
         """Other positions for the same rows (the other model's aligned map); the view stays."""
         self.xy = np.asarray(xy, dtype=np.float32)
+        self.full = Rect.around(self.xy)
+        self._forget_pyramid()
         self.redraw()
 
     def set_arrows(self, start: np.ndarray | None, end: np.ndarray | None) -> None:
@@ -111,6 +123,7 @@ class MapView(pg.PlotWidget):
         if self.xy is None:
             return
         self.visible = None if mask is None else np.asarray(mask, dtype=bool)
+        self._forget_pyramid()
         self.rows = np.arange(len(self.xy)) if self.visible is None else np.flatnonzero(self.visible)
         self.redraw()
 
@@ -142,8 +155,18 @@ class MapView(pg.PlotWidget):
         rect = self.view_rect()
         size = self.vb.size()  # the view in pixels
         w, h = max(1, int(size.width())), max(1, int(size.height()))
-        self.last = render(self._drawn(self.xy), rect, w, h, labels=self._drawn(self.labels), n_labels=self.n_labels,
-                           highlight=self._drawn(self.highlight), budget=self.budget)
+        xy, labels, highlight = self._drawn(self.xy), self._drawn(self.labels), self._drawn(self.highlight)
+        self.last = None
+        if len(xy) > self.budget:  # wide views of many points: from counts made once (pyramid.py)
+            if self._pyramid is not None:
+                self.last = self._pyramid.image(rect, w, h, self.budget, xy=xy, highlight=highlight, labels=labels)
+            elif self._pyramid_wanted != self._pyramid_gen:  # built in a thread; until then, from the points
+                self._pyramid_wanted = self._pyramid_gen
+                threading.Thread(target=self._build_pyramid, name="explore-pyramid", daemon=True,
+                                 args=(self._pyramid_gen, xy, labels, self.n_labels, self.full)).start()
+        if self.last is None:
+            self.last = render(xy, rect, w, h, labels=labels, n_labels=self.n_labels, highlight=highlight,
+                               budget=self.budget)
         # the picture's row 0 is the top of the view; the ImageItem puts row 0 at the bottom (y up)
         self.image.setImage(self.last.rgba[::-1], autoLevels=False, levels=(0, 255))
         self.image.setRect(QRectF(rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0))
@@ -151,11 +174,33 @@ class MapView(pg.PlotWidget):
         self._place_labels(rect)
         self.renders += 1
 
+    def _forget_pyramid(self) -> None:
+        self._pyramid = None
+        self._pyramid_gen += 1
+
+    def _build_pyramid(self, gen: int, xy: np.ndarray, labels: np.ndarray | None, n_labels: int | None,
+                       extent: Rect) -> None:
+        """In the building thread: count once (about 0.7 s for a million points), hand over."""
+        pyramid = DensityPyramid(xy, labels, n_labels, extent=extent)
+        try:
+            self._pyramid_built.emit(gen, pyramid)
+        except RuntimeError:  # the view was closed meanwhile
+            pass
+
+    def _take_pyramid(self, gen: int, pyramid: DensityPyramid) -> None:
+        if gen == self._pyramid_gen:  # not for points, labels or a filter changed since
+            self._pyramid = pyramid
+            self.redraw()
+
+    @property
+    def pyramid_ready(self) -> bool:
+        return self._pyramid is not None
+
     def _place_labels(self, rect: Rect) -> None:
         """Cluster labels inside the view, largest first: about a dozen at the whole map,
         more as the view zooms in (smaller clusters get room); a label that would cover
         one already placed is left out until zooming in separates them."""
-        full = Rect.around(self.xy)
+        full = self.full
         area = max(1e-12, (rect.x1 - rect.x0) * (rect.y1 - rect.y0))
         zoom = max(1.0, ((full.x1 - full.x0) * (full.y1 - full.y0)) / area)
         room = int(12 * min(8.0, np.sqrt(zoom)))

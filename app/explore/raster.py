@@ -15,6 +15,7 @@ points on one core (``bench/explore_map.py``).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,12 +104,20 @@ def render(xy: np.ndarray, rect: Rect, width: int, height: int, labels: np.ndarr
         _density(rgba, cols, rows, lab, n_labels, max(1, int(cell)))
         mode = "density"
     if highlight is not None and highlight.any():
-        hi = np.asarray(highlight, dtype=bool)[inside]
-        if hi.any():
-            _dots(rgba, cols[hi], rows[hi], np.broadcast_to(np.array((255, 255, 255), np.uint8), (int(hi.sum()), 3)),
-                  radius + 2)
-            _dots(rgba, cols[hi], rows[hi], colours(None if lab is None else lab[hi], int(hi.sum())), radius + 1)
+        hi = np.asarray(highlight, dtype=bool)
+        draw_highlight(rgba, xy[hi], rect, None if labels is None else np.asarray(labels)[hi], radius)
     return MapImage(rgba, rect, mode, n_in)
+
+
+def draw_highlight(rgba: np.ndarray, xy: np.ndarray, rect: Rect, labels: np.ndarray | None, radius: int) -> None:
+    """Points ``xy`` (k, 2) drawn over the picture of ``rect``: a white ring, their label's colour."""
+    h, w = rgba.shape[:2]
+    inside, cols, rows = pixels(np.asarray(xy, dtype=np.float32), rect, w, h)
+    k = int(cols.size)
+    if not k:
+        return
+    _dots(rgba, cols, rows, np.broadcast_to(np.array((255, 255, 255), np.uint8), (k, 3)), radius + 2)
+    _dots(rgba, cols, rows, colours(None if labels is None else np.asarray(labels)[inside], k), radius + 1)
 
 
 def _dots(rgba: np.ndarray, cols: np.ndarray, rows: np.ndarray, rgb: np.ndarray, radius: int) -> None:
@@ -119,9 +128,13 @@ def _dots(rgba: np.ndarray, cols: np.ndarray, rows: np.ndarray, rgb: np.ndarray,
         return
     argb = premultiplied(np.column_stack([np.asarray(rgb, dtype=np.uint8), np.full(len(cols), 255, np.uint8)]))
     img = rasterise(cols + 0.5, rows + 0.5, argb, w, h, size_px=2 * radius + 1)
-    hit = img != 0
-    px = img[hit]
-    rgba[hit] = np.column_stack([(px >> 16) & 255, (px >> 8) & 255, px & 255, px >> 24]).astype(np.uint8)
+    # ARGB words (the dots are opaque, so premultiplied = straight) to RGBA bytes: swap R and B
+    rgba_words = np.asarray(img, dtype=np.uint32)
+    rgba_words = (rgba_words & np.uint32(0xFF00FF00)) | ((rgba_words >> 16) & np.uint32(0xFF)) \
+        | ((rgba_words & np.uint32(0xFF)) << 16)
+    if sys.byteorder == "big":  # RGBA bytes read as a big-endian word
+        rgba_words = rgba_words.byteswap()
+    np.copyto(rgba.view(np.uint32).reshape(h, w), rgba_words, where=img != 0)
 
 
 def _density(rgba: np.ndarray, cols: np.ndarray, rows: np.ndarray, lab: np.ndarray | None,
@@ -133,23 +146,38 @@ def _density(rgba: np.ndarray, cols: np.ndarray, rows: np.ndarray, lab: np.ndarr
     pix = (rows // cell) * gw + cols // cell
     counts = np.bincount(pix, minlength=gh * gw)
     filled = np.flatnonzero(counts)
-    level = np.log1p(counts[filled]) / np.log1p(max(1, int(counts.max())))  # (0, 1]
-    if lab is None:
-        rgb = np.broadcast_to(PALETTE[0], (filled.size, 3)).astype(np.float32)
-    else:
+    top = None
+    if lab is not None:
         shift = lab.clip(-1) + 1  # 0 = unlabelled
         L = int(n_labels + 1 if n_labels is not None else shift.max() + 1)
         per = np.bincount(pix * L + shift, minlength=gh * gw * L).reshape(gh * gw, L)[filled]
         top = per.argmax(axis=1) - 1
-        rgb = colours(top, filled.size).astype(np.float32)
-    shade = (0.6 + 0.4 * level)[:, None]
     grid = np.zeros((gh * gw, 4), dtype=np.uint8)
-    grid[filled, :3] = np.clip(rgb * shade + 255.0 * (1.0 - shade) * 0.25, 0, 255).astype(np.uint8)
-    grid[filled, 3] = (150 + 105 * level).astype(np.uint8)
+    grid[filled] = shade_cells(counts[filled], top, int(counts.max()))
     big = grid.reshape(gh, gw, 4)
     if cell > 1:
         big = np.repeat(np.repeat(big, cell, axis=0), cell, axis=1)
     rgba[:] = big[:h, :w]
+
+
+def shade_cells(counts: np.ndarray, top: np.ndarray | None, max_count: int) -> np.ndarray:
+    """(k, 4) RGBA of k filled cells: ``counts`` on a log scale against ``max_count`` as
+    opacity and brightness (a lone point still shows), hue of the commonest label ``top``
+    (None: the first colour). The log level is kept in 256 steps, so the colours come from
+    one small table (label x step) looked up once per cell."""
+    max_count = max(1, int(max_count))
+    step = np.rint(np.log1p(np.arange(max_count + 1)) * (255.0 / np.log1p(max_count))).astype(np.int64)
+    level = np.arange(256, dtype=np.float32) / 255.0  # (0, 1] for counts >= 1
+    shade = (0.6 + 0.4 * level)[None, :, None]
+    rgb = np.concatenate([UNLABELLED[None], PALETTE]).astype(np.float32)[:, None, :]  # row 0: label -1
+    table = np.empty((len(PALETTE) + 1, 256, 4), dtype=np.uint8)
+    table[..., :3] = np.clip(rgb * shade + 255.0 * (1.0 - shade) * 0.25, 0, 255).astype(np.uint8)
+    table[..., 3] = (150 + 105 * level).astype(np.uint8)
+    q = step[np.minimum(np.asarray(counts, dtype=np.int64), max_count)]
+    row = np.ones(len(q), dtype=np.int64) if top is None else np.mod(np.asarray(top, dtype=np.int64), len(PALETTE)) + 1
+    if top is not None:
+        row[np.asarray(top) < 0] = 0
+    return table.reshape(-1, 4).view(np.uint32)[row * 256 + q].view(np.uint8).reshape(-1, 4)
 
 
 def nearest_point(xy: np.ndarray, x: float, y: float, max_dist: float) -> int | None:
@@ -159,4 +187,5 @@ def nearest_point(xy: np.ndarray, x: float, y: float, max_dist: float) -> int | 
     return i if i >= 0 and d[i] <= max_dist * max_dist else None
 
 
-__all__ = ["BUDGET", "MapImage", "PALETTE", "Rect", "colours", "nearest_point", "pixels", "render"]
+__all__ = ["BUDGET", "MapImage", "PALETTE", "Rect", "colours", "draw_highlight", "nearest_point", "pixels", "render",
+           "shade_cells"]
