@@ -174,6 +174,7 @@ def soak(args: argparse.Namespace) -> dict:
     timer.start()
     t0 = time.perf_counter()
     tracing, traced_from_snapshots = False, 0
+    early = None
     minutes: list[dict] = []
     ctrl = win.embedding.controller
     for minute in range(1, args.minutes + 1):
@@ -209,6 +210,19 @@ def soak(args: argparse.Namespace) -> dict:
             tracemalloc.start(args.trace_memory)
             tracing = True
             traced_from_snapshots = len(win.model.snapshots)
+        if tracing and minute == args.trace_compare:
+            early = (tracemalloc.take_snapshot(), len(win.model.snapshots), minute)
+    if tracing and early is not None:
+        late = tracemalloc.take_snapshot()
+        grown = late.compare_to(early[0], "traceback")
+        n_snaps = len(win.model.snapshots) - early[1]
+        total = sum(d.size_diff for d in grown)
+        print(f"traced memory grew {total / 2**20:.2f} MB from minute {early[2]} to the end, over {n_snaps} "
+              f"snapshots ({total / max(1, n_snaps):.0f} B a snapshot); where:", file=sys.stderr)
+        for d in sorted(grown, key=lambda d: -d.size_diff)[:30]:
+            print(f"{d.size_diff / 2**10:10.1f} KB {d.count_diff:+8d} blocks", file=sys.stderr)
+            for line in d.traceback.format()[-8:]:
+                print("    " + line, file=sys.stderr)
     if tracing:  # what was allocated after minute 2 and is still alive, by where (--trace-memory)
         traced = tracemalloc.take_snapshot()
         kept = traced.statistics("traceback")
@@ -249,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="trace Python allocations from --trace-from on (tracemalloc, FRAMES deep) and print where the "
                         "living ones were made")
     p.add_argument("--trace-from", type=int, default=2, metavar="MINUTE", help="the minute tracing starts (default 2)")
+    p.add_argument("--trace-compare", type=int, default=0, metavar="MINUTE",
+                   help="with --trace-memory: also take a snapshot at this minute and print, at the end, where the "
+                        "traced memory grew since (growth, not churn: what replaced bounded caches nets out)")
     p.add_argument("--malloc", choices=("tuned", "mmap", "arenas", "default"), default="default",
                    help="glibc malloc: glibc's default (as the studio runs), tune_malloc's 1 MiB mapping "
                         "threshold and 4 arenas (tuned), the threshold only (mmap) or the arena cap only (arenas); "
