@@ -75,12 +75,12 @@ def tune_malloc(mmap_threshold: int | None = MMAP_THRESHOLD, arena_max: int | No
     Call once, early, before worker threads start. True when glibc took the settings
     given (None: leave that one); False elsewhere (nothing changes).
 
-    Not switched on in the studio: the trade is not measured well enough. On the soak's
-    tiny model, 2-minute runs on this shared 2-core machine gave 310 to 440 snapshots a
-    minute for every setting, glibc's default included (the spread of the machine, not of
-    the setting), and on a real model a 1 MiB threshold maps and unmaps every activation
-    tensor of a training step (page faults on each), while an arena cap makes threads
-    queue for locks. ``bench/soak.py --malloc`` runs the soak with each setting."""
+    Not switched on in the studio: it slows real training. ``bench/malloc_training.py``
+    (the packaged model, batch 32, interleaved rounds, 2026-12-02): with both settings
+    training runs at 0.59 to 0.76 of glibc's default speed (the 1 MiB threshold maps and
+    unmaps every activation tensor of a step, page faults on each), with the arena cap
+    alone at 0.93 to 0.94. On the soak's tiny model the machine's spread hides any effect
+    (``bench/soak.py --malloc`` runs the soak with each setting)."""
     if _MALLOPT is None:
         return False
     ok = True
