@@ -36,6 +36,9 @@ T_START = time.perf_counter()
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=float, default=300.0, help="seconds of training to wait at most")
+    ap.add_argument("--screenshots", metavar="DIR", default="",
+                    help="also let the run finish and save the window then: first-run-1366x768.png, "
+                         "first-run-1920x1080.png, first-run-presentation.png (run under Xvfb to see real fonts)")
     args = ap.parse_args(argv)
     qt = qt_app()
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
@@ -85,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     poll.start()
     loop.exec()
     poll.stop()
+    shots = []
+    if args.screenshots:
+        shots = screenshots(win, Path(args.screenshots), args.limit, t0[0])
     if win.training:
         win.runs.stop()
     s0 = seen[0] if seen else None
@@ -94,10 +100,43 @@ def main(argv: list[str] | None = None) -> int:
     out = {"machine": machine_line(), "launch_to_welcome_s": round(launched, 1),
            "recipe": "resources/presets/first_run.json (the welcome's Watch SimCSE learn)",
            "first_snapshot": s0, "near_chance": None if not s0 or not s0["chance"] else round(s0["loss"] / s0["chance"], 3),
-           "loss_half": half, "loss_tenth": tenth, "spread": spread, "snapshots": seen}
+           "loss_half": half, "loss_tenth": tenth, "spread": spread, "snapshots": seen, "screenshots": shots}
     print(json.dumps(out))
     win.close()
     return 0 if half and spread and half["t"] <= 120 and spread["t"] <= 120 else 1
+
+
+def screenshots(win, out: Path, limit: float, t0: float) -> list[str]:
+    """Wait for the run to end, then save the window at 1366x768, 1920x1080 and in
+    presentation mode (the embedding view)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    def pump(seconds: float, until=lambda: False) -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end and not until():
+            loop = QEventLoop()
+            QTimer.singleShot(100, loop.quit)
+            loop.exec()
+
+    out.mkdir(parents=True, exist_ok=True)
+    pump(max(10.0, limit - (time.perf_counter() - t0)), lambda: not win.training)
+    pump(5.0)  # the last snapshot's views
+    saved = []
+    for w, h in ((1366, 768), (1920, 1080)):
+        win.resize(w, h)
+        pump(3.0)
+        path = out / f"first-run-{w}x{h}.png"
+        win.grab().save(str(path))
+        saved.append(str(path))
+    pres = win.tools.presentation
+    pres.enter()
+    pres.show_view(2)
+    pump(4.0)
+    path = out / "first-run-presentation.png"
+    win.grab().save(str(path))
+    saved.append(str(path))
+    pres.leave()
+    return saved
 
 
 if __name__ == "__main__":

@@ -137,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--cache", nargs="?", const="", default=None, metavar="DIR",
                    help="keep the embeddings in a cache folder: DIR, or beside the corpus when no DIR is given "
                         "(<corpus>.simcse-cache/<key>/); needs a model folder (not random:/reinit:)")
-    e.add_argument("--batch_size", type=int, default=128)
+    e.add_argument("--batch_size", type=int, default=None,
+                   help="sentences a batch (default: sized for the device, 32 on a CPU, 512 on a GPU)")
     e.add_argument("--no_normalize", action="store_true")
 
     v = sub.add_parser("eval", help="STS evaluation: Spearman x 100 of cosine similarities, as one JSON object")
@@ -149,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--sts_dir", action="append", default=[],
                    help="a SentEval STS folder of STS.input.*/STS.gs.* files: one Spearman over all its "
                         "subsets ('all' setting, as SimCSE reports STS12-16) (repeatable)")
-    v.add_argument("--batch_size", type=int, default=128)
+    v.add_argument("--batch_size", type=int, default=None,
+                   help="sentences a batch (default: sized for the device, 32 on a CPU, 512 on a GPU)")
     r = sub.add_parser("preset", help="run a preset: a few short runs side by side (simcse preset --list)",
                        description=("Train a preset's runs one after another into OUTPUT_ROOT/<name>/<run>, plus "
                                     "OUTPUT_ROOT/<name>/preset.json; the studio opens them together. See docs/presets.md."))
@@ -331,7 +333,7 @@ def cmd_preset(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------ encode
 def _check_inference_flags(args: argparse.Namespace) -> None:
     """encode / eval: the numeric flags, in the words TrainConfig.validate uses."""
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise SimCSEError("--batch_size: must be >= 1 (got {value})", value=args.batch_size)
     if args.max_seq_length < 4:
         raise SimCSEError("--max_seq_length: must be at least 4 tokens (got {value})", value=args.max_seq_length)

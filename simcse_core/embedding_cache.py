@@ -185,7 +185,7 @@ def read_manifest(folder: str | Path) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) else None
 
 
-def encode_into(encoder: Any, sentences: Sequence[str], cache: EmbeddingCache, *, batch_size: int = 128,
+def encode_into(encoder: Any, sentences: Sequence[str], cache: EmbeddingCache, *, batch_size: int | None = None,
                 chunk: int | None = None, progress: Callable[[int, int], None] | None = None,
                 should_stop: Callable[[], bool] | None = None, max_chunks: int | None = None) -> bool:
     """Encode the rows ``cache`` still lacks, a ``chunk`` at a time, committing each;

@@ -177,12 +177,12 @@ def prepare(corpus: str | Path, model: str = "default", *, text_column: str | No
             ) -> Generator[Progress, None, ExploreData | None]:
     """Read, encode, lay out and index a corpus for exploring (see the module note).
     ``model`` may be a run's start model (``reinit:1:default``, ``random:default``): its
-    weights are drawn from ``model_seed`` as the run drew them. ``batch_size`` None: 512
-    sentences a batch on a GPU, 128 on a CPU.
+    weights are drawn from ``model_seed`` as the run drew them. ``batch_size`` None: sized
+    for the device (:func:`~simcse_core.model.encode_batch_size`: 512 on a GPU, 32 on a CPU).
     Yields :class:`Progress`; returns the :class:`ExploreData` (None when stopped).
     Bad input raises :class:`~simcse_core.errors.SimCSEError` naming the file or field."""
     from .data import read_corpus
-    from .model import load_model, parse_reinit, pick_device, resolve_model_path
+    from .model import encode_batch_size, load_model, parse_reinit, pick_device, resolve_model_path
 
     stop = should_stop or (lambda: False)
     corpus = Path(corpus)
@@ -194,7 +194,7 @@ def prepare(corpus: str | Path, model: str = "default", *, text_column: str | No
     enc = load_model(model, pooler_type, max_seq_length=max_seq_length, allow_pickle=allow_pickle, seed=model_seed)
     enc.to(pick_device(device))
     if batch_size is None:  # sized for the device: a GPU takes far larger batches than a CPU gains from
-        batch_size = 512 if enc.device.type == "cuda" else 128
+        batch_size = encode_batch_size(enc.device)
     key = cache_key(folder_model, enc.pooler_type, enc.max_seq_length, corpus, n, text_column,
                     model_id=model_identity(model, model_seed))
     where = Path(cache_dir) if cache_dir else writable_cache_dir(corpus, key)

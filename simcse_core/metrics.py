@@ -296,7 +296,7 @@ def pair_cosines(e1: np.ndarray, e2: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", l2_normalize(e1), l2_normalize(e2))
 
 
-def evaluate_sts(encoder: SentenceEncoder, pairs: StsPairs, batch_size: int = 128, max_length: int | None = None) -> dict[str, float]:
+def evaluate_sts(encoder: SentenceEncoder, pairs: StsPairs, batch_size: int | None = None, max_length: int | None = None) -> dict[str, float]:
     """SentEval's protocol on one set: cosine of the two embeddings, Spearman x 100 with
     the gold scores. Also SimCSE's alignment (pairs with gold > 4) and uniformity (all
     sentences) on the set."""
@@ -314,7 +314,7 @@ def evaluate_sts(encoder: SentenceEncoder, pairs: StsPairs, batch_size: int = 12
     return out
 
 
-def evaluate_sts_sets(encoder: SentenceEncoder, sets: Mapping[str, StsPairs], all_setting: bool = True, batch_size: int = 128) -> dict[str, float]:
+def evaluate_sts_sets(encoder: SentenceEncoder, sets: Mapping[str, StsPairs], all_setting: bool = True, batch_size: int | None = None) -> dict[str, float]:
     """Spearman x 100 for each named set; with ``all_setting``, also ``"all"``: every
     set's pairs concatenated into one Spearman (SimCSE's setting for STS12-16)."""
     out: dict[str, float] = {}

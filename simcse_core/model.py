@@ -325,7 +325,7 @@ class SentenceEncoder(nn.Module):
     def encode(
         self,
         sentences: Sequence[str],
-        batch_size: int = 128,
+        batch_size: int | None = None,
         normalize: bool = True,
         max_length: int | None = None,
         progress: bool = False,
@@ -334,8 +334,10 @@ class SentenceEncoder(nn.Module):
         """Eval-mode embeddings, (len(sentences), H) float32; L2-normalised by default.
 
         Sentences are sorted by length so each batch pads little; the output keeps the
-        input order.
+        input order. ``batch_size`` None: sized for the device (:func:`encode_batch_size`).
         """
+        if batch_size is None:
+            batch_size = encode_batch_size(self.device)
         if int(batch_size) < 1:
             from .errors import ConfigError
 
@@ -650,6 +652,17 @@ def pick_device(requested: str = "auto") -> torch.device:
     if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise ConfigError("config field 'device': mps requested but Apple's MPS is not available")
     return torch.device(requested)
+
+
+# sentences an encoding batch holds by default: a GPU gains from large batches; on a CPU a
+# batch of 128 is slower than one of 32 (the feed-forward activations of 128 sentences no
+# longer fit the caches): bench/encode_throughput.py, docs/benchmarks.md "Explore mode"
+ENCODE_BATCH = {"cuda": 512, "mps": 128, "cpu": 32}
+
+
+def encode_batch_size(device: torch.device | str) -> int:
+    """The default encoding batch for ``device`` (see :data:`ENCODE_BATCH`)."""
+    return ENCODE_BATCH.get(torch.device(device).type, 32)
 
 
 def available_devices() -> list[str]:

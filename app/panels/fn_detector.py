@@ -160,7 +160,7 @@ def scan_probe(job: ScanJob) -> ScanResult:
 
         ref = job.reference
         enc = load_model(ref.spec, pooler_type=ref.pooler_type, max_seq_length=ref.max_seq_length)
-        ref_emb = enc.encode(list(job.texts), batch_size=128)  # (P, D_ref)
+        ref_emb = enc.encode(list(job.texts))  # (P, D_ref)
         del enc
     cands = detect_all(emb, ids, job.texts if s.duplicates else None,
                        ref_emb if job.reference is not None else None,

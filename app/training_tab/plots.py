@@ -260,6 +260,8 @@ class TrajectoryPlot:
         plot.setTitle(tr(title))
         plot.setLabel("bottom", tr("uniformity (lower: more uniform)"))
         plot.setLabel("left", tr("alignment (lower: closer pairs)"))
+        for side in ("left", "bottom"):  # "0.3", never "300 (x0.001)"
+            plot.getAxis(side).enableAutoSIPrefix(False)
         plot.showGrid(x=True, y=True, alpha=0.25)
         self.path = plot.plot([], [], pen=make_pen("#999999", 1.0))
         self.scatter = pg.ScatterPlotItem(size=9, pen=None, pxMode=True)

@@ -35,6 +35,13 @@ def test_tiny_changes_stay_tiny_on_the_metrics_span(qtbot):
     (_x, (a0, _a1)) = grid.alignment.plot.viewRange()
     assert a0 <= 0.0
     assert not grid.uniformity.plot.getAxis("left").autoSIPrefix
+    # no plot of the grid writes a scale prefix (the trajectory's alignment axis once read "300 (x0.001)")
+    import pyqtgraph as pg
+
+    plots = [item for item in grid.ci.items if isinstance(item, pg.PlotItem)]
+    assert len(plots) >= 8
+    for plot in plots:
+        assert not plot.getAxis("left").autoSIPrefix, plot.titleLabel.text
     assert "-4" in grid.uniformity.plot.getAxis("left").labelText  # the scale is stated
 
 

@@ -136,3 +136,25 @@ def test_default_model_sts_b_dev_spearman(sts_dev):
 
     r = M.evaluate_sts(load_model("default"), read_sts(sts_dev), max_length=128)
     assert r["spearman"] == pytest.approx(86.7, abs=0.3)
+
+
+def test_encoding_batches_are_sized_for_the_device(tiny_model):
+    """Without a batch size, encode takes the device's (32 sentences on a CPU: faster there
+    than 128, bench/encode_throughput.py); the embeddings do not depend on the batching."""
+    from simcse_core.model import ENCODE_BATCH, encode_batch_size
+
+    assert encode_batch_size("cpu") == ENCODE_BATCH["cpu"] == 32
+    assert encode_batch_size(torch.device("cuda")) == 512
+    enc = load_model(tiny_model, "avg", max_seq_length=16)
+    sentences = [f"sentence number {i} " + "word " * (i % 7) for i in range(70)]
+    calls = []
+    real = enc.tokenize
+
+    def counting(batch, max_length=None):
+        calls.append(len(batch))
+        return real(batch, max_length)
+
+    enc.tokenize = counting
+    auto = enc.encode(sentences)
+    assert calls == [32, 32, 6]
+    np.testing.assert_allclose(auto, enc.encode(sentences, batch_size=7), atol=1e-5)
