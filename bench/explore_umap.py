@@ -4,8 +4,9 @@ thread's timer watched (issue 16: record the time; timer p99 under 50 ms through
     python bench/explore_umap.py                  # 100,000 x 384, fit on 20,000
     python bench/explore_umap.py --rows 30000
 
-Synthetic clustered unit rows (as bench/neighbours.py). :func:`simcse_core.explore.layout_2d`
-runs in a :class:`~app.embedding_tab.job_thread.JobThread` as the explore window runs it,
+Synthetic clustered unit rows (as bench/neighbours.py). The layout runs in a
+:class:`~app.embedding_tab.job_thread.JobThread` as the explore window runs it (``--where
+process``: in a child process, :mod:`simcse_core.layout_process`; ``thread``: in the thread),
 its progress arriving as signals; a 10 ms QTimer on the GUI thread records how late each
 tick is. Prints one JSON object: seconds (fit, placing the rest), progress updates, and
 the timer's delays (p50, p99, max) over the whole layout.
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--sample", type=int, default=20_000)
+    ap.add_argument("--where", choices=("process", "thread"), default="process",
+                    help="the UMAP in a child process (as the explore window runs it above 10,000 rows) or in the "
+                         "worker thread itself (as before, and at or below 10,000 rows)")
     args = ap.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if (os.cpu_count() or 1) <= 2:
@@ -40,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.embedding_tab.job_thread import JobThread
-    from simcse_core.explore import layout_2d
+    from simcse_core.explore import LAYOUT_CHUNK, iter_layout_2d
+    from simcse_core.layout_process import iter_layout_2d_process
+    from simcse_core.steps import drive
     from simcse_core.projection import warm_up_umap
 
     print(f"# {machine_line()}, {args.rows:,} x 384, UMAP fit on {args.sample:,}", file=sys.stderr, flush=True)
@@ -59,8 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     def job():
         box: list[tuple[int, int]] = []
         t0 = time.perf_counter()
-        gen_result = layout_2d(X, sample=args.sample, progress=lambda d, n: box.append((d, n)))
-        return gen_result, box, time.perf_counter() - t0
+        if args.where == "process":
+            gen = iter_layout_2d_process(X, sample=args.sample, chunk=LAYOUT_CHUNK)
+        else:
+            gen = iter_layout_2d(X, sample=args.sample)
+        gen_result = drive(gen, box.append)
+        return gen_result, [b for b in box if b[0] > 0], time.perf_counter() - t0
 
     jobs = JobThread("bench-umap")
     result: list = []
@@ -78,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs.shutdown()
     layout, progress, seconds = result[0]
     d = np.array(delays)
-    out = {"rows": args.rows, "sample": args.sample, "seconds": round(seconds, 1),
+    out = {"rows": args.rows, "sample": args.sample, "where": args.where, "seconds": round(seconds, 1),
            "wall_s": round(time.perf_counter() - t0, 1), "progress_updates": len(progress),
            "finite": bool(np.isfinite(layout).all()),
            "timer_ms": {"ticks": int(d.size), "p50": round(float(np.percentile(d, 50)), 1),

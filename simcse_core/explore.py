@@ -10,7 +10,8 @@ Stages, each resumable or reused from the cache folder (see
 :mod:`simcse_core.embedding_cache`): ``read`` the corpus (its label columns kept),
 ``encode`` the sentences not yet in the cache, ``layout`` (UMAP, cosine, fitted on a
 sample of at most :data:`LAYOUT_SAMPLE` rows, the rest placed by the fitted model in
-chunks; saved as ``layout.f32.npy``), ``index`` (:class:`~simcse_core.neighbours.NeighbourIndex`,
+chunks; above :data:`~simcse_core.layout_process.PROCESS_ABOVE` rows in a child process
+that a stop ends at once; saved as ``layout.f32.npy``), ``index`` (:class:`~simcse_core.neighbours.NeighbourIndex`,
 saved beside). A stop between chunks (``should_stop``) ends the generator early with
 ``None``; what was done stays in the cache. No Qt.
 """
@@ -26,8 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from .embedding_cache import EmbeddingCache, cache_key, encode_into, model_identity, writable_cache_dir
+from .embedding_cache import (EMBEDDINGS, EmbeddingCache, cache_key, encode_into, model_identity,
+                              writable_cache_dir)
 from .errors import SimCSEError
+from .layout_process import PROCESS_ABOVE, iter_layout_2d_process
 from .neighbours import NeighbourIndex
 from .steps import drive
 
@@ -229,7 +232,12 @@ def prepare(corpus: str | Path, model: str = "default", *, text_column: str | No
     if layout is None:
         yield Progress("layout", 0, n)
         box: list = []
-        if not (yield from _staged(iter_layout_2d(X, sample=layout_sample, seed=seed), "layout", stop, box)):
+        if n > PROCESS_ABOVE:  # a child process: stopped at once, never stalls the studio's threads
+            layout_gen = iter_layout_2d_process(where / EMBEDDINGS, n, sample=layout_sample, chunk=LAYOUT_CHUNK,
+                                                seed=seed)
+        else:
+            layout_gen = iter_layout_2d(X, sample=layout_sample, seed=seed)
+        if not (yield from _staged(layout_gen, "layout", stop, box)):
             return None
         layout = box[0]
         _save_layout(where, layout, {"rows": n, "sample": layout_sample, "seed": seed, "method": "umap-cosine"})

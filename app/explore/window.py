@@ -476,7 +476,7 @@ class ExploreWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: Any) -> None:
-        """Stop after the running chunk (a UMAP fit cannot be cut short: closing waits for it)."""
+        """Stop after the running chunk (a large map's UMAP process ends at once)."""
         self.session.stop.set()
         self.jobs.shutdown()
         super().closeEvent(event)

@@ -284,6 +284,8 @@ TABLE = {
     "{path}: the export cannot be written ({error})": "{path}：无法写入导出文件（{error}）",
     "{folder}: the map cannot be saved ({error})": "{folder}：无法保存地图（{error}）",
     "{folder}: the neighbour index cannot be saved ({error})": "{folder}：无法保存近邻索引（{error}）",
+    "the map's UMAP process ended without a result (exit code {code})": "绘制地图的 UMAP 进程没有给出结果就结束了（退出码 {code}）",
+    "the map could not be made: {error}": "无法绘制地图：{error}",
     "simcse encode: give --output FILE.npy and/or --cache [DIR]": "simcse encode：请给出 --output FILE.npy 和/或 --cache [DIR]",
     "--cache keeps L2-normalised rows: leave out --no_normalize (or write only --output)":
         "--cache 保存的是 L2 归一化的行：请去掉 --no_normalize（或只写 --output）",

@@ -149,3 +149,78 @@ def test_export_rows_to_csv_and_parquet(tmp_path):
     with pytest.raises(StorageError, match="cannot be written"):
         export_rows(tmp_path / "no" / "dir" / "s.csv", rows, texts, columns, layout)
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def _blobs(n: int = 400, dim: int = 16, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((5, dim)) * 4
+    return (centres[rng.integers(0, 5, n)] + rng.standard_normal((n, dim))).astype(np.float32)
+
+
+def test_the_map_made_in_a_child_process_is_the_map_made_here(tmp_path):
+    """Same rows, sample, chunk and seed: the child's map equals the in-process one; the
+    rows are read from a .npy by memory map (here a file with more rows than asked)."""
+    from simcse_core.explore import iter_layout_2d
+    from simcse_core.layout_process import iter_layout_2d_process
+    from simcse_core.steps import drive
+
+    X = _blobs()
+    here = drive(iter_layout_2d(X[:300], sample=200, chunk=50, seed=3))
+    np.save(tmp_path / "rows.npy", X.astype(np.float16).astype(np.float32))
+    steps = []
+    there = drive(iter_layout_2d_process(tmp_path / "rows.npy", 300, sample=200, chunk=50, seed=3),
+                  steps.append)
+    assert there.shape == (300, 2) and there.dtype == np.float32
+    np.testing.assert_allclose(there, drive(iter_layout_2d(X[:300].astype(np.float16).astype(np.float32),
+                                                           sample=200, chunk=50, seed=3)), atol=1e-4)
+    assert here.shape == there.shape
+    reported = [s for s in steps if s[0] > 0]
+    assert reported[0] == (200, 300) and reported[-1] == (300, 300)  # the fit, then the chunks placed
+
+
+def test_stopping_the_child_map_ends_the_process_at_once(tmp_path):
+    import multiprocessing
+    import time
+
+    from simcse_core.layout_process import iter_layout_2d_process
+
+    gen = iter_layout_2d_process(_blobs(3000, 32), sample=3000, chunk=1000, seed=0, poll_s=0.05)
+    assert next(gen) == (0, 3000)  # a heartbeat while the child starts: the caller may stop here
+    t = time.monotonic()
+    gen.close()
+    assert time.monotonic() - t < 10
+    assert not [p for p in multiprocessing.active_children() if p.name == "simcse-umap"]
+
+
+def test_a_failing_child_is_one_clear_error(tmp_path):
+    from simcse_core.errors import SimCSEError
+    from simcse_core.layout_process import iter_layout_2d_process
+    from simcse_core.steps import drive
+
+    (tmp_path / "rows.npy").write_text("not an array")
+    with pytest.raises(SimCSEError, match="the map could not be made: .*"):
+        drive(iter_layout_2d_process(tmp_path / "rows.npy", 50, sample=10, chunk=10))
+
+
+def test_a_large_corpus_is_laid_out_in_a_child_process_and_a_stop_ends_it(tiny_model, topic_corpus, monkeypatch):
+    """Above PROCESS_ABOVE rows (lowered here) prepare makes the map in a child process from
+    the cache file: the same map as in process; a stop during the layout ends the child."""
+    import multiprocessing
+
+    import simcse_core.explore as ex
+
+    in_process = run_prepare(prepare(topic_corpus, tiny_model, pooler_type="avg", max_seq_length=16))
+    (in_process.folder / "layout.f32.npy").unlink()  # made again below
+    monkeypatch.setattr(ex, "PROCESS_ABOVE", 100)
+    made = []
+    real = ex.iter_layout_2d_process
+    monkeypatch.setattr(ex, "iter_layout_2d_process", lambda *a, **k: (made.append(a[0]), real(*a, **k))[1])
+    data = run_prepare(prepare(topic_corpus, tiny_model, pooler_type="avg", max_seq_length=16))
+    assert made and str(made[0]).endswith("embeddings.f16.npy")  # the cache file itself, read by memory map
+    np.testing.assert_allclose(data.layout, in_process.layout, atol=1e-4)
+    (data.folder / "layout.f32.npy").unlink()
+    steps = []
+    stop = lambda: any(s.stage == "layout" for s in steps)  # noqa: E731 - as Cancel, once the map has begun
+    assert run_prepare(prepare(topic_corpus, tiny_model, pooler_type="avg", max_seq_length=16, should_stop=stop),
+                       steps.append) is None
+    assert not [p for p in multiprocessing.active_children() if p.name == "simcse-umap"]
