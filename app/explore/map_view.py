@@ -8,6 +8,7 @@ shows only some rows, which keep their corpus numbers.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -22,6 +23,8 @@ from app.embedding_tab.geometry import in_polygon, in_rect
 from app.embedding_tab.map_view import SelectViewBox
 from app.explore.pyramid import DensityPyramid
 from app.explore.raster import BUDGET, Rect, nearest_point, render
+
+log = logging.getLogger(__name__)
 
 REDRAW_MS = 30  # the map is remade at most this often while the view moves
 HOVER_MS = 50  # the hovered sentence is looked up at most this often
@@ -180,8 +183,13 @@ class MapView(pg.PlotWidget):
 
     def _build_pyramid(self, gen: int, xy: np.ndarray, labels: np.ndarray | None, n_labels: int | None,
                        extent: Rect) -> None:
-        """In the building thread: count once (about 0.7 s for a million points), hand over."""
-        pyramid = DensityPyramid(xy, labels, n_labels, extent=extent)
+        """In the building thread: count once (about 0.7 s for a million points), hand over.
+        A failure (memory) is logged; the map keeps drawing from the points."""
+        try:
+            pyramid = DensityPyramid(xy, labels, n_labels, extent=extent)
+        except (MemoryError, ValueError) as e:
+            log.warning("the explore map's counts could not be made (%s); drawing from the points", e)
+            return
         try:
             self._pyramid_built.emit(gen, pyramid)
         except RuntimeError:  # the view was closed meanwhile
