@@ -240,3 +240,14 @@ def test_old_snapshots_are_rows_not_objects_and_read_back_the_same(tmp_path):
     tracemalloc.stop()
     assert big.snapshots.object_count() <= 8 + 1
     assert per < 600, per
+
+
+def test_series_keep_float32_points_with_exact_steps():
+    """A long run keeps every point of about 20 series: float32 halves them, and steps stay
+    exact up to 2**24 (16.7 million)."""
+    s = Series()
+    s.extend(np.array([0, 2**24 - 1, 2**24]), np.array([0.1, 3.25, -2.0]))
+    assert s.x.dtype == np.float32 and s.y.dtype == np.float32
+    assert s.x.tolist() == [0, 2**24 - 1, 2**24]
+    assert abs(float(s.y[0]) - 0.1) < 1e-8 and s.last == (float(2**24), -2.0)
+    assert s._x.nbytes + s._y.nbytes == 2 * 4 * s.capacity
