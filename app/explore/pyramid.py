@@ -73,7 +73,6 @@ class DensityPyramid:
                  extent: Rect | None = None, finest: int = FINEST) -> None:
         xy = np.asarray(xy, dtype=np.float32)
         self.extent = extent or (Rect.around(xy) if len(xy) else Rect(0.0, 1.0, 0.0, 1.0))
-        self.n = len(xy)
         e = self.extent
         size = max(e.x1 - e.x0, e.y1 - e.y0) / finest
         cols, rows = max(1, math.ceil((e.x1 - e.x0) / size)), max(1, math.ceil((e.y1 - e.y0) / size))
