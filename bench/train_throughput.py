@@ -202,13 +202,14 @@ def run_encode(folder: str, sents: list[str], batch: int, max_len: int, device: 
     enc = load_model(folder, "cls_before_pooler", max_seq_length=max_len).to(device)
     st = SentenceTransformer(folder, device=str(device), trust_remote_code=False)
     st.max_seq_length = max_len
-    bf16 = device.type == "cuda"
-    fns = {"engine-encode" + ("-bf16" if bf16 else ""): lambda: enc.encode(sents, batch_size=batch, bf16=bf16),
+    precision = "bfloat16" if device.type == "cuda" else "float32"
+    name = "engine-encode-bf16" if precision == "bfloat16" else "engine-encode"
+    fns = {name: lambda: enc.encode(sents, batch_size=batch, precision=precision),
            "st-encode-fp32": lambda: st.encode(sents, batch_size=batch, convert_to_numpy=True)}
     out = []
     for name, fn in fns.items():
         if name.startswith("engine"):
-            enc.encode(sents[:batch], batch_size=batch, bf16=bf16)
+            enc.encode(sents[:batch], batch_size=batch, precision=precision)
         else:
             st.encode(sents[:batch], batch_size=batch)
         best = 0.0

@@ -29,6 +29,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from .config import MODES, POOLERS, TrainConfig  # noqa: E402
 from .errors import ConfigError, SimCSEError  # noqa: E402
 from .losses import loss_choices  # noqa: E402  (no torch: names and one-line descriptions)
+from .precision import PRECISIONS  # noqa: E402  (no torch)
 
 
 def _bool(s: str) -> bool:
@@ -125,6 +126,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="round batch widths up to this (default 0: 8 on CUDA or compiled, 1 on eager CPU)")
     t.add_argument("--quiet", action="store_true", help="no progress bar or per-snapshot lines")
 
+    _add_encode_parser(sub)
+    _add_eval_parser(sub)
+    r = sub.add_parser("preset", help="run a preset: a few short runs side by side (simcse preset --list)",
+                       description=("Train a preset's runs one after another into OUTPUT_ROOT/<name>/<run>, plus "
+                                    "OUTPUT_ROOT/<name>/preset.json; the studio opens them together. See docs/presets.md."))
+    r.add_argument("name", nargs="?", help="a bundled preset (see --list) or a preset .json file")
+    r.add_argument("--list", action="store_true", help="list the bundled presets and exit")
+    r.add_argument("--output_root", default="runs", help="runs go to OUTPUT_ROOT/<preset name>/<run label> (default: runs)")
+    r.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="set a TrainConfig field in every run's base (the runs' own overrides still win), "
+                        "e.g. --set train_file=my.csv --set max_steps=200; VALUE is JSON when it parses as JSON")
+    r.add_argument("--quiet", action="store_true", help="no per-snapshot lines")
+    return parser
+
+
+def _add_encode_parser(sub: Any) -> None:
     e = sub.add_parser("encode", help="embed sentences into a .npy file and/or an embedding cache the studio opens",
                        description=("Embed every sentence of a corpus. --output writes one .npy; --cache keeps "
                                     "float16 rows in a cache folder (memory-mapped, with a manifest of the model, "
@@ -139,8 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "(<corpus>.simcse-cache/<key>/); needs a model folder (not random:/reinit:)")
     e.add_argument("--batch_size", type=int, default=None,
                    help="sentences a batch (default: sized for the device, 32 on a CPU, 512 on a GPU)")
+    e.add_argument("--precision", default="auto", choices=PRECISIONS,
+                   help="number format of the matrix products (default auto: bfloat16 where the processor has it "
+                        "in hardware and a sample of the corpus gives the same embeddings, lowest cosine to float32 "
+                        ">= 0.999; else float32)")
     e.add_argument("--no_normalize", action="store_true")
 
+
+def _add_eval_parser(sub: Any) -> None:
     v = sub.add_parser("eval", help="STS evaluation: Spearman x 100 of cosine similarities, as one JSON object")
     _add_model_args(v)
     v.add_argument("--eval_file", action="append", default=[],
@@ -152,17 +175,6 @@ def build_parser() -> argparse.ArgumentParser:
                         "subsets ('all' setting, as SimCSE reports STS12-16) (repeatable)")
     v.add_argument("--batch_size", type=int, default=None,
                    help="sentences a batch (default: sized for the device, 32 on a CPU, 512 on a GPU)")
-    r = sub.add_parser("preset", help="run a preset: a few short runs side by side (simcse preset --list)",
-                       description=("Train a preset's runs one after another into OUTPUT_ROOT/<name>/<run>, plus "
-                                    "OUTPUT_ROOT/<name>/preset.json; the studio opens them together. See docs/presets.md."))
-    r.add_argument("name", nargs="?", help="a bundled preset (see --list) or a preset .json file")
-    r.add_argument("--list", action="store_true", help="list the bundled presets and exit")
-    r.add_argument("--output_root", default="runs", help="runs go to OUTPUT_ROOT/<preset name>/<run label> (default: runs)")
-    r.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                   help="set a TrainConfig field in every run's base (the runs' own overrides still win), "
-                        "e.g. --set train_file=my.csv --set max_steps=200; VALUE is JSON when it parses as JSON")
-    r.add_argument("--quiet", action="store_true", help="no per-snapshot lines")
-    return parser
 
 
 # ------------------------------------------------------------------------- train
@@ -366,6 +378,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
     from .data import read_corpus
     from .model import load_model, pick_device
+    from .precision import choose_precision, precision_note
     from .vocab import vocab_warning
 
     _check_inference_flags(args)
@@ -386,7 +399,10 @@ def cmd_encode(args: argparse.Namespace) -> int:
         print(f"simcse encode: warning: {warning}", file=sys.stderr, flush=True)
     enc.to(pick_device(args.device))
     if args.cache is None:
-        emb = enc.encode(corpus.sentences, batch_size=args.batch_size, normalize=not args.no_normalize, progress=True)
+        choice = choose_precision(enc, corpus.sentences, args.precision)
+        print(f"simcse encode: {precision_note(choice)}", file=sys.stderr, flush=True)
+        emb = enc.encode(corpus.sentences, batch_size=args.batch_size, normalize=not args.no_normalize, progress=True,
+                         precision=choice.dtype)
     else:
         emb = _encode_cached(args, corpus, enc)
         if emb is None:
@@ -403,7 +419,8 @@ def _encode_cached(args: argparse.Namespace, corpus: Any, enc: Any) -> Any:
     rows, or None when Ctrl-C stopped it (the rows done so far are kept)."""
     from tqdm.auto import tqdm
 
-    from .embedding_cache import EmbeddingCache, cache_key, encode_into, writable_cache_dir
+    from .embedding_cache import EmbeddingCache, cache_key, cache_precision, encode_into, writable_cache_dir
+    from .precision import precision_note
     from .model import resolve_model_path
 
     folder, _ = resolve_model_path(args.model_name_or_path)
@@ -411,12 +428,14 @@ def _encode_cached(args: argparse.Namespace, corpus: Any, enc: Any) -> Any:
     where = Path(args.cache) if args.cache else writable_cache_dir(args.input, key)
     info = {"corpus": str(Path(args.input).resolve()), "text_column": corpus.text_column,
             "model": str(folder.resolve()), "model_spec": str(args.model_name_or_path)}
-    cache = EmbeddingCache.open(where, key, len(corpus), enc.dim, info)
+    cache = EmbeddingCache.open(where, key, len(corpus), enc.dim, info, precision=args.precision)
     if cache.complete:
         print(f"simcse encode: {where} already holds all {cache.n:,} sentences (cached)", file=sys.stderr)
         return cache.array()
     if cache.done:
         print(f"simcse encode: resuming at sentence {cache.done + 1:,} of {cache.n:,} ({where})", file=sys.stderr)
+    print(f"simcse encode: {precision_note(cache_precision(enc, corpus.sentences, cache))}", file=sys.stderr,
+          flush=True)
 
     class _Stop:
         requested = False

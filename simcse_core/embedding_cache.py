@@ -8,7 +8,12 @@ and maximum length, the corpus file's SHA-256 and sentence count) and how many r
 written (``done``). Rows are written in corpus order, a chunk at a time; the manifest is
 replaced atomically after each chunk, so a cancelled or killed encode resumes at the last
 whole chunk, and a cache whose manifest does not match what is asked for is never used
-(a changed corpus or model starts a new cache).
+(a changed corpus or model starts a new cache). The manifest also records the number
+format the rows are encoded in (``precision``: float32 or bfloat16 and the check's lowest
+cosine, :mod:`simcse_core.precision`), decided before the first row and kept for every
+later chunk, so a resumed cache never mixes the two; opening with ``precision="auto"``
+takes either, opening with ``float32`` or ``bfloat16`` takes only a cache in that format
+(a cache written before the format was recorded is float32).
 
     key = cache_key(model_folder, "avg", 128, corpus_path, len(sentences))
     cache = EmbeddingCache.open(default_cache_dir(corpus_path, key), key, n=len(sentences), dim=384)
@@ -29,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .errors import StorageError
+from .precision import PrecisionChoice, check_precision, choose_precision
 from .storage import atomic_write_text
 
 FORMAT = 1
@@ -116,24 +122,34 @@ class EmbeddingCache:
     """One cache folder (see the module note). Use :meth:`open`."""
 
     def __init__(self, folder: Path, key: dict[str, Any], n: int, dim: int, done: int,
-                 info: dict[str, Any] | None = None) -> None:
+                 info: dict[str, Any] | None = None, precision: PrecisionChoice | None = None,
+                 asked: str = "auto") -> None:
         self.folder, self.key, self.n, self.dim, self.done = folder, key, n, dim, done
         self.info = dict(info or {})  # where the rows came from (corpus path, model folder): for a reader, not compared
+        self.precision = precision  # the number format the rows are encoded in; None until it is chosen
+        self.asked = asked  # the precision asked for (PRECISIONS): what choosing it starts from
         self._rows: np.memmap | None = None
 
     # ------------------------------------------------------------------ open
     @classmethod
     def open(cls, folder: str | Path, key: dict[str, Any], n: int, dim: int,
-             info: dict[str, Any] | None = None) -> EmbeddingCache:
+             info: dict[str, Any] | None = None, precision: str = "auto") -> EmbeddingCache:
         """The cache in ``folder`` if its manifest matches ``key`` and the shape (resuming
-        at its ``done``); else a new, empty one there (an old one is replaced). ``info``
-        (the corpus path, text column, model folder) is written to the manifest for
-        whoever opens the folder later (the studio); it does not decide reuse."""
+        at its ``done``) and its rows are in the ``precision`` asked for (``auto``: any);
+        else a new, empty one there (an old one is replaced). ``info`` (the corpus path,
+        text column, model folder) is written to the manifest for whoever opens the folder
+        later (the studio); it does not decide reuse."""
         folder = Path(folder)
+        check_precision(precision)
         old = read_manifest(folder)
         if old is not None and old.get("key") == key and old.get("shape") == [n, dim] \
                 and (folder / EMBEDDINGS).is_file():
-            return cls(folder, key, n, dim, int(old.get("done", 0)), info or old.get("info"))
+            done = int(old.get("done", 0))
+            recorded = PrecisionChoice.from_dict(old.get("precision"))
+            if recorded is None and done > 0:  # written before the format was recorded: float32
+                recorded = PrecisionChoice("float32", "asked")
+            if precision == "auto" or recorded is None or recorded.dtype == precision:
+                return cls(folder, key, n, dim, done, info or old.get("info"), recorded, precision)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / MANIFEST).unlink(missing_ok=True)  # no manifest: the old rows are never read as the new
@@ -141,7 +157,7 @@ class EmbeddingCache:
         except OSError as e:
             raise StorageError("{folder}: the embedding cache cannot be written ({error})", folder=str(folder),
                                error=e.strerror or str(e)) from None
-        cache = cls(folder, key, n, dim, 0, info)
+        cache = cls(folder, key, n, dim, 0, info, asked=precision)
         cache._commit()
         return cache
 
@@ -170,10 +186,15 @@ class EmbeddingCache:
     def close(self) -> None:
         self._rows = None
 
+    def set_precision(self, choice: PrecisionChoice) -> None:
+        """Record the number format the rows are (to be) encoded in."""
+        self.precision = choice
+        self._commit()
+
     def _commit(self) -> None:
         atomic_write_text(self.folder / MANIFEST, json.dumps(
-            {"key": self.key, "shape": [self.n, self.dim], "done": self.done, "dtype": "float16", "info": self.info},
-            indent=1))
+            {"key": self.key, "shape": [self.n, self.dim], "done": self.done, "dtype": "float16", "info": self.info,
+             "precision": None if self.precision is None else self.precision.as_dict()}, indent=1))
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any] | None:
@@ -191,10 +212,12 @@ def encode_into(encoder: Any, sentences: Sequence[str], cache: EmbeddingCache, *
     """Encode the rows ``cache`` still lacks, a ``chunk`` at a time, committing each;
     (:data:`CHUNK` by default) ``progress(done, total)`` after each chunk; stops between chunks when
     ``should_stop()`` says so, or after ``max_chunks`` chunks. True when the cache is
-    complete."""
+    complete. The precision is the one the cache records, else chosen now
+    (:func:`cache_precision`)."""
     total = len(sentences)
     if total != cache.n:
         raise ValueError(f"{total} sentences for a cache of {cache.n} rows")
+    dtype = "float32" if cache.complete else cache_precision(encoder, sentences, cache).dtype
     chunk = CHUNK if chunk is None else chunk
     chunks = 0
     while not cache.complete:
@@ -203,11 +226,21 @@ def encode_into(encoder: Any, sentences: Sequence[str], cache: EmbeddingCache, *
         chunks += 1
         start = cache.done
         end = min(total, start + max(1, int(chunk)))
-        cache.write(start, encoder.encode(list(sentences[start:end]), batch_size=batch_size))
+        cache.write(start, encoder.encode(list(sentences[start:end]), batch_size=batch_size, precision=dtype))
         if progress is not None:
             progress(cache.done, total)
     return True
 
 
-__all__ = ["CHUNK", "EmbeddingCache", "cache_key", "default_cache_dir", "encode_into", "file_sha256",
+def cache_precision(encoder: Any, sentences: Sequence[str], cache: EmbeddingCache) -> PrecisionChoice:
+    """The number format of ``cache``'s rows: the one it records (a resumed cache keeps
+    it), else chosen by :func:`~simcse_core.precision.choose_precision` for the precision
+    asked when it was opened, over a sample of ``sentences``, and recorded."""
+    if cache.precision is None:
+        cache.set_precision(choose_precision(encoder, sentences, cache.asked))
+    assert cache.precision is not None
+    return cache.precision
+
+
+__all__ = ["CHUNK", "cache_precision", "EmbeddingCache", "cache_key", "default_cache_dir", "encode_into", "file_sha256",
            "model_fingerprint", "model_identity", "read_manifest", "user_cache_root", "writable_cache_dir"]

@@ -27,11 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from .embedding_cache import (EMBEDDINGS, EmbeddingCache, cache_key, encode_into, model_identity,
+from .embedding_cache import (EMBEDDINGS, EmbeddingCache, cache_key, cache_precision, encode_into, model_identity,
                               writable_cache_dir)
 from .errors import SimCSEError
 from .layout_process import PROCESS_ABOVE, iter_layout_2d_process
 from .neighbours import NeighbourIndex
+from .precision import PrecisionChoice
 from .steps import drive
 
 LAYOUT_SAMPLE = 20_000  # rows UMAP is fitted on; the rest are placed by the fitted model
@@ -66,6 +67,8 @@ class ExploreData:
     folder: Path
     info: dict[str, Any] = field(default_factory=dict)
     encoder: Any = None  # the loaded encoder (typed queries are embedded with it)
+    # the number format of the rows (typed queries are embedded the same way)
+    precision: PrecisionChoice = field(default_factory=lambda: PrecisionChoice("float32", "asked"))
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -175,14 +178,16 @@ def _cached_layout(folder: Path, n: int, sample: int, seed: int) -> np.ndarray |
 def prepare(corpus: str | Path, model: str = "default", *, text_column: str | None = None,
             cache_dir: str | Path | None = None, pooler_type: str = "auto", max_seq_length: int = 128,
             batch_size: int | None = None, device: str = "auto", allow_pickle: bool = False,
-            layout_sample: int = LAYOUT_SAMPLE, seed: int = 0, exact_below: int | None = None,
+            precision: str = "auto", layout_sample: int = LAYOUT_SAMPLE, seed: int = 0, exact_below: int | None = None,
             model_seed: int = 42, should_stop: Callable[[], bool] | None = None
             ) -> Generator[Progress, None, ExploreData | None]:
     """Read, encode, lay out and index a corpus for exploring (see the module note).
     ``model`` may be a run's start model (``reinit:1:default``, ``random:default``): its
     weights are drawn from ``model_seed`` as the run drew them. ``batch_size`` None: sized
     for the device (:func:`~simcse_core.model.encode_batch_size`: 512 on a GPU, 32 on a CPU).
-    Yields :class:`Progress`; returns the :class:`ExploreData` (None when stopped).
+    ``precision``: :data:`~simcse_core.precision.PRECISIONS` (auto: bfloat16 where the
+    device has it and a sample of the corpus gives the same embeddings; recorded in the
+    cache, and typed queries are embedded the same way). Yields :class:`Progress`; returns the :class:`ExploreData` (None when stopped).
     Bad input raises :class:`~simcse_core.errors.SimCSEError` naming the file or field."""
     from .data import read_corpus
     from .model import encode_batch_size, load_model, parse_reinit, pick_device, resolve_model_path
@@ -203,7 +208,7 @@ def prepare(corpus: str | Path, model: str = "default", *, text_column: str | No
     where = Path(cache_dir) if cache_dir else writable_cache_dir(corpus, key)
     info = {"corpus": str(corpus.resolve()), "text_column": data.text_column, "model": str(folder_model.resolve()),
             "model_spec": str(model)}
-    cache = EmbeddingCache.open(where, key, n, enc.dim, info)
+    cache = EmbeddingCache.open(where, key, n, enc.dim, info, precision=precision)
     rate = _Rate(cache.done)
     state = "resumed" if 0 < cache.done < n else ("cached" if cache.complete else "")
     yield Progress("encode", cache.done, n, note=state)
@@ -254,7 +259,8 @@ def prepare(corpus: str | Path, model: str = "default", *, text_column: str | No
         index.save(where)
     else:
         yield Progress("index", n, n, note="cached")
-    return ExploreData(list(data.sentences), dict(data.columns), X, layout, index, where, info, enc)
+    return ExploreData(list(data.sentences), dict(data.columns), X, layout, index, where, info, enc,
+                       cache_precision(enc, data.sentences, cache))
 
 
 @dataclass

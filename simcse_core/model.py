@@ -329,13 +329,20 @@ class SentenceEncoder(nn.Module):
         normalize: bool = True,
         max_length: int | None = None,
         progress: bool = False,
-        bf16: bool = False,
+        precision: str = "float32",
     ) -> np.ndarray:
         """Eval-mode embeddings, (len(sentences), H) float32; L2-normalised by default.
 
         Sentences are sorted by length so each batch pads little; the output keeps the
         input order. ``batch_size`` None: sized for the device (:func:`encode_batch_size`).
+        ``precision``: ``float32``, ``bfloat16`` (autocast on a CPU or CUDA device) or
+        ``auto`` (bfloat16 where the device has it and a sample of these sentences gives
+        the same embeddings: :func:`simcse_core.precision.choose_precision`).
         """
+        from .precision import autocast_for, check_precision, choose_precision
+
+        if check_precision(precision) == "auto":
+            precision = choose_precision(self, sentences).dtype
         if batch_size is None:
             batch_size = encode_batch_size(self.device)
         if int(batch_size) < 1:
@@ -359,7 +366,7 @@ class SentenceEncoder(nn.Module):
             for start in it:
                 idx = order[start : start + batch_size]
                 tok = self.tokenize([sentences[i] for i in idx], max_length)
-                with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16 and dev.type == "cuda"):
+                with autocast_for(precision, dev):
                     emb = self(tok["input_ids"].to(dev), tok["attention_mask"].to(dev)).float()
                 if normalize:
                     emb = nn.functional.normalize(emb, dim=-1)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from simcse_core.clusters import cluster_table, density_clusters, kmeans_clusters
+from simcse_core.precision import PrecisionChoice
 from simcse_core.explore import BeforeAfter, ExploreData, Progress, before_after, export_rows, prepare, run_models
 
 
@@ -43,6 +44,7 @@ class ExploreView:
     changed_rows: np.ndarray | None = None  # sampled rows, lowest overlap first
     changed_overlap: np.ndarray | None = None
     k: int = 10
+    precision: PrecisionChoice | None = None  # the number format the rows were encoded in
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -105,12 +107,13 @@ class ExploreSession:
         data, ix = self.data, self.data.index
         return ExploreView(data.texts, data.columns, np.asarray(layout, dtype=np.float32), ix.kind,
                            float(ix.recall), int(ix.recall_k), str(data.folder), dict(data.info),
-                           codes={name: column_codes(values) for name, values in data.columns.items()}, **extra)
+                           codes={name: column_codes(values) for name, values in data.columns.items()},
+                           precision=data.precision, **extra)
 
     def search_text(self, query: str, k: int = 20) -> tuple[str, np.ndarray, np.ndarray]:
         """(query, ids (k,), cosines (k,)) of the sentences nearest a typed query."""
         data = self._ready()
-        q = data.encoder.encode([query], batch_size=1)
+        q = data.encoder.encode([query], batch_size=1, precision=data.precision.dtype)  # as the rows
         ids, sims = data.index.search(q, k)
         keep = ids[0] >= 0
         return query, ids[0][keep], sims[0][keep]

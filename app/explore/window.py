@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from simcse_core.explore import Progress
+from simcse_core.precision import PrecisionChoice
 
 from app.embedding_tab.job_thread import JobThread
 from app.explore.map_view import MapView
@@ -78,7 +79,18 @@ def status_line(v: ExploreView) -> str:
     else:
         search = tr("approximate neighbour search ({kind}): recall@{k} {recall} against exact search, measured "
                     "on 200 sentences").format(kind=v.index_kind, k=v.recall_k, recall=f"{v.recall:.3f}")
-    return tr("{n} sentences · {search} · cache {folder}").format(n=f"{len(v):,}", search=search, folder=v.folder)
+    return tr("{n} sentences · {precision} · {search} · cache {folder}").format(
+        n=f"{len(v):,}", precision=precision_text(v.precision), search=search, folder=v.folder)
+
+
+def precision_text(choice: PrecisionChoice | None) -> str:
+    """How the rows were encoded, for the status bar: bfloat16 with its check, or float32."""
+    if choice is None or choice.dtype != "bfloat16":
+        return tr("encoded in float32")
+    if choice.lowest_cosine is None:
+        return tr("encoded with bfloat16 products")
+    return tr("encoded with bfloat16 products (lowest cosine to float32 {cos} on {n} sentences)").format(
+        cos=f"{choice.lowest_cosine:.5f}", n=choice.sample)
 
 
 class ExploreWindow(QMainWindow):

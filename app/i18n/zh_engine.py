@@ -194,6 +194,7 @@ TABLE = {
     "model folder {folder}: no config.json (not a Hugging Face or sentence-transformers model)":
         "模型文件夹 {folder}：没有 config.json（不是 Hugging Face 或 sentence-transformers 模型）",
     "pooler_type {pooler!r}: must be one of {choices}": "pooler_type {pooler!r}：必须是 {choices} 之一",
+    "{field}: must be one of {choices} (got {value!r})": "{field}：必须是 {choices} 之一（收到 {value!r}）",
     "batch_size: must be >= 1 (got {batch_size})": "batch_size：必须 >= 1（得到的是 {batch_size}）",
     "model folder {folder}: unreadable sentence-transformers modules.json ({error})":
         "模型文件夹 {folder}：无法读取 sentence-transformers 的 modules.json（{error}）",

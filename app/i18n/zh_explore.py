@@ -33,7 +33,11 @@ TABLE: dict[str, str] = {
     "exact neighbour search": "精确近邻搜索",
     "approximate neighbour search ({kind}): recall@{k} {recall} against exact search, measured on 200 sentences":
         "近似近邻搜索（{kind}）：相对精确搜索的 recall@{k} 为 {recall}，在 200 个句子上测得",
-    "{n} sentences · {search} · cache {folder}": "{n} 个句子 · {search} · 缓存 {folder}",
+    "{n} sentences · {precision} · {search} · cache {folder}": "{n} 个句子 · {precision} · {search} · 缓存 {folder}",
+    "encoded in float32": "以 float32 编码",
+    "encoded with bfloat16 products": "以 bfloat16 矩阵乘法编码",
+    "encoded with bfloat16 products (lowest cosine to float32 {cos} on {n} sentences)":
+        "以 bfloat16 矩阵乘法编码（在 {n} 个句子上与 float32 的最低余弦为 {cos}）",
     "Clustering…": "正在聚类…",
     "clusters": "聚类",
     "Explore a corpus": "探索语料",

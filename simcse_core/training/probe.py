@@ -64,7 +64,7 @@ class Probe:
         """(P, D) probe embeddings and their scalars (with STS when ``evaluate``)."""
         scalars: dict[str, float] = {}
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            pe = self.encoder.encode(self.texts, batch_size=256, bf16=self.use_bf16)
+            pe = self.encoder.encode(self.texts, batch_size=256, precision="bfloat16" if self.use_bf16 else "float32")
             scalars["uniformity"] = M.uniformity(pe)
             scalars["anisotropy"] = M.anisotropy(pe)
             scalars["alignment"] = self.dropout_alignment()

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.explore.window import ExploreWindow, eta_text
+from simcse_core.embedding_cache import read_manifest
+from simcse_core.precision import PrecisionChoice
+
+from app.explore.window import ExploreWindow, eta_text, precision_text
 
 TIMEOUT = 180_000
 
@@ -33,8 +36,14 @@ def test_explore_window_map_search_neighbours_and_clusters(qtbot, topic_corpus, 
         assert win.map.image.image[int(p.y()), int(p.x()), 3] > 0, i  # the point, the right way up
     assert all(f"&nbsp;t{t}" in win.legend.text() for t in range(5))  # a swatch per topic
     assert "200 sentences" in win.statusBar().currentMessage() and "exact" in win.statusBar().currentMessage()
+    recorded = read_manifest(win.view.folder)["precision"]  # the format the rows were encoded in, and said so
+    assert win.view.precision.as_dict() == recorded and precision_text(win.view.precision) in win.statusBar().currentMessage()
+    asked = []
+    real = win.session.data.encoder.encode
+    win.session.data.encoder.encode = lambda *a, **kw: (asked.append(kw.get("precision")), real(*a, **kw))[1]
     with qtbot.waitSignal(win.results_shown, timeout=TIMEOUT):
         win.search("the guitar and the violin")
+    assert asked == [recorded["dtype"]]  # a typed query is embedded as the rows were
     assert win.results.count() == 20 and "guitar" in win.results_title.text()
     assert win.map.highlight is not None and int(win.map.highlight.sum()) == 20
     with qtbot.waitSignal(win.results_shown, timeout=TIMEOUT):
@@ -208,3 +217,10 @@ def test_closing_stops_the_worker_and_the_studio_forgets_the_window(qtbot, topic
     ew.close()
     assert ew.session.stop.is_set() and not ew.jobs.isRunning() and ew.view is None
     assert win.tools.explore_windows == []
+
+
+def test_the_status_bar_says_how_the_rows_were_encoded():
+    assert precision_text(None) == precision_text(PrecisionChoice("float32", "no hardware bfloat16")) \
+        == "encoded in float32"
+    said = precision_text(PrecisionChoice("bfloat16", "checked", 0.999934, 48))
+    assert said == "encoded with bfloat16 products (lowest cosine to float32 0.99993 on 48 sentences)"

@@ -23,10 +23,11 @@ class Counting:
 
     def __init__(self, enc) -> None:
         self.enc, self.sentences = enc, 0
+        self.device = enc.device
 
-    def encode(self, sentences, batch_size=128):
+    def encode(self, sentences, batch_size=128, precision="float32"):
         self.sentences += len(sentences)
-        return self.enc.encode(sentences, batch_size=batch_size)
+        return self.enc.encode(sentences, batch_size=batch_size, precision=precision)
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +37,9 @@ def setup(tiny_model, small_corpus):
     return enc, sentences, enc.encode(sentences, batch_size=32)
 
 
-def _open(tiny_model, corpus, n, dim):
+def _open(tiny_model, corpus, n, dim, precision="float32"):
     key = cache_key(tiny_model, "avg", 32, corpus, n)
-    return EmbeddingCache.open(default_cache_dir(corpus, key), key, n=n, dim=dim), key
+    return EmbeddingCache.open(default_cache_dir(corpus, key), key, n=n, dim=dim, precision=precision), key
 
 
 def test_cached_rows_are_the_encoders_and_a_second_open_encodes_nothing(setup, tiny_model, small_corpus, tmp_path):
@@ -120,7 +121,7 @@ def test_simcse_encode_cache_writes_what_a_second_run_reuses_and_resumes(tiny_mo
     sentences = read_corpus(corpus).sentences
     want = load_model(tiny_model, "avg", max_seq_length=32).encode(sentences, batch_size=32)
     args = ["encode", "--model_name_or_path", tiny_model, "--pooler_type", "avg", "--input", str(corpus),
-            "--batch_size", "8"]
+            "--batch_size", "8", "--precision", "float32"]
     monkeypatch.setattr(ec, "CHUNK", 7)
     calls = {"n": 0}
     real = ec.encode_into
