@@ -135,8 +135,8 @@ def choose_precision(encoder: Any, sentences: Sequence[str], requested: str = "a
     check_precision(requested)
     if requested == "float32":
         return PrecisionChoice("float32", "asked")
-    if requested == "auto" and not native_bf16(encoder.device):
-        return PrecisionChoice("float32", "no hardware bfloat16")
+    if encoder.device.type not in ("cpu", "cuda") or (requested == "auto" and not native_bf16(encoder.device)):
+        return PrecisionChoice("float32", "no hardware bfloat16")  # (autocast_for runs bfloat16 on CPU and CUDA only)
     rows = sample_rows(sentences, count)
     if not rows:
         return PrecisionChoice("bfloat16" if requested == "bfloat16" else "float32", "no sentences to check")
