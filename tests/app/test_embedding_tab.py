@@ -167,6 +167,10 @@ def test_a_long_run_keeps_a_bounded_window_of_frames(qtbot, tab, monkeypatch):
     qtbot.waitUntil(lambda: v.drawn_index == 2, timeout=2 * TIMEOUT)
     qtbot.waitUntil(lambda: {0, 1, 2, 3} <= set(c.frames) or {1, 2, 3, 4} <= set(c.frames), timeout=2 * TIMEOUT)
     assert len(c.frames) <= 6 and 2 in c.frames
+    del c.frames[3]  # as if evicted: a neighbour of snapshot 1 is missing while 1's own frame is cached
+    v.view_state.snapshot_index = 1  # scrubbing onto a cached frame still fetches the window around it
+    qtbot.waitUntil(lambda: v.drawn_index == 1 and 3 in c.frames, timeout=2 * TIMEOUT)
+    assert len(c.frames) <= 6
     assert len(v.drift_series()[0]) == 14  # drift is a float a snapshot: all kept
 
 
