@@ -18,6 +18,8 @@ Variants:
             (one shape); the warm-up steps include the compilation.
     engine-gc  the engine with the gradient cache, chunks of N rows (2 chunks a step):
             the price of the extra forward.
+    engine-bf16  the engine with bf16=True: bfloat16 autocast on a CPU too (on CUDA the
+            engine's default already); fast only on a processor with bfloat16 instructions.
 
 --encode also times encoding: the engine's SentenceEncoder.encode (bf16 on CUDA)
 against sentence-transformers' SentenceTransformer.encode (fp32), same model and
@@ -151,7 +153,7 @@ def run_mnrl(folder: str, sents: list[str], batch: int, max_len: int, warmup: in
 
 
 def run_engine(folder: str, sents: list[str], batch: int, max_len: int, warmup: int, steps: int, device: torch.device,
-               compile_: bool = False, grad_cache: bool = False) -> float:
+               compile_: bool = False, grad_cache: bool = False, bf16: bool | None = None) -> float:
     from simcse_core import TrainConfig, TrainControl
     from simcse_core.trainer import train
 
@@ -165,7 +167,8 @@ def run_engine(folder: str, sents: list[str], batch: int, max_len: int, warmup: 
 
         cfg = TrainConfig(model_name_or_path=folder, train_file=str(corpus), per_device_train_batch_size=batch,
                           max_seq_length=max_len, max_steps=warmup + steps, snapshot_every=10**9, probe_size=2,
-                          align_probe_size=2, checkpoint_every=10**9, device=device.type, pooler_type="cls_before_pooler")
+                          align_probe_size=2, checkpoint_every=10**9, device=device.type, pooler_type="cls_before_pooler",
+                          bf16=bf16)
         if compile_:
             cfg.compile = True
             cfg.static_padding = True  # one shape: no recompilation inside the timed steps
@@ -188,8 +191,12 @@ def run_engine_gc(*a, **k) -> float:
     return run_engine(*a, grad_cache=True, **k)
 
 
+def run_engine_bf16(*a, **k) -> float:
+    return run_engine(*a, bf16=True, **k)
+
+
 RUNNERS = {"naive": run_naive, "mnrl": run_mnrl, "engine": run_engine, "engine-compile": run_engine_compile,
-           "engine-gc": run_engine_gc}
+           "engine-gc": run_engine_gc, "engine-bf16": run_engine_bf16}
 
 
 def run_encode(folder: str, sents: list[str], batch: int, max_len: int, device: torch.device, repeats: int = 2) -> list[dict]:

@@ -106,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--num_train_epochs", type=float)
     t.add_argument("--max_steps", type=int, help="> 0 overrides num_train_epochs")
     t.add_argument("--seed", type=int)
-    t.add_argument("--bf16", type=_bool, nargs="?", const=True, help="bf16 autocast (default: on CUDA)")
+    t.add_argument("--bf16", type=_bool, nargs="?", const=True,
+                   help="bfloat16 autocast (default: on CUDA only; on a CPU when given: faster only on a processor "
+                        "with bfloat16 instructions, AVX512-BF16 or AMX)")
     t.add_argument("--drop_duplicates", type=_bool, nargs="?", const=True)
     t.add_argument("--snapshot_every", type=int, help="steps between snapshots (probe embeddings, metrics)")
     t.add_argument("--probe_size", type=int)
@@ -249,7 +251,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 if bar is None:
                     bar = tqdm(total=snap.total_steps, initial=snap.step, unit="step", desc="train", dynamic_ncols=True)
                 for ev in snap.events:  # what the engine wants said once: data counts, compile fallbacks
-                    for key in ("data", "compile"):
+                    for key in ("data", "compile", "precision"):
                         if key in ev:
                             bar.write(f"{key}: {ev[key]}")
                 bar.write(_fmt(snap))

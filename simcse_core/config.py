@@ -91,7 +91,7 @@ class TrainConfig:
     max_seq_length: int = 32
     seed: int = 42
     device: str = "auto"
-    bf16: bool | None = None  # None: bf16 autocast on CUDA, fp32 elsewhere
+    bf16: bool | None = None  # None: bf16 autocast on CUDA, fp32 elsewhere; True: on CUDA or a CPU
     drop_duplicates: bool = False
     snapshot_every: int = 25
     probe_size: int = 2000

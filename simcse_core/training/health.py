@@ -57,7 +57,8 @@ def health_problem(encoder: Any, texts: list[str], device: torch.device, use_bf1
         return Msg("the weights became non-finite ({parameter})", parameter=bad)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         if texts:
-            pe = encoder.encode(texts[:HEALTH_PROBE], batch_size=HEALTH_PROBE, precision="bfloat16" if use_bf16 else "float32")
+            pe = encoder.encode(texts[:HEALTH_PROBE], batch_size=HEALTH_PROBE,
+                                precision="bfloat16" if use_bf16 else "float32")
             if not np.isfinite(pe).all():
                 return Msg("the probe embeddings became nan")
         if stepper is not None and next_ids is not None:

@@ -24,6 +24,7 @@ from ..control import LOADING_PHASE, TrainControl
 from ..errors import ConfigError, TrainingError
 from ..gradcache import RngState
 from ..model import freeze_lower_layers, load_model
+from ..precision import cpu_bf16_note, training_bf16
 from ..runs import RunWriter
 from ..snapshot import Snapshot
 from ..storage import RunLock
@@ -58,6 +59,15 @@ def linear_schedule(total: int, warmup: int):
     return f
 
 
+def first_events(step: int, data_summary: str, use_bf16: bool, device: torch.device) -> list[dict[str, Any]]:
+    """What a run's first snapshot says once: the data's counts, and for bfloat16 asked on
+    a CPU whether the processor does it in hardware."""
+    events: list[dict[str, Any]] = [{"step": step, "data": data_summary}] if data_summary else []
+    if use_bf16 and device.type == "cpu":
+        events.append({"step": step, "precision": cpu_bf16_note()})
+    return events
+
+
 class TrainLoop:
     """One run, from loading the model to the last snapshot. Build it, then iterate
     :meth:`run` (a generator of :class:`Snapshot`, returning a :class:`TrainResult`).
@@ -73,7 +83,7 @@ class TrainLoop:
             device = torch.device("cuda", dist_info.local_rank)
         self.config, self.control, self.device, self.dist = config, control, device, dist_info
         self.main = dist_info.is_main
-        self.use_bf16 = device.type == "cuda" if config.bf16 is None else bool(config.bf16 and device.type == "cuda")
+        self.use_bf16 = training_bf16(config.bf16, device)
         # one writer per run folder: a second run is refused before anything is loaded or touched
         self.lock = RunLock(config.output_dir) if self.main and config.output_dir else None
         try:
@@ -165,8 +175,7 @@ class TrainLoop:
         """The step computation: its loss (from the registry), DDP wrapping, compile."""
         config, device, dist_info = self.config, self.device, self.dist
         self.stepper = ContrastiveStep(self.encoder, self.data, config, device, self.use_bf16, self.fn, dist_info)
-        self.setup_events: list[dict[str, Any]] = (
-            [{"step": self.start_step, "data": self.data.summary}] if self.data.summary else [])
+        self.setup_events = first_events(self.start_step, self.data.summary, self.use_bf16, device)
         if dist_info.enabled:
             pad_id = self.encoder.tokenizer.pad_token_id or 0
             D.freeze_unused_parameters(self.encoder, self.data.columns[0][:2, :8].to(device), pad_id)

@@ -51,6 +51,17 @@ def test_config_file_and_flag_override(tiny_model, tmp_path, small_corpus):
     assert saved["temp"] == 0.2 and saved["model_name_or_path"] == tiny_model and saved["max_steps"] == 2
 
 
+def test_train_bf16_on_a_cpu_says_how_it_runs(tiny_model, tmp_path, small_corpus, capsys):
+    from simcse_core.precision import cpu_bf16_note
+
+    assert main(["train", "--model_name_or_path", tiny_model, "--train_file", small_corpus, "--max_steps", "2",
+                 "--per_device_train_batch_size", "8", "--probe_size", "16", "--snapshot_every", "2",
+                 "--device", "cpu", "--bf16", "--output_dir", str(tmp_path / "run")]) == 0
+    said = capsys.readouterr()
+    assert f"precision: {cpu_bf16_note()}" in said.out + said.err
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["bf16"] is True
+
+
 def test_encode_and_eval(tiny_model, tmp_path, capsys, sts_dev):
     src = tmp_path / "s.txt"
     src.write_text("one sentence\n\nanother sentence\nthird\n")

@@ -85,6 +85,24 @@ def test_same_seed_same_losses_and_snapshots_do_not_perturb(tiny_model, small_co
     assert not np.allclose(a[:, 1], d[:, 1], atol=1e-4)
 
 
+def test_bf16_asked_on_a_cpu_trains_under_bfloat16_autocast_and_says_so(tiny_model, small_corpus):
+    """``bf16=True`` on a CPU is honoured (it was silently float32 before): the steps run
+    under bfloat16 autocast, so the losses differ from float32's yet stay close, and the
+    first snapshot says whether this processor does bfloat16 in hardware."""
+    from simcse_core.precision import cpu_bf16_note, training_bf16
+
+    assert training_bf16(None, "cpu") is False and training_bf16(None, "cuda") is True
+    assert training_bf16(True, "cpu") is True and training_bf16(True, "mps") is False
+    assert training_bf16(False, "cuda") is False
+    f32_snaps, _ = _run(_cfg(tiny_model, small_corpus, device="cpu"))
+    b16_snaps, _ = _run(_cfg(tiny_model, small_corpus, device="cpu", bf16=True))
+    f32, b16 = _losses(f32_snaps), _losses(b16_snaps)
+    assert np.isfinite(b16[:, 1]).all() and not np.allclose(f32[:, 1], b16[:, 1], atol=1e-6)
+    np.testing.assert_allclose(f32[:, 1], b16[:, 1], atol=0.1)
+    said = [e["precision"] for s in b16_snaps for e in s.events if "precision" in e]
+    assert said == [cpu_bf16_note()] and not any("precision" in e for s in f32_snaps for e in s.events)
+
+
 def test_stop_then_resume_gives_the_uninterrupted_losses(tiny_model, small_corpus, tmp_path):
     full = _losses(_run(_cfg(tiny_model, small_corpus, max_steps=8, checkpoint_every=100))[0])
 
