@@ -10,7 +10,9 @@ picture of the view remade (from the counts pyramid of :mod:`app.explore.pyramid
 views, :func:`app.explore.raster.render` from the points zoomed in) and handed to the
 ImageItem of a real, offscreen :class:`app.explore.window.MapView` at 1400 x 850
 pixels, then painted into an image (Qt's own drawing included). The moves: a pan
-across the whole map, then a zoom in to 1/64 of it and back. Prints one JSON object.
+across the whole map, then a zoom in to 1/64 of it and back. Then the before / after toggle
+at the whole map: the first switch to another map (one frame from the points while its counts
+are built), and the switch back (from the counts kept for the first map). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -79,12 +81,34 @@ def measure(n: int, frames: int, width: int, height: int) -> dict:
         painter.end()
         times.append(time.perf_counter() - t)
         modes.append(view.last.mode)
+    toggle = measure_toggle(app, view, xy, full_w, full_h) if n > view.budget else None
     view.close()
     ms = np.array(times[2:]) * 1000  # the first frames warm caches
     return {"points": n, "frames": len(ms), "ms_median": round(float(np.median(ms)), 1),
             "ms_p90": round(float(np.percentile(ms, 90)), 1), "fps_median": round(1000.0 / float(np.median(ms)), 1),
             "density_frames": modes.count("density"), "point_frames": modes.count("points"),
-            "pyramid_build_s": round(build_s, 2) if n > view.budget else None}
+            "pyramid_build_s": round(build_s, 2) if n > view.budget else None, "toggle": toggle}
+
+
+def measure_toggle(app, view, xy: np.ndarray, full_w: float, full_h: float) -> dict:
+    """Before / after: the whole map, switched to another map of the same rows (its counts
+    built in the thread; frames meanwhile from the points), then back (the kept counts)."""
+    from PySide6.QtCore import QRectF
+
+    view.vb.setRange(QRectF(-full_w / 2, -full_h / 2, full_w, full_h), padding=0)
+    other = np.ascontiguousarray(xy[:, ::-1] * np.float32(0.8))  # another model's positions
+    t = time.perf_counter()
+    view.swap_points(other)  # draws one frame at once: from the points, the counts not made yet
+    first_ms = (time.perf_counter() - t) * 1000
+    while not view.pyramid_ready and time.perf_counter() - t < 60:
+        app.processEvents()
+        time.sleep(0.01)
+    ready_s = time.perf_counter() - t
+    t = time.perf_counter()
+    view.swap_points(xy)  # back: from the counts kept for it
+    back_ms = (time.perf_counter() - t) * 1000
+    return {"first_frame_ms": round(first_ms, 1), "counts_ready_s": round(ready_s, 2),
+            "back_frame_ms": round(back_ms, 1), "back_from_kept_counts": bool(view.pyramid_ready)}
 
 
 def main(argv: list[str] | None = None) -> int:

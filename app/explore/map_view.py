@@ -28,11 +28,17 @@ log = logging.getLogger(__name__)
 
 REDRAW_MS = 30  # the map is remade at most this often while the view moves
 HOVER_MS = 50  # the hovered sentence is looked up at most this often
+KEPT_PYRAMIDS = 2  # counts kept for the last maps shown: toggling before / after redraws at once
 LABEL_POINTS = 10  # cluster labels on the map: bold, this size
 
 
 def label_font() -> QFont:
     return QFont("", LABEL_POINTS, QFont.Weight.Bold)
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """Two pyramid sources alike: the same array objects, label count and extent."""
+    return all(x is y for x, y in zip(a[:3], b[:3])) and a[3:] == b[3:]
 
 
 class MapView(pg.PlotWidget):
@@ -66,6 +72,8 @@ class MapView(pg.PlotWidget):
         self._pyramid: DensityPyramid | None = None  # counts made once for wide views of many points
         self._pyramid_gen = 0  # bumped when the points, labels or filter change
         self._pyramid_wanted = -1  # the generation a build was started for
+        self._building: dict[int, tuple] = {}  # generation -> what its build counts (see _source)
+        self._kept: list[tuple[tuple, DensityPyramid]] = []  # the last KEPT_PYRAMIDS made, newest last
         self._pyramid_built.connect(self._take_pyramid)
         self.renders = 0
         self._label_items: list[pg.TextItem] = []
@@ -161,10 +169,14 @@ class MapView(pg.PlotWidget):
         xy, labels, highlight = self._drawn(self.xy), self._drawn(self.labels), self._drawn(self.highlight)
         self.last = None
         if len(xy) > self.budget:  # wide views of many points: from counts made once (pyramid.py)
+            if self._pyramid is None:  # made before for these points (the before / after toggle)?
+                self._pyramid = self._kept_for(self._source())
             if self._pyramid is not None:
                 self.last = self._pyramid.image(rect, w, h, self.budget, xy=xy, highlight=highlight, labels=labels)
             elif self._pyramid_wanted != self._pyramid_gen:  # built in a thread; until then, from the points
                 self._pyramid_wanted = self._pyramid_gen
+                self._building = {g: k for g, k in self._building.items() if g > self._pyramid_gen - 4}  # failed builds
+                self._building[self._pyramid_gen] = self._source()
                 threading.Thread(target=self._build_pyramid, name="explore-pyramid", daemon=True,
                                  args=(self._pyramid_gen, xy, labels, self.n_labels, self.full)).start()
         if self.last is None:
@@ -196,9 +208,21 @@ class MapView(pg.PlotWidget):
             pass
 
     def _take_pyramid(self, gen: int, pyramid: DensityPyramid) -> None:
+        source = self._building.pop(gen, None)
+        if source is not None:  # kept even when stale: toggling back finds it
+            self._kept = [(k, p) for k, p in self._kept if not _same(k, source)][-(KEPT_PYRAMIDS - 1):]
+            self._kept.append((source, pyramid))
         if gen == self._pyramid_gen:  # not for points, labels or a filter changed since
             self._pyramid = pyramid
             self.redraw()
+
+    def _source(self) -> tuple:
+        """What a pyramid is made of: the positions, labels and filter (the arrays
+        themselves, compared by identity), the label count and the map's extent."""
+        return (self.xy, self.labels, self.visible, self.n_labels, self.full)
+
+    def _kept_for(self, source: tuple) -> DensityPyramid | None:
+        return next((p for k, p in reversed(self._kept) if _same(k, source)), None)
 
     @property
     def pyramid_ready(self) -> bool:

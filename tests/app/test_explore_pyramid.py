@@ -118,3 +118,34 @@ def test_the_map_builds_its_pyramid_in_a_thread_and_drops_a_stale_one(qtbot):
     stale = DensityPyramid(xy[:10])
     view._take_pyramid(view._pyramid_gen - 1, stale)
     assert view._pyramid is not stale
+
+
+def test_toggling_back_to_a_map_reuses_its_counts(qtbot):
+    """Before / after: the second map's counts are built once; switching back to the first
+    map draws from its kept counts at once (no build, no frames from the points)."""
+    from app.explore.map_view import MapView
+
+    xy, labels = _points(3000)
+    other = (xy[::-1] * np.float32(0.5)).copy()  # another model's positions for the same rows
+    view = MapView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    view.budget = 100
+    view.set_points(xy)
+    qtbot.waitUntil(lambda: view.pyramid_ready, timeout=10_000)
+    first = view._pyramid
+    view.swap_points(other)
+    qtbot.waitUntil(lambda: view.pyramid_ready, timeout=10_000)
+    second = view._pyramid
+    assert second is not first and second.extent != first.extent
+    view.swap_points(xy)  # back: drawn from the kept counts in the same call
+    assert view._pyramid is first and view.last.in_view == 3000
+    view.swap_points(other)
+    assert view._pyramid is second
+    view.set_labels(labels, 5)  # new labels: counts made anew (and kept beside)
+    assert not view.pyramid_ready
+    qtbot.waitUntil(lambda: view.pyramid_ready, timeout=10_000)
+    assert view._pyramid not in (first, second) and view._pyramid.levels[0].top is not None
+    view.swap_points(xy)  # the first map with these labels has none kept: built anew, not the unlabelled one
+    assert view._pyramid is not first
