@@ -178,8 +178,8 @@ def _cached_layout(folder: Path, n: int, sample: int, seed: int) -> np.ndarray |
 def prepare(corpus: str | Path, model: str = "default", *, text_column: str | None = None,
             cache_dir: str | Path | None = None, pooler_type: str = "auto", max_seq_length: int = 128,
             batch_size: int | None = None, device: str = "auto", allow_pickle: bool = False,
-            precision: str = "auto", layout_sample: int = LAYOUT_SAMPLE, seed: int = 0, exact_below: int | None = None,
-            model_seed: int = 42, should_stop: Callable[[], bool] | None = None
+            precision: str = "auto", layout_sample: int = LAYOUT_SAMPLE, seed: int = 0,
+            exact_below: int | None = None, model_seed: int = 42, should_stop: Callable[[], bool] | None = None
             ) -> Generator[Progress, None, ExploreData | None]:
     """Read, encode, lay out and index a corpus for exploring (see the module note).
     ``model`` may be a run's start model (``reinit:1:default``, ``random:default``): its
@@ -187,7 +187,8 @@ def prepare(corpus: str | Path, model: str = "default", *, text_column: str | No
     for the device (:func:`~simcse_core.model.encode_batch_size`: 512 on a GPU, 32 on a CPU).
     ``precision``: :data:`~simcse_core.precision.PRECISIONS` (auto: bfloat16 where the
     device has it and a sample of the corpus gives the same embeddings; recorded in the
-    cache, and typed queries are embedded the same way). Yields :class:`Progress`; returns the :class:`ExploreData` (None when stopped).
+    cache, and typed queries are embedded the same way). Yields :class:`Progress`;
+    returns the :class:`ExploreData` (None when stopped).
     Bad input raises :class:`~simcse_core.errors.SimCSEError` naming the file or field."""
     from .data import read_corpus
     from .model import encode_batch_size, load_model, parse_reinit, pick_device, resolve_model_path
