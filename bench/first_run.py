@@ -105,6 +105,7 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
                               {"model_name_or_path": "reinit:1:default", "pooler_type": "cls", "mlp_only_train": True,
                                "temp": 0.1}),
     "chosen": ("the shipped first_run.json as is", {}),
+    "chosen-bf16": ("the shipped first_run.json with bf16 (bfloat16 autocast, on a CPU too)", {"bf16": True}),
 }
 
 
