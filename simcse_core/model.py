@@ -40,6 +40,7 @@ from torch import nn
 from .errors import ModelError
 from .messages import Msg
 from .hf import HF_IMPORT_LOCK, auto_classes
+from .precision import autocast_for, check_precision, choose_precision
 
 POOLER_HELP = {
     "cls": "[CLS] token followed by SimCSE's MLP (dense + tanh)",
@@ -339,8 +340,6 @@ class SentenceEncoder(nn.Module):
         ``auto`` (bfloat16 where the device has it and a sample of these sentences gives
         the same embeddings: :func:`simcse_core.precision.choose_precision`).
         """
-        from .precision import autocast_for, check_precision, choose_precision
-
         if check_precision(precision) == "auto":
             precision = choose_precision(self, sentences).dtype
         if batch_size is None:

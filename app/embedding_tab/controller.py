@@ -341,10 +341,10 @@ class EmbeddingController(QObject):
             ref_at = nearest_key(self.frames, idx)
             ref = None if ref_at is None else self.frames[ref_at]
             self.jobs.submit("frame", frame_job, self.probe_request(idx), ref, token=("frame", self.generation, idx))
-        if not self._closed and not self._sched_timer.isActive():
+        if not self._sched_timer.isActive():
             # and the frames around it, for a smooth replay from there (also when its own
             # frame is cached: its neighbours may not be); at most once a SCHEDULE_MS while scrubbing
-            self._sched_timer.start()
+            self.schedule()
         return idx
 
     def first_index(self) -> int | None:

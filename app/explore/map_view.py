@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyqtgraph as pg
@@ -36,9 +36,20 @@ def label_font() -> QFont:
     return QFont("", LABEL_POINTS, QFont.Weight.Bold)
 
 
-def _same(a: tuple, b: tuple) -> bool:
-    """Two pyramid sources alike: the same array objects, label count and extent."""
-    return all(x is y for x, y in zip(a[:3], b[:3])) and a[3:] == b[3:]
+class PyramidSource(NamedTuple):
+    """What a counts pyramid is made of: the positions, labels and filter (the arrays
+    themselves), the label count and the map's extent."""
+
+    xy: np.ndarray | None
+    labels: np.ndarray | None
+    visible: np.ndarray | None
+    n_labels: int | None
+    full: Rect
+
+    def same(self, other: PyramidSource) -> bool:
+        """The same array objects (compared by identity), label count and extent."""
+        return (self.xy is other.xy and self.labels is other.labels and self.visible is other.visible
+                and self.n_labels == other.n_labels and self.full == other.full)
 
 
 class MapView(pg.PlotWidget):
@@ -49,7 +60,7 @@ class MapView(pg.PlotWidget):
     point_clicked = Signal(int)
     hovered = Signal(object)  # row or None
     region_selected = Signal(object)  # (k,) int64 corpus rows
-    _pyramid_built = Signal(int, object)  # (generation, DensityPyramid) from the building thread
+    _pyramid_built = Signal(int, object, object)  # (generation, its source, DensityPyramid) from the building thread
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, viewBox=SelectViewBox(self._rect_done, self._lasso_done))
@@ -72,8 +83,7 @@ class MapView(pg.PlotWidget):
         self._pyramid: DensityPyramid | None = None  # counts made once for wide views of many points
         self._pyramid_gen = 0  # bumped when the points, labels or filter change
         self._pyramid_wanted = -1  # the generation a build was started for
-        self._building: dict[int, tuple] = {}  # generation -> what its build counts (see _source)
-        self._kept: list[tuple[tuple, DensityPyramid]] = []  # the last KEPT_PYRAMIDS made, newest last
+        self._kept: list[tuple[PyramidSource, DensityPyramid]] = []  # the last KEPT_PYRAMIDS made, newest last
         self._pyramid_built.connect(self._take_pyramid)
         self.renders = 0
         self._label_items: list[pg.TextItem] = []
@@ -175,10 +185,8 @@ class MapView(pg.PlotWidget):
                 self.last = self._pyramid.image(rect, w, h, self.budget, xy=xy, highlight=highlight, labels=labels)
             elif self._pyramid_wanted != self._pyramid_gen:  # built in a thread; until then, from the points
                 self._pyramid_wanted = self._pyramid_gen
-                self._building = {g: k for g, k in self._building.items() if g > self._pyramid_gen - 4}  # failed builds
-                self._building[self._pyramid_gen] = self._source()
                 threading.Thread(target=self._build_pyramid, name="explore-pyramid", daemon=True,
-                                 args=(self._pyramid_gen, xy, labels, self.n_labels, self.full)).start()
+                                 args=(self._pyramid_gen, self._source(), xy, labels)).start()
         if self.last is None:
             self.last = render(xy, rect, w, h, labels=labels, n_labels=self.n_labels, highlight=highlight,
                                budget=self.budget)
@@ -193,36 +201,33 @@ class MapView(pg.PlotWidget):
         self._pyramid = None
         self._pyramid_gen += 1
 
-    def _build_pyramid(self, gen: int, xy: np.ndarray, labels: np.ndarray | None, n_labels: int | None,
-                       extent: Rect) -> None:
-        """In the building thread: count once (about 0.7 s for a million points), hand over.
-        A failure (memory) is logged; the map keeps drawing from the points."""
+    def _build_pyramid(self, gen: int, source: PyramidSource, xy: np.ndarray, labels: np.ndarray | None) -> None:
+        """In the building thread: count once (about 0.7 s for a million points), hand over
+        with ``source`` (:meth:`_source`, for keeping). A failure (memory) is logged; the
+        map keeps drawing from the points."""
         try:
-            pyramid = DensityPyramid(xy, labels, n_labels, extent=extent)
+            pyramid = DensityPyramid(xy, labels, source.n_labels, extent=source.full)
         except (MemoryError, ValueError) as e:
             log.warning("the explore map's counts could not be made (%s); drawing from the points", e)
             return
         try:
-            self._pyramid_built.emit(gen, pyramid)
+            self._pyramid_built.emit(gen, source, pyramid)
         except RuntimeError:  # the view was closed meanwhile
             pass
 
-    def _take_pyramid(self, gen: int, pyramid: DensityPyramid) -> None:
-        source = self._building.pop(gen, None)
-        if source is not None:  # kept even when stale: toggling back finds it
-            self._kept = [(k, p) for k, p in self._kept if not _same(k, source)][-(KEPT_PYRAMIDS - 1):]
-            self._kept.append((source, pyramid))
+    def _take_pyramid(self, gen: int, source: PyramidSource, pyramid: DensityPyramid) -> None:
+        # kept even when stale: toggling back finds it
+        self._kept = [(k, p) for k, p in self._kept if not k.same(source)] + [(source, pyramid)]
+        del self._kept[:-KEPT_PYRAMIDS]
         if gen == self._pyramid_gen:  # not for points, labels or a filter changed since
             self._pyramid = pyramid
             self.redraw()
 
-    def _source(self) -> tuple:
-        """What a pyramid is made of: the positions, labels and filter (the arrays
-        themselves, compared by identity), the label count and the map's extent."""
-        return (self.xy, self.labels, self.visible, self.n_labels, self.full)
+    def _source(self) -> PyramidSource:
+        return PyramidSource(self.xy, self.labels, self.visible, self.n_labels, self.full)
 
-    def _kept_for(self, source: tuple) -> DensityPyramid | None:
-        return next((p for k, p in reversed(self._kept) if _same(k, source)), None)
+    def _kept_for(self, source: PyramidSource) -> DensityPyramid | None:
+        return next((p for k, p in reversed(self._kept) if k.same(source)), None)
 
     @property
     def pyramid_ready(self) -> bool:

@@ -116,7 +116,7 @@ def test_the_map_builds_its_pyramid_in_a_thread_and_drops_a_stale_one(qtbot):
     assert view._pyramid.levels[0].top is not None
     # a build finishing for an older generation is ignored
     stale = DensityPyramid(xy[:10])
-    view._take_pyramid(view._pyramid_gen - 1, stale)
+    view._take_pyramid(view._pyramid_gen - 1, view._source()._replace(xy=xy[:10]), stale)
     assert view._pyramid is not stale
 
 
